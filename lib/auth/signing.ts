@@ -1,0 +1,77 @@
+/**
+ * Request signing for platforms: `x-crosslink-signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`.
+ *
+ * The one implementation used by the API (to verify) and by the platform client (to sign).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const PLATFORM_HEADER = 'x-crosslink-platform';
+export const TIMESTAMP_HEADER = 'x-crosslink-timestamp';
+export const SIGNATURE_HEADER = 'x-crosslink-signature';
+/** How far a request's timestamp may be from the server clock, in seconds. */
+export const SIGNATURE_WINDOW_SECONDS = 300;
+
+/** The hex HMAC-SHA256 of `"<timestamp>.<body>"` under the platform secret. */
+export function computeSignature(secret: string, timestampSeconds: number | string, rawBody: string | Buffer): string {
+  const hmac = createHmac('sha256', secret);
+  hmac.update(`${timestampSeconds}.`);
+  hmac.update(rawBody);
+  return hmac.digest('hex');
+}
+
+/**
+ * The three headers a platform sends with a signed request.
+ *
+ * @example
+ * const headers = signRequest({ platform: 'snapchat', secret, body: JSON.stringify(batch) });
+ * await fetch(`${base}/v1/signals`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+ */
+export function signRequest(input: { platform: string; secret: string; body: string | Buffer; nowSeconds?: number }): Record<string, string> {
+  const timestamp = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  return {
+    [PLATFORM_HEADER]: input.platform,
+    [TIMESTAMP_HEADER]: String(timestamp),
+    [SIGNATURE_HEADER]: `v1=${computeSignature(input.secret, timestamp, input.body)}`,
+  };
+}
+
+/** Why a signature was refused; each says what the caller should fix. */
+export type SignatureProblem =
+  | 'missing-timestamp'
+  | 'bad-timestamp'
+  | 'stale-timestamp'
+  | 'missing-signature'
+  | 'bad-signature-format'
+  | 'signature-mismatch';
+
+export const SIGNATURE_PROBLEM_MESSAGES: Record<SignatureProblem, string> = {
+  'missing-timestamp': `missing ${TIMESTAMP_HEADER} header: send the current unix time in seconds`,
+  'bad-timestamp': `${TIMESTAMP_HEADER} must be the unix time in whole seconds`,
+  'stale-timestamp': `${TIMESTAMP_HEADER} is more than ${SIGNATURE_WINDOW_SECONDS} seconds from the server clock: sync the clock (NTP) and sign again`,
+  'missing-signature': `missing ${SIGNATURE_HEADER} header: send v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`,
+  'bad-signature-format': `${SIGNATURE_HEADER} must be v1=<64 lowercase hex chars>`,
+  'signature-mismatch': `${SIGNATURE_HEADER} does not match: sign "<timestamp>.<raw body>" (the exact bytes sent) with the platform secret`,
+};
+
+/**
+ * Checks a request signature in constant time. Returns null when it is good, or the problem.
+ */
+export function verifySignature(input: {
+  secret: string;
+  timestampHeader: string | undefined;
+  signatureHeader: string | undefined;
+  rawBody: string | Buffer;
+  nowSeconds?: number;
+}): SignatureProblem | null {
+  const { timestampHeader, signatureHeader } = input;
+  if (!timestampHeader) return 'missing-timestamp';
+  if (!/^\d{1,12}$/.test(timestampHeader)) return 'bad-timestamp';
+  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - Number(timestampHeader)) > SIGNATURE_WINDOW_SECONDS) return 'stale-timestamp';
+  if (!signatureHeader) return 'missing-signature';
+  const match = /^v1=([0-9a-f]{64})$/.exec(signatureHeader.trim());
+  if (!match) return 'bad-signature-format';
+  const expected = Buffer.from(computeSignature(input.secret, timestampHeader, input.rawBody), 'hex');
+  const given = Buffer.from(match[1], 'hex');
+  return timingSafeEqual(expected, given) ? null : 'signature-mismatch';
+}

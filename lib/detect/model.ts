@@ -1,0 +1,93 @@
+/**
+ * What detection takes and gives: plain data, no AWS, no graphology types.
+ * The storage layer fills a {@link DetectionInput}; {@link detectClusters} (lib/detect/detect.ts) returns a {@link DetectionResult}.
+ */
+import type { SignalType } from '../contract/signals.js';
+
+/** One account seen with one hashed identifier. `account` is `accountKey({platform, account})`, i.e. `platform#account`. */
+export interface Membership {
+  account: string;
+  type: SignalType;
+  value: string;
+  /** When the platform observed it, ms since the epoch. */
+  observedAtMs: number;
+}
+
+/** Behavioural metadata of one account (risk only). */
+export interface AccountFacts {
+  createdAtMs?: number;
+  minorContacts7d?: number;
+  reports30d?: number;
+}
+
+/** An investigator's verdict on two accounts. */
+export interface Verdict {
+  a: string;
+  b: string;
+  kind: 'same-actor' | 'not-same-actor';
+  by: string;
+  atMs: number;
+}
+
+/** A cluster of an earlier run, for stable ids. */
+export interface PreviousCluster {
+  id: string;
+  members: string[];
+}
+
+export interface DetectionInput {
+  memberships: Membership[];
+  accounts: Map<string, AccountFacts>;
+  verdicts?: Verdict[];
+  previousClusters?: PreviousCluster[];
+  nowMs: number;
+}
+
+/** One link between two accounts in a cluster and the evidence that makes it. */
+export interface ClusterLink {
+  a: string;
+  b: string;
+  weight: number;
+  evidence: Array<{ type: SignalType; value: string; weight: number; observedAtMs: number }>;
+}
+
+export interface RiskReason {
+  /** Machine name of the factor: `platforms`, `profiles`, `minor-contacts`, `creation-burst`, `reports`. */
+  factor: string;
+  /** Points this factor adds to the score. */
+  points: number;
+  /** The reason in words an investigator reads. */
+  detail: string;
+}
+
+export interface DetectedCluster {
+  id: string;
+  members: string[];
+  platforms: string[];
+  links: ClusterLink[];
+  risk: { score: number; reasons: RiskReason[] };
+  /** Verdicts that shaped this cluster. */
+  verdicts: Verdict[];
+}
+
+/** An identifier shared by so many accounts that it was left out as shared infrastructure. */
+export interface ExcludedHub {
+  type: SignalType;
+  value: string;
+  accounts: number;
+}
+
+export interface DetectionResult {
+  clusters: DetectedCluster[];
+  hubs: ExcludedHub[];
+  stats: {
+    accounts: number;
+    memberships: number;
+    links: number;
+    components: number;
+    largestComponent: number;
+    clusters: number;
+    crossPlatformClusters: number;
+    timingsMs: Record<string, number>;
+  };
+}
