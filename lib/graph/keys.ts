@@ -1,0 +1,35 @@
+/**
+ * The DynamoDB item keys (see docs/ARCHITECTURE.md). One place builds them; nothing else
+ * concatenates key strings.
+ */
+import type { SignalType } from '../contract/signals.js';
+
+export const signalPk = (type: SignalType, value: string) => `SIG#${type}#${value}`;
+export const accountPk = (platform: string, account: string) => `ACC#${platform}#${account}`;
+export const SK_META = 'META';
+export const SK_CLUSTER = 'CLUSTER';
+export const STAT_PK = 'STAT';
+export const SK_COUNTERS = 'COUNTERS';
+export const SK_LATEST_RUN = 'LATEST_RUN';
+export const SK_LAST_SUCCESSFUL_RUN = 'LAST_SUCCESSFUL_RUN';
+export const runPk = (runId: string) => `RUN#${runId}`;
+export const SK_RUN = 'RUN';
+export const RUNS_INDEX_PK = 'RUNS';
+export const clusterPk = (clusterId: string) => `CLUSTER#${clusterId}`;
+export const SK_REPORT = 'REPORT';
+export const SK_REVIEW = 'REVIEW';
+export const rankPk = (runId: string) => `RANK#${runId}`;
+export const VERDICT_PK = 'VERDICT';
+
+/** Highest risk sorts first: scores are 0-100 with 3 decimals, inverted and zero-padded. */
+export function rankSk(risk: number, clusterId: string): string {
+  const inverted = 1_000_000 - Math.round(Math.min(100, Math.max(0, risk)) * 1000);
+  return `${String(inverted).padStart(7, '0')}#${clusterId}`;
+}
+
+/** Splits `ACC#<platform>#<account>` back into its parts. */
+export function parseAccountPk(pk: string): { platform: string; account: string } {
+  const rest = pk.slice(4);
+  const cut = rest.indexOf('#');
+  return { platform: rest.slice(0, cut), account: rest.slice(cut + 1) };
+}

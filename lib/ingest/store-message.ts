@@ -1,0 +1,33 @@
+/**
+ * The consumer's work for one queue message: check it, then store its signals and account records.
+ * Idempotent, so a message delivered twice stores each signal once.
+ */
+import { ingestMessageSchema } from '../contract/signals.js';
+import { ValidationError } from '../errors.js';
+import type { SignalRepository } from '../graph/signal-repository.js';
+
+/** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
+export class PoisonMessageError extends ValidationError {}
+
+export class MessageStore {
+  constructor(
+    private readonly signals: Pick<SignalRepository, 'putSignals' | 'putAccountMeta'>,
+    private readonly retentionDays: number,
+  ) {}
+
+  async store(body: string): Promise<{ signals: number; accounts: number }> {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new PoisonMessageError('queue message body is not JSON');
+    }
+    const parsed = ingestMessageSchema.safeParse(json);
+    if (!parsed.success) throw new PoisonMessageError(`queue message is not an ingest message: ${parsed.error.issues[0]?.message}`);
+    const message = parsed.data;
+    const expiresAtSeconds = Math.floor(Date.parse(message.receivedAt) / 1000) + this.retentionDays * 86_400;
+    await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds });
+    if (message.accounts.length > 0) await this.signals.putAccountMeta(message.platform, message.accounts, message.receivedAt);
+    return { signals: message.signals.length, accounts: message.accounts.length };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What investigators read: system status, detection runs, the cluster queue, cluster reports,
+ * and an account's cluster. Served from the newest successful detection run.
+ */
+import type { AccountRef } from '../contract/platforms.js';
+import { NotFoundError } from '../errors.js';
+import type { ClusterReport, ClusterRepository, ClusterSummary } from '../graph/cluster-repository.js';
+import type { RunRecord, RunRepository } from '../graph/run-repository.js';
+import type { SignalRepository } from '../graph/signal-repository.js';
+import type { QueueDepth, SignalQueue } from '../ingest/signal-queue.js';
+
+export interface StatusReport {
+  signalsAccepted: number;
+  signalsStored: number;
+  queue: QueueDepth;
+  lastRun: RunRecord | null;
+}
+
+export class InvestigatorService {
+  constructor(
+    private readonly deps: {
+      signals: Pick<SignalRepository, 'acceptedCount' | 'storedCount'>;
+      clusters: Pick<ClusterRepository, 'list' | 'report' | 'clusterOfAccount'>;
+      runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId'>;
+      queue: Pick<SignalQueue, 'depth'>;
+    },
+  ) {}
+
+  async status(): Promise<StatusReport> {
+    const [signalsAccepted, signalsStored, queue, lastRun] = await Promise.all([
+      this.deps.signals.acceptedCount(),
+      this.deps.signals.storedCount(),
+      this.deps.queue.depth(),
+      this.deps.runs.latest(),
+    ]);
+    return { signalsAccepted, signalsStored, queue, lastRun: lastRun ?? null };
+  }
+
+  async run(runId: string): Promise<RunRecord> {
+    const run = await this.deps.runs.get(runId);
+    if (!run) throw new NotFoundError(`no detection run ${runId}: POST /v1/detect starts one and answers its runId`);
+    return run;
+  }
+
+  async clusters(options: { limit: number; cursor?: string; minPlatforms?: number }): Promise<{ clusters: ClusterSummary[]; next: string | null; runId: string | null }> {
+    const runId = await this.deps.runs.lastSuccessfulRunId();
+    if (!runId) return { clusters: [], next: null, runId: null };
+    return { ...(await this.deps.clusters.list(runId, options)), runId };
+  }
+
+  async cluster(clusterId: string): Promise<ClusterReport> {
+    const report = await this.deps.clusters.report(clusterId);
+    if (!report) throw new NotFoundError(`no cluster ${clusterId}: list clusters with GET /v1/clusters`);
+    return report;
+  }
+
+  async accountCluster(ref: AccountRef): Promise<ClusterReport | null> {
+    const runId = await this.deps.runs.lastSuccessfulRunId();
+    if (!runId) return null;
+    const clusterId = await this.deps.clusters.clusterOfAccount(ref, runId);
+    return clusterId ? this.cluster(clusterId) : null;
+  }
+}

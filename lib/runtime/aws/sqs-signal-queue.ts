@@ -1,0 +1,44 @@
+/** The SQS adapter of the signal queue port. */
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { IngestMessage } from '../../contract/signals.js';
+import { UnavailableError } from '../../errors.js';
+import type { QueueDepth, SignalQueue } from '../../ingest/signal-queue.js';
+
+const SQS_BATCH_LIMIT = 10;
+const MAX_ROUNDS = 5;
+
+export class SqsSignalQueue implements SignalQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly deadLetterQueueUrl: string,
+  ) {}
+
+  async enqueue(messages: IngestMessage[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
+      let pending = messages.slice(start, start + SQS_BATCH_LIMIT).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round >= MAX_ROUNDS) throw new UnavailableError(`the signal queue refused ${pending.length} messages: retry the request`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
+        const failed = new Set((result.Failed ?? []).map((failure) => failure.Id));
+        pending = pending.filter((entry) => failed.has(entry.Id));
+      }
+    }
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const [main, dead] = await Promise.all(
+      [this.queueUrl, this.deadLetterQueueUrl].map((QueueUrl) =>
+        this.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        ),
+      ),
+    );
+    return {
+      waiting: Number(main.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(main.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      deadLetter: Number(dead.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(dead.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+}

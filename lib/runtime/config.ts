@@ -1,0 +1,49 @@
+/**
+ * Configuration, read once at the edge into a typed object. A missing or malformed variable
+ * fails fast with its name, never as a silent `undefined` deep inside a request.
+ */
+import { ValidationError } from '../errors.js';
+
+/** Settings every Crosslink process shares. */
+export interface CrosslinkConfig {
+  tableName: string;
+  signalQueueUrl: string;
+  signalDeadLetterQueueUrl: string;
+  /** Signals expire this many days after they were received (DynamoDB TTL). */
+  retentionDays: number;
+  /** Identifiers shared by more accounts than this are excluded from linking as shared infrastructure. */
+  hubThreshold: number;
+}
+
+/** Thrown at start-up when a required environment variable is missing or malformed. */
+export class ConfigError extends ValidationError {}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`environment variable ${name} must be a positive whole number, got "${raw}"`);
+  return value;
+}
+
+/** Default retention: a year of signals. */
+export const DEFAULT_RETENTION_DAYS = 365;
+/** Default hub threshold: an identifier on more than 50 accounts is infrastructure (see shared DETECTION-NOTES). */
+export const DEFAULT_HUB_THRESHOLD = 50;
+
+/** Reads the configuration from the environment (Lambda) or a given map (local stack). */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfig {
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    signalQueueUrl: required(env, 'SIGNAL_QUEUE_URL'),
+    signalDeadLetterQueueUrl: required(env, 'SIGNAL_DLQ_URL'),
+    retentionDays: positiveInt(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
+    hubThreshold: positiveInt(env, 'HUB_THRESHOLD', DEFAULT_HUB_THRESHOLD),
+  };
+}

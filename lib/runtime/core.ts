@@ -1,0 +1,45 @@
+/**
+ * Wires the domain services over their adapters. Lambda and the local stack both call this; they
+ * differ only in the clients and credentials they pass in.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ClusterRepository } from '../graph/cluster-repository.js';
+import { RunRepository } from '../graph/run-repository.js';
+import { SignalRepository } from '../graph/signal-repository.js';
+import { VerdictRepository } from '../graph/verdict-repository.js';
+import { IngestService } from '../ingest/ingest-service.js';
+import { MessageStore } from '../ingest/store-message.js';
+import { InvestigatorService } from '../reports/investigator-service.js';
+import { DetectionRunner } from '../runs/detection-runner.js';
+import { SqsSignalQueue } from './aws/sqs-signal-queue.js';
+import type { CrosslinkConfig } from './config.js';
+
+export interface CoreDeps {
+  db: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  config: CrosslinkConfig;
+}
+
+/** The domain services of one Crosslink deployment. */
+export type Core = ReturnType<typeof buildCore>;
+
+export function buildCore({ db, sqs, config }: CoreDeps) {
+  const signals = new SignalRepository(db, config.tableName);
+  const clusters = new ClusterRepository(db, config.tableName);
+  const runs = new RunRepository(db, config.tableName);
+  const verdicts = new VerdictRepository(db, config.tableName);
+  const queue = new SqsSignalQueue(sqs, config.signalQueueUrl, config.signalDeadLetterQueueUrl);
+  return {
+    config,
+    signals,
+    clusters,
+    runs,
+    verdicts,
+    queue,
+    ingest: new IngestService(queue, signals),
+    messageStore: new MessageStore(signals, config.retentionDays),
+    investigator: new InvestigatorService({ signals, clusters, runs, queue }),
+    runner: new DetectionRunner({ signals, clusters, runs, verdicts, options: { hubThreshold: config.hubThreshold } }),
+  };
+}

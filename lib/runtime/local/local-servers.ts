@@ -1,0 +1,129 @@
+/**
+ * The embedded AWS API servers of the local stack: dynalite (the DynamoDB API on LevelDB, persisted
+ * under the state folder) and local-aws-sqs (the SQS API, in memory), plus the table and queues
+ * Crosslink needs, created as the CDK stack creates them.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import dynalite from 'dynalite';
+import { createSqsServer } from 'local-aws-sqs';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** Receives before a message goes to the dead-letter queue (the same as the CDK stack). */
+export const MAX_RECEIVE_COUNT = 5;
+
+export interface LocalServers {
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  stopDynamo(): Promise<void>;
+  /** Starts dynalite again on the same port and data (for fault tests). */
+  restartDynamo(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+export async function startLocalServers(stateDir: string): Promise<LocalServers> {
+  const dynamoDir = join(stateDir, 'dynamodb');
+  mkdirSync(dynamoDir, { recursive: true });
+  const options = { path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  let dynamo = dynalite(options);
+  const dynamoPort = await listen(dynamo);
+  const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
+  const sqsPort = (sqsServer.address() as AddressInfo).port;
+  let dynamoRunning = true;
+  const stopDynamo = async () => {
+    if (!dynamoRunning) return;
+    dynamoRunning = false;
+    // dynalite's close also closes its LevelDB, so that a restart can reopen the files.
+    await close(dynamo);
+  };
+  return {
+    dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
+    sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
+    stopDynamo,
+    async restartDynamo() {
+      await stopDynamo();
+      dynamo = dynalite(options);
+      await listen(dynamo, dynamoPort);
+      dynamoRunning = true;
+    },
+    async stop() {
+      await Promise.all([stopDynamo(), close(sqsServer)]);
+    },
+  };
+}
+
+/** Creates the Crosslink table (keys, GSI, TTL) unless it exists. */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'gsi1pk', AttributeType: 'S' },
+        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'gsi1',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  try {
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+  } catch {
+    // dynalite does not implement TTL; expiry is then enforced by readers (see SignalRepository) only on AWS.
+  }
+  client.destroy();
+}
+
+/** Creates the signal queue and its dead-letter queue; returns their URLs. */
+export async function ensureQueues(sqs: SQSClient, prefix: string, visibilityTimeoutSeconds: number): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+  const dead = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-signals-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+  const deadArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dead.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const main = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-signals`,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+      },
+    }),
+  );
+  return { queueUrl: main.QueueUrl!, deadLetterQueueUrl: dead.QueueUrl! };
+}

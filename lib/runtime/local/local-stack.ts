@@ -1,0 +1,166 @@
+/**
+ * The whole of Crosslink on one machine: the embedded DynamoDB and SQS API servers, the HTTP API,
+ * a queue worker feeding the consumer handler, and detection on demand and after ingest goes quiet.
+ * It plays the part AWS Lambda plays in a deployment: it calls the same handlers over the same services.
+ */
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createConsumeHandler } from '../../../functions/consume-signals.js';
+import { createApi } from '../../api/app.js';
+import { bearerTokenAuthenticator } from '../../api/auth.js';
+import { DocumentCredentialStore, type CredentialsDocument } from '../../auth/credentials.js';
+import { dynamoDocumentClient, sqsClient } from '../aws/clients.js';
+import type { CrosslinkConfig } from '../config.js';
+import { DEFAULT_HUB_THRESHOLD, DEFAULT_RETENTION_DAYS } from '../config.js';
+import { buildCore, type Core } from '../core.js';
+import { loadOrCreateCredentials } from './credentials-file.js';
+import { ensureQueues, ensureTable, startLocalServers, type LocalServers } from './local-servers.js';
+import { QueueWorker } from './queue-worker.js';
+import type { RunRecord } from '../../graph/run-repository.js';
+
+export interface LocalStackOptions {
+  /** State folder (dynamodb/, credentials.json). */
+  home: string;
+  /** HTTP port; 0 picks a free one. */
+  port?: number;
+  /** Run detection once ingest has been quiet this long after new signals (ms); 0 turns it off. */
+  quietDetectMs?: number;
+  /** Queue visibility timeout: how soon a failed message is retried (s). */
+  visibilityTimeoutSeconds?: number;
+  hubThreshold?: number;
+  retentionDays?: number;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface LocalStack {
+  baseUrl: string;
+  home: string;
+  credentialsPath: string;
+  credentials: CredentialsDocument;
+  core: Core;
+  servers: LocalServers;
+  /** The SQS client the stack uses (tests send raw messages with it). */
+  sqs: SQSClient;
+  worker: QueueWorker;
+  /** Resolves once the signal queue has nothing waiting or in flight, or rejects at the deadline. */
+  waitForDrain(timeoutMs?: number): Promise<void>;
+  /** Resolves with the run once it is no longer running. */
+  waitForRun(runId: string, timeoutMs?: number): Promise<RunRecord>;
+  stop(): Promise<void>;
+}
+
+const TABLE_NAME = 'crosslink';
+const POLL_MS = 50;
+
+async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const logger = new Logger({ serviceName: 'crosslink-local', logLevel: options.logLevel ?? 'WARN' });
+  const servers = await startLocalServers(options.home);
+  await ensureTable(servers.dynamodbEndpoint, TABLE_NAME);
+  const sqs = sqsClient({ sqs: servers.sqsEndpoint });
+  const { queueUrl, deadLetterQueueUrl } = await ensureQueues(sqs, 'crosslink', options.visibilityTimeoutSeconds ?? 10);
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const config: CrosslinkConfig = {
+    tableName: TABLE_NAME,
+    signalQueueUrl: queueUrl,
+    signalDeadLetterQueueUrl: deadLetterQueueUrl,
+    retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    hubThreshold: options.hubThreshold ?? DEFAULT_HUB_THRESHOLD,
+  };
+  const core = buildCore({ db: dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint }), sqs, config });
+  const credentialsPath = join(options.home, 'credentials.json');
+  const credentials = loadOrCreateCredentials(credentialsPath);
+  const credentialStore = new DocumentCredentialStore(async () => credentials);
+
+  // Detection runs in this process, one at a time; the runner coalesces concurrent requests.
+  const runsInFlight = new Set<Promise<unknown>>();
+  const dispatcher = {
+    async dispatch(runId: string) {
+      const work = core.runner.execute(runId).finally(() => runsInFlight.delete(work));
+      runsInFlight.add(work);
+    },
+  };
+
+  let storedSinceRun = 0;
+  let lastStoredAt = 0;
+  const quietDetectMs = options.quietDetectMs ?? 3_000;
+  const consume = createConsumeHandler(core.messageStore);
+  const worker = new QueueWorker({
+    sqs,
+    queueUrl,
+    queueArn,
+    handler: consume as never,
+    log: (message) => logger.warn(message),
+    onProcessed: (stored) => {
+      if (stored > 0) {
+        storedSinceRun += stored;
+        lastStoredAt = Date.now();
+      }
+    },
+    onIdle: () => {
+      if (quietDetectMs <= 0 || storedSinceRun === 0 || Date.now() - lastStoredAt < quietDetectMs || runsInFlight.size > 0) return;
+      storedSinceRun = 0;
+      void core.runner
+        .start('quiet-ingest')
+        .then(({ runId, alreadyRunning }) => (alreadyRunning ? undefined : dispatcher.dispatch(runId)))
+        .catch((error) => logger.warn('quiet-ingest detection did not start', { error: (error as Error).message }));
+    },
+  });
+  worker.start();
+
+  const app = createApi({
+    credentials: credentialStore,
+    staffAuthenticator: bearerTokenAuthenticator(credentialStore),
+    ingest: core.ingest,
+    investigator: core.investigator,
+    detection: core.runner,
+    dispatcher,
+    logger,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: '127.0.0.1' }, () => resolve(started));
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    home: options.home,
+    credentialsPath,
+    credentials,
+    core,
+    servers,
+    sqs,
+    worker,
+    waitForDrain: (timeoutMs = 30_000) =>
+      pollUntil('the signal queue to drain', timeoutMs, async () => {
+        const depth = await core.queue.depth();
+        return depth.waiting === 0 && depth.inFlight === 0 ? true : undefined;
+      }).then(() => undefined),
+    waitForRun: (runId, timeoutMs = 60_000) =>
+      pollUntil(`detection run ${runId}`, timeoutMs, async () => {
+        const run = await core.runs.get(runId);
+        return run && run.status !== 'running' ? run : undefined;
+      }),
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await worker.stop();
+      await Promise.allSettled([...runsInFlight]);
+      await servers.stop();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * One honest path through the whole system: signed signals over HTTP -> queue -> consumer -> DynamoDB
+ * -> detection -> cluster report over the investigator API, on the local stack.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SignalType } from '../../lib/contract/signals.js';
+import { hashed, OBSERVED_AT, postSigned } from '../support/factories.js';
+import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+
+type Row = { platform: string; account: string; type: SignalType; label: string };
+
+// One actor runs five profiles on three platforms, glued by a device, a burner phone and a card.
+const actor: Row[] = [
+  { platform: 'chatapp', account: 'a-1', type: 'device', label: 'actor-device' },
+  { platform: 'chatapp', account: 'a-1', type: 'phone', label: 'actor-burner' },
+  { platform: 'chatapp', account: 'a-2', type: 'device', label: 'actor-device' },
+  { platform: 'photoshare', account: 'p-7', type: 'phone', label: 'actor-burner' },
+  { platform: 'photoshare', account: 'p-7', type: 'payment', label: 'actor-card' },
+  { platform: 'gamehub', account: 'g-3', type: 'payment', label: 'actor-card' },
+  { platform: 'gamehub', account: 'g-4', type: 'device', label: 'actor-device' },
+];
+// A second, unrelated pair that shares an email across two platforms.
+const otherPerson: Row[] = [
+  { platform: 'chatapp', account: 'b-1', type: 'email', label: 'other-email' },
+  { platform: 'gamehub', account: 'b-9', type: 'email', label: 'other-email' },
+];
+// A carrier NAT address shared by 80 accounts, among them the actor's and the other person's.
+const natAccounts = [...actor, ...otherPerson].map(({ platform, account }) => ({ platform, account }));
+for (let i = 0; i < 75; i++) natAccounts.push({ platform: 'friendnet', account: `nat-${i}` });
+const nat: Row[] = natAccounts.map(({ platform, account }) => ({ platform, account, type: 'ip', label: 'carrier-nat' }));
+
+async function post(rows: Row[], accounts: Record<string, unknown[]> = {}) {
+  const byPlatform = new Map<string, Row[]>();
+  for (const row of rows) byPlatform.set(row.platform, [...(byPlatform.get(row.platform) ?? []), row]);
+  for (const [platformId, platformRows] of byPlatform) {
+    const platform = stack.credentials.platforms.find((p) => p.id === platformId)!;
+    const body = JSON.stringify({
+      signals: platformRows.map((row) => ({ account: row.account, type: row.type, value: hashed(row.label), observedAt: OBSERVED_AT })),
+      accounts: accounts[platformId] ?? [],
+    });
+    const response = await postSigned(stack.baseUrl, platform, body);
+    expect(response.status).toBe(202);
+    expect((await response.json()).rejected).toEqual([]);
+  }
+}
+
+async function getJson(path: string) {
+  const response = await fetch(`${stack.baseUrl}${path}`, { headers: investigatorHeaders(stack) });
+  expect(response.status, path).toBe(200);
+  return response.json();
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ hubThreshold: 50 });
+  await post([...actor, ...otherPerson, ...nat], {
+    chatapp: [
+      { account: 'a-1', createdAt: '2026-10-01T10:00:00Z', minorContacts7d: 14, reports30d: 2 },
+      { account: 'a-2', createdAt: '2026-10-01T11:00:00Z', minorContacts7d: 9 },
+    ],
+  });
+  await stack.waitForDrain();
+});
+afterAll(async () => stack?.cleanup());
+
+describe('from signed signals to a cluster report', () => {
+  let runId: string;
+
+  it('runs detection on demand and reports its counts', async () => {
+    const response = await fetch(`${stack.baseUrl}/v1/detect`, { method: 'POST', headers: investigatorHeaders(stack) });
+    expect(response.status).toBe(202);
+    runId = (await response.json()).runId;
+    await stack.waitForRun(runId);
+    const run = await getJson(`/v1/runs/${runId}`);
+    expect(run.status).toBe('succeeded');
+    expect(run.hubsExcluded).toBe(1);
+    expect(run.hubs[0]).toMatchObject({ type: 'ip', value: hashed('carrier-nat'), accounts: 84 });
+    expect(run.counts.clusters).toBe(2);
+  });
+
+  it('lists the actor first, whole, across three platforms, and the other person apart', async () => {
+    const { clusters } = await getJson('/v1/clusters');
+    expect(clusters).toHaveLength(2);
+    expect(clusters[0]).toMatchObject({ size: 5, platforms: ['chatapp', 'gamehub', 'photoshare'], status: 'new' });
+    expect(clusters[1]).toMatchObject({ size: 2, platforms: ['chatapp', 'gamehub'] });
+    expect(clusters[0].risk).toBeGreaterThan(clusters[1].risk);
+  });
+
+  it('filters by the number of platforms', async () => {
+    const { clusters } = await getJson('/v1/clusters?minPlatforms=3');
+    expect(clusters.map((c: { size: number }) => c.size)).toEqual([5]);
+  });
+
+  it('pages with a cursor without repeating or skipping', async () => {
+    const first = await getJson('/v1/clusters?limit=1');
+    expect(first.clusters).toHaveLength(1);
+    expect(first.next).toEqual(expect.any(String));
+    const second = await getJson(`/v1/clusters?limit=1&cursor=${first.next}`);
+    expect(second.clusters).toHaveLength(1);
+    expect(second.next).toBeNull();
+    expect(second.clusters[0].id).not.toBe(first.clusters[0].id);
+  });
+
+  it('reports members, links with their signal types and weights, and risk with reasons', async () => {
+    const { clusters } = await getJson('/v1/clusters?limit=1');
+    const report = await getJson(`/v1/clusters/${clusters[0].id}`);
+    expect(report.members.map((m: { platform: string; account: string }) => `${m.platform}/${m.account}`).sort()).toEqual(
+      ['chatapp/a-1', 'chatapp/a-2', 'gamehub/g-3', 'gamehub/g-4', 'photoshare/p-7'],
+    );
+    const cardLink = report.links.find(
+      (link: { a: { account: string }; b: { account: string } }) => [link.a.account, link.b.account].sort().join() === 'g-3,p-7',
+    );
+    expect(cardLink.types).toEqual(['payment']);
+    expect(cardLink.weight).toBeGreaterThan(0);
+    // The excluded NAT address links nobody.
+    expect(report.links.every((link: { types: string[] }) => !link.types.includes('ip'))).toBe(true);
+    const factors = report.riskReasons.map((reason: { factor: string }) => reason.factor);
+    expect(factors).toEqual(expect.arrayContaining(['platforms', 'profiles', 'minor-contacts']));
+  });
+
+  it("answers an account's cluster, and null for an account in none", async () => {
+    const { clusters } = await getJson('/v1/clusters?limit=1');
+    expect((await getJson('/v1/accounts/photoshare/p-7')).cluster.id).toBe(clusters[0].id);
+    expect((await getJson('/v1/accounts/friendnet/nat-3')).cluster).toBeNull();
+  });
+
+  it('reports status with counts and the last run', async () => {
+    const status = await getJson('/v1/status');
+    expect(status).toMatchObject({ signalsAccepted: actor.length + otherPerson.length + nat.length, signalsStored: actor.length + otherPerson.length + nat.length });
+    expect(status.queue).toEqual({ waiting: 0, inFlight: 0, deadLetter: 0 });
+    expect(status.lastRun.runId).toBe(runId);
+  });
+});
