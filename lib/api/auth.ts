@@ -1,66 +1,65 @@
 /**
- * Who is calling: a platform proves itself by signing the request; an investigator or operator by a
- * bearer token (locally) or by the JWT that API Gateway's authorizer already verified (on AWS).
+ * Who is calling: a platform proves itself by signing the request (checked by the PlatformGate); an
+ * investigator or operator by a bearer token (locally) or by the JWT API Gateway's authorizer verified (on AWS).
  */
 import type { Context } from 'hono';
-import { PLATFORM_HEADER, SIGNATURE_HEADER, SIGNATURE_PROBLEM_MESSAGES, TIMESTAMP_HEADER, verifySignature } from '../auth/signing.js';
 import type { CredentialStore, Role } from '../auth/credentials.js';
+import type { AdmittedRequest, PlatformGate } from '../auth/platform-gate.js';
+import { PLATFORM_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../auth/signing.js';
 import { AuthenticationError, ForbiddenError } from '../errors.js';
 
-/** The caller of an investigator route. */
+/** The caller of a staff route. */
 export interface StaffPrincipal {
   role: Exclude<Role, 'platform'>;
   /** Who it is, for audit (token holder or JWT subject). */
   subject: string;
 }
 
-/** Resolves the caller of an investigator route, or throws 401/403. */
+/** Resolves the caller of a staff route, or throws 401/403. */
 export type StaffAuthenticator = (c: Context) => Promise<StaffPrincipal>;
 
-/** Checks a platform's signature over the exact raw body; returns the platform id. */
-export async function authenticatePlatform(c: Context, rawBody: Buffer, credentials: CredentialStore): Promise<string> {
-  const platform = c.req.header(PLATFORM_HEADER);
-  if (!platform) throw new AuthenticationError(`missing ${PLATFORM_HEADER} header: send your platform id`);
-  const secret = await credentials.platformSecret(platform);
-  if (!secret) throw new AuthenticationError(`unknown platform "${platform}": check ${PLATFORM_HEADER} against the id the operator issued`);
-  const problem = verifySignature({
-    secret,
-    timestampHeader: c.req.header(TIMESTAMP_HEADER),
-    signatureHeader: c.req.header(SIGNATURE_HEADER),
+/** Runs the platform gate over a request whose raw body has been read. */
+export function admitPlatform(c: Context, gate: PlatformGate, rawBody: Buffer): Promise<AdmittedRequest> {
+  if (c.req.header('authorization')) {
+    throw new ForbiddenError('platform endpoints take signed requests, not bearer tokens: staff credentials cannot submit or withdraw');
+  }
+  return gate.admit({
+    platform: c.req.header(PLATFORM_HEADER),
+    timestamp: c.req.header(TIMESTAMP_HEADER),
+    signature: c.req.header(SIGNATURE_HEADER),
     rawBody,
   });
-  if (problem) throw new AuthenticationError(SIGNATURE_PROBLEM_MESSAGES[problem]);
-  return platform;
 }
 
-/** Bearer tokens from the credential store: the local stack's (and a token-based deployment's) authenticator. */
+/** Bearer tokens from the credential store: the local stack's authenticator. */
 export function bearerTokenAuthenticator(credentials: CredentialStore): StaffAuthenticator {
   return async (c) => {
     const header = c.req.header('authorization');
     if (!header) {
       if (c.req.header(SIGNATURE_HEADER) || c.req.header(PLATFORM_HEADER)) {
-        throw new ForbiddenError('platform credentials cannot read investigator endpoints');
+        throw new ForbiddenError('platform credentials cannot use staff endpoints');
       }
-      throw new AuthenticationError('missing Authorization header: send "Authorization: Bearer <investigator token>"');
+      throw new AuthenticationError('missing Authorization header: send "Authorization: Bearer <token>"');
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new AuthenticationError('Authorization must be "Bearer <investigator token>"');
+    if (!match) throw new AuthenticationError('Authorization must be "Bearer <token>"');
     const role = await credentials.roleForToken(match[1]);
-    if (!role) throw new AuthenticationError('the bearer token is not valid: use the investigator token from credentials.json');
-    return { role, subject: role === 'investigator' ? 'investigator-token' : 'operator-token' };
+    if (!role) throw new AuthenticationError('the bearer token is not valid: use a token from credentials.json');
+    return { role, subject: `${role}-token` };
   };
 }
 
 /** Trusts the claims of a JWT that API Gateway's JWT authorizer verified before the Lambda ran. */
-export function apiGatewayJwtAuthenticator(options: { roleClaim?: string } = {}): StaffAuthenticator {
-  const roleClaim = options.roleClaim ?? 'cognito:groups';
+export function apiGatewayJwtAuthenticator(options: { groupsClaim?: string } = {}): StaffAuthenticator {
+  const groupsClaim = options.groupsClaim ?? 'cognito:groups';
   return async (c) => {
     const event = (c.env as { event?: { requestContext?: { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } } } | undefined)?.event;
     const claims = event?.requestContext?.authorizer?.jwt?.claims;
     if (!claims || typeof claims.sub !== 'string') throw new AuthenticationError('missing or invalid JWT: sign in through the identity provider');
-    const groups = String(claims[roleClaim] ?? '');
-    const role = /\boperators?\b/.test(groups) ? 'operator' : 'investigator';
-    return { role, subject: String(claims.email ?? claims.sub) };
+    const groups = String(claims[groupsClaim] ?? '');
+    if (/\boperators\b/.test(groups)) return { role: 'operator', subject: String(claims.email ?? claims.sub) };
+    if (/\binvestigators\b/.test(groups)) return { role: 'investigator', subject: String(claims.email ?? claims.sub) };
+    throw new ForbiddenError(`the signed-in user is in neither the investigators nor the operators group`);
   };
 }
 

@@ -1,14 +1,29 @@
 /**
- * Who may call Crosslink: platform secrets (for request signatures) and investigator tokens.
- * A port with two adapters: a JSON file for the local stack, Secrets Manager on AWS.
+ * Who may call Crosslink: platform secrets (for request signatures) and staff tokens.
+ * A port with two adapters: a JSON file for the local stack, Secrets Manager (KMS-encrypted) on AWS.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { platformIdSchema } from '../contract/platforms.js';
 
+/** How long a platform's previous secret keeps working after a rotation, so that it can roll its fleet. */
+export const ROTATION_GRACE_HOURS = 24;
+
+/** One platform's credential. */
+export const platformCredentialSchema = z.object({
+  id: platformIdSchema,
+  secret: z.string().min(16),
+  /** The secret before the last rotation, valid until `previousSecretExpiresAt`. */
+  previousSecret: z.string().min(16).optional(),
+  previousSecretExpiresAt: z.string().optional(),
+  /** Signed requests per minute this platform may make (default: the deployment's). */
+  requestsPerMinute: z.number().int().positive().optional(),
+});
+export type PlatformCredential = z.infer<typeof platformCredentialSchema>;
+
 /** The credentials document, the same shape in `.crosslink/credentials.json` and in Secrets Manager. */
 export const credentialsDocumentSchema = z.object({
-  platforms: z.array(z.object({ id: platformIdSchema, secret: z.string().min(16) })),
+  platforms: z.array(platformCredentialSchema),
   investigatorToken: z.string().min(16),
   operatorToken: z.string().min(16).optional(),
 });
@@ -19,11 +34,16 @@ export type Role = 'platform' | 'investigator' | 'operator';
 
 /** Looks up secrets; implementations may cache. */
 export interface CredentialStore {
-  /** The signing secret of a platform, or undefined when the platform is unknown. */
-  platformSecret(platformId: string): Promise<string | undefined>;
+  /** The secrets a platform's signature may be made with (current first), empty when the platform is unknown. */
+  platformSecrets(platformId: string): Promise<string[]>;
+  /** The platform's own request rate limit, if it has one. */
+  platformRequestsPerMinute(platformId: string): Promise<number | undefined>;
   /** The role a bearer token grants, or undefined when it grants none. */
   roleForToken(token: string): Promise<Exclude<Role, 'platform'> | undefined>;
 }
+
+/** A fresh random secret or token: 256 bits, hex. */
+export const newSecret = (): string => randomBytes(32).toString('hex');
 
 function sameSecret(a: string, b: string): boolean {
   // Compare digests so that the comparison is constant-time whatever the lengths.
@@ -32,13 +52,25 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
-/** A credential store over one credentials document held in memory. */
+/** A credential store over one credentials document, loaded through the given function (which may cache). */
 export class DocumentCredentialStore implements CredentialStore {
-  constructor(private readonly load: () => Promise<CredentialsDocument>) {}
+  constructor(
+    private readonly load: () => Promise<CredentialsDocument>,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
-  async platformSecret(platformId: string): Promise<string | undefined> {
-    const doc = await this.load();
-    return doc.platforms.find((p) => p.id === platformId)?.secret;
+  async platformSecrets(platformId: string): Promise<string[]> {
+    const platform = (await this.load()).platforms.find((p) => p.id === platformId);
+    if (!platform) return [];
+    const secrets = [platform.secret];
+    if (platform.previousSecret && platform.previousSecretExpiresAt && Date.parse(platform.previousSecretExpiresAt) > this.clock()) {
+      secrets.push(platform.previousSecret);
+    }
+    return secrets;
+  }
+
+  async platformRequestsPerMinute(platformId: string): Promise<number | undefined> {
+    return (await this.load()).platforms.find((p) => p.id === platformId)?.requestsPerMinute;
   }
 
   async roleForToken(token: string): Promise<'investigator' | 'operator' | undefined> {

@@ -8,6 +8,7 @@ export const signalPk = (type: SignalType, value: string) => `SIG#${type}#${valu
 export const accountPk = (platform: string, account: string) => `ACC#${platform}#${account}`;
 export const SK_META = 'META';
 export const SK_CLUSTER = 'CLUSTER';
+export const SK_WITHDRAWN = 'WITHDRAWN';
 export const STAT_PK = 'STAT';
 export const SK_COUNTERS = 'COUNTERS';
 export const SK_LATEST_RUN = 'LATEST_RUN';

@@ -2,12 +2,12 @@
  * Signal memberships and account metadata in DynamoDB: what the consumer writes and detection reads.
  * Keys make every write idempotent: the same signal stored twice is one item.
  */
-import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
 import type { AccountFacts, Membership } from '../detect/model.js';
 import { batchWriteAll } from './batch-write.js';
-import { accountPk, SK_COUNTERS, SK_META, signalPk, STAT_PK } from './keys.js';
+import { accountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
@@ -81,6 +81,33 @@ export class SignalRepository {
     );
   }
 
+  /**
+   * Withdraws an account at a platform's request: deletes its signals and metadata, and leaves a
+   * tombstone so that signals of it still in the queue (received before now) are never linked.
+   */
+  async withdrawAccount(platform: string, account: string, withdrawnAt: string): Promise<{ signalsDeleted: number }> {
+    const pk = accountPk(platform, account);
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk: SK_WITHDRAWN, kind: 'withdrawal', platform, account, withdrawnAt } }));
+    const keys: Array<{ pk: string; sk: string }> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await batchWriteAll(this.db, this.tableName, [...keys, { pk, sk: SK_META }].map((Key) => ({ DeleteRequest: { Key } })));
+    return { signalsDeleted: keys.length };
+  }
+
   /** Adds to the count of signals accepted at the API. */
   async addAccepted(count: number): Promise<void> {
     if (count <= 0) return;
@@ -108,8 +135,8 @@ export class SignalRepository {
         new ScanCommand({
           TableName: this.tableName,
           Select: 'COUNT',
-          FilterExpression: 'kind = :signal',
-          ExpressionAttributeValues: { ':signal': 'signal' },
+          FilterExpression: 'kind = :signal AND expiresAt > :now',
+          ExpressionAttributeValues: { ':signal': 'signal', ':now': Math.floor(Date.now() / 1000) },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -119,17 +146,22 @@ export class SignalRepository {
     return count;
   }
 
-  /** Reads every signal membership and account record (one scan) for a detection run. */
-  async snapshot(): Promise<GraphSnapshot> {
-    const memberships: GraphSnapshot['memberships'] = [];
+  /**
+   * Reads every live signal membership and account record (one scan) for a detection run. Expired
+   * signals are left out here too, because DynamoDB's TTL deletes lazily; so are signals of withdrawn
+   * accounts received before the withdrawal.
+   */
+  async snapshot(nowMs: number = Date.now()): Promise<GraphSnapshot> {
+    const memberships: Array<GraphSnapshot['memberships'][number] & { receivedAt: string }> = [];
     const accounts = new Map<string, AccountFacts>();
+    const withdrawnAt = new Map<string, string>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'kind IN (:signal, :account)',
-          ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account' },
+          FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
+          ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account', ':withdrawal': 'withdrawal', ':now': Math.floor(nowMs / 1000) },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -142,7 +174,10 @@ export class SignalRepository {
             type: item.type as SignalType,
             value: String(item.value),
             observedAtMs: Date.parse(String(item.observedAt)),
+            receivedAt: String(item.receivedAt),
           });
+        } else if (item.kind === 'withdrawal') {
+          withdrawnAt.set(key, String(item.withdrawnAt));
         } else {
           accounts.set(key, {
             createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
@@ -153,6 +188,10 @@ export class SignalRepository {
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return { memberships, accounts };
+    const live = memberships.filter((m) => {
+      const withdrawn = withdrawnAt.get(m.account);
+      return withdrawn === undefined || m.receivedAt > withdrawn;
+    });
+    return { memberships: live.map(({ receivedAt: _receivedAt, ...membership }) => membership), accounts };
   }
 }

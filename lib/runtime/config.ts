@@ -13,6 +13,10 @@ export interface CrosslinkConfig {
   retentionDays: number;
   /** Identifiers shared by more accounts than this are excluded from linking as shared infrastructure. */
   hubThreshold: number;
+  /** A cluster must span at least this many platforms before a platform's lookup reveals it. */
+  releaseThreshold: number;
+  /** Signed requests per minute a platform may make unless its credential says otherwise. */
+  defaultRequestsPerMinute: number;
 }
 
 /** Thrown at start-up when a required environment variable is missing or malformed. */
@@ -37,6 +41,11 @@ export const DEFAULT_RETENTION_DAYS = 365;
 /** Default hub threshold: an identifier on more than 50 accounts is infrastructure (see shared DETECTION-NOTES). */
 export const DEFAULT_HUB_THRESHOLD = 50;
 
+/** Default release threshold: only clusters spanning two or more platforms are revealed to platforms. */
+export const DEFAULT_RELEASE_THRESHOLD = 2;
+/** Default platform rate: 600 requests (up to 300,000 signals) a minute. */
+export const DEFAULT_REQUESTS_PER_MINUTE = 600;
+
 /** Reads the configuration from the environment (Lambda) or a given map (local stack). */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfig {
   return {
@@ -45,5 +54,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfi
     signalDeadLetterQueueUrl: required(env, 'SIGNAL_DLQ_URL'),
     retentionDays: positiveInt(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
     hubThreshold: positiveInt(env, 'HUB_THRESHOLD', DEFAULT_HUB_THRESHOLD),
+    releaseThreshold: positiveInt(env, 'RELEASE_THRESHOLD', DEFAULT_RELEASE_THRESHOLD),
+    defaultRequestsPerMinute: positiveInt(env, 'PLATFORM_REQUESTS_PER_MINUTE', DEFAULT_REQUESTS_PER_MINUTE),
   };
 }

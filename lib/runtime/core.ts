@@ -12,6 +12,7 @@ import { IngestService } from '../ingest/ingest-service.js';
 import { MessageStore } from '../ingest/store-message.js';
 import { InvestigatorService } from '../reports/investigator-service.js';
 import { DetectionRunner } from '../runs/detection-runner.js';
+import { DynamoRateLimiter, DynamoReplayGuard } from './aws/dynamo-request-guards.js';
 import { SqsSignalQueue } from './aws/sqs-signal-queue.js';
 import type { CrosslinkConfig } from './config.js';
 
@@ -37,6 +38,8 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
     runs,
     verdicts,
     queue,
+    replayGuard: new DynamoReplayGuard(db, config.tableName),
+    rateLimiter: new DynamoRateLimiter(db, config.tableName),
     ingest: new IngestService(queue, signals),
     messageStore: new MessageStore(signals, config.retentionDays),
     investigator: new InvestigatorService({ signals, clusters, runs, queue }),

@@ -54,8 +54,10 @@ describe('POST /v1/signals', () => {
   it('stores a request sent twice only once', async () => {
     const before = await status();
     const body = JSON.stringify({ signals: Array.from({ length: 120 }, (_, i) => aSignal({ account: `twice-${i}`, value: hashed(`twice-${i}`) })) });
-    expect((await postSigned(stack.baseUrl, platform, body)).status).toBe(202);
-    expect((await postSigned(stack.baseUrl, platform, body)).status).toBe(202);
+    const now = Math.floor(Date.now() / 1000);
+    // Each send is signed afresh (a new timestamp), as the contract asks of a retry.
+    expect((await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: now })).status).toBe(202);
+    expect((await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: now + 1 })).status).toBe(202);
     await stack.waitForDrain();
     const after = await status();
     expect(after.signalsAccepted - before.signalsAccepted).toBe(240);

@@ -12,19 +12,24 @@ export function aSignal(overrides: Partial<{ account: string; type: SignalType; 
   return { account: 'acct-1', type: 'email' as SignalType, value: hashed('someone@example.com'), observedAt: OBSERVED_AT, ...overrides };
 }
 
-/** Posts a body to /v1/signals signed as the platform (or with the headers given). */
+/** Sends a request signed as the platform (by default a POST of `body` to /v1/signals), with header overrides. */
 export async function postSigned(
   baseUrl: string,
   platform: { id: string; secret: string },
   body: string,
   headerOverrides: Record<string, string | undefined> = {},
+  options: { method?: string; path?: string; nowSeconds?: number } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...signRequest({ platform: platform.id, secret: platform.secret, body }) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...signRequest({ platform: platform.id, secret: platform.secret, body, nowSeconds: options.nowSeconds }),
+  };
   for (const [name, value] of Object.entries(headerOverrides)) {
     if (value === undefined) delete headers[name];
     else headers[name] = value;
   }
-  return fetch(`${baseUrl}/v1/signals`, { method: 'POST', headers, body });
+  const method = options.method ?? 'POST';
+  return fetch(`${baseUrl}${options.path ?? '/v1/signals'}`, { method, headers, body: method === 'GET' ? undefined : body });
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails at the deadline. */

@@ -9,6 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createApi, type ApiSurface } from '../../api/app.js';
 import { apiGatewayJwtAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore } from '../../auth/credentials.js';
+import { apiDeps } from '../api-wiring.js';
 import { ConfigError, readConfig } from '../config.js';
 import { buildCore, type Core } from '../core.js';
 import { dynamoDocumentClient, sqsClient } from './clients.js';
@@ -32,18 +33,14 @@ function requiredEnv(name: string): string {
 /** The hono app for one API surface, wired for Lambda. */
 export function lambdaApi(surface: Exclude<ApiSurface, 'all'>) {
   const services = lambdaCore();
-  const logger = new Logger({ serviceName: 'crosslink' });
   const credentials = new DocumentCredentialStore(secretsManagerCredentialsLoader(new SecretsManagerClient({}), requiredEnv('CREDENTIALS_SECRET_ARN')));
   return createApi(
-    {
+    apiDeps(services, {
       credentials,
       staffAuthenticator: apiGatewayJwtAuthenticator(),
-      ingest: services.ingest,
-      investigator: services.investigator,
-      detection: services.runner,
       dispatcher: new LambdaDetectionDispatcher(new LambdaClient({}), surface === 'investigator' ? requiredEnv('DETECT_FUNCTION_NAME') : 'unused'),
-      logger,
-    },
+      logger: new Logger({ serviceName: 'crosslink' }),
+    }),
     surface,
   );
 }

@@ -14,9 +14,11 @@ import { bearerTokenAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore, type CredentialsDocument } from '../../auth/credentials.js';
 import { dynamoDocumentClient, sqsClient } from '../aws/clients.js';
 import type { CrosslinkConfig } from '../config.js';
-import { DEFAULT_HUB_THRESHOLD, DEFAULT_RETENTION_DAYS } from '../config.js';
+import { DEFAULT_HUB_THRESHOLD, DEFAULT_RELEASE_THRESHOLD, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_RETENTION_DAYS } from '../config.js';
 import { buildCore, type Core } from '../core.js';
-import { loadOrCreateCredentials } from './credentials-file.js';
+import { CredentialsFile } from './credentials-file.js';
+import { PlatformAdmin } from '../../auth/platform-admin.js';
+import { apiDeps } from '../api-wiring.js';
 import { ensureQueues, ensureTable, startLocalServers, type LocalServers } from './local-servers.js';
 import { QueueWorker } from './queue-worker.js';
 import type { RunRecord } from '../../graph/run-repository.js';
@@ -32,6 +34,9 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   hubThreshold?: number;
   retentionDays?: number;
+  releaseThreshold?: number;
+  /** Default per-platform request rate (per minute). */
+  requestsPerMinute?: number;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -78,11 +83,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     signalDeadLetterQueueUrl: deadLetterQueueUrl,
     retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
     hubThreshold: options.hubThreshold ?? DEFAULT_HUB_THRESHOLD,
+    releaseThreshold: options.releaseThreshold ?? DEFAULT_RELEASE_THRESHOLD,
+    defaultRequestsPerMinute: options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE,
   };
   const core = buildCore({ db: dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint }), sqs, config });
   const credentialsPath = join(options.home, 'credentials.json');
-  const credentials = loadOrCreateCredentials(credentialsPath);
-  const credentialStore = new DocumentCredentialStore(async () => credentials);
+  const credentialsFile = new CredentialsFile(credentialsPath);
+  const credentialStore = new DocumentCredentialStore(() => credentialsFile.read());
 
   // Detection runs in this process, one at a time; the runner coalesces concurrent requests.
   const runsInFlight = new Set<Promise<unknown>>();
@@ -120,15 +127,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   worker.start();
 
-  const app = createApi({
-    credentials: credentialStore,
-    staffAuthenticator: bearerTokenAuthenticator(credentialStore),
-    ingest: core.ingest,
-    investigator: core.investigator,
-    detection: core.runner,
-    dispatcher,
-    logger,
-  });
+  const app = createApi(
+    apiDeps(core, {
+      credentials: credentialStore,
+      staffAuthenticator: bearerTokenAuthenticator(credentialStore),
+      dispatcher,
+      platformAdmin: new PlatformAdmin(credentialsFile),
+      logger,
+    }),
+  );
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: '127.0.0.1' }, () => resolve(started));
   });
@@ -138,7 +145,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     baseUrl: `http://127.0.0.1:${port}`,
     home: options.home,
     credentialsPath,
-    credentials,
+    get credentials() {
+      return credentialsFile.current();
+    },
     core,
     servers,
     sqs,

@@ -1,0 +1,55 @@
+/** Routes for platforms, each behind the platform gate (signature, rate, replay). */
+import type { Context, Hono } from 'hono';
+import type { PlatformGate } from '../auth/platform-gate.js';
+import { accountIdSchema } from '../contract/signals.js';
+import { ValidationError } from '../errors.js';
+import type { SignalRepository } from '../graph/signal-repository.js';
+import type { IngestService } from '../ingest/ingest-service.js';
+import type { InvestigatorService } from '../reports/investigator-service.js';
+import { platformView } from '../reports/platform-lookup.js';
+import { admitPlatform } from './auth.js';
+import { readLimitedBody } from './request.js';
+
+export interface PlatformRouteDeps {
+  gate: PlatformGate;
+  ingest: IngestService;
+  signals: Pick<SignalRepository, 'withdrawAccount'>;
+  investigator: Pick<InvestigatorService, 'accountCluster'>;
+  /** A cluster must span at least this many platforms before a platform-facing lookup reveals it. */
+  releaseThreshold: number;
+}
+
+function accountParam(c: Context): string {
+  const parsed = accountIdSchema.safeParse(c.req.param('account'));
+  if (!parsed.success) throw new ValidationError(`account ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Runs `work` for an admitted platform; a failure releases the replay claim so the same request can be retried. */
+async function asPlatform<T>(c: Context, deps: PlatformRouteDeps, work: (platform: string, body: Buffer) => Promise<T>): Promise<T> {
+  const body = await readLimitedBody(c);
+  const admitted = await admitPlatform(c, deps.gate, body);
+  try {
+    return await work(admitted.platform, body);
+  } catch (error) {
+    await admitted.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+export function registerPlatformRoutes(app: Hono, deps: PlatformRouteDeps): void {
+  app.post('/v1/signals', async (c) => c.json(await asPlatform(c, deps, (platform, body) => deps.ingest.submit(platform, body.toString('utf8'))), 202));
+
+  app.delete('/v1/accounts/:account', async (c) => {
+    const account = accountParam(c);
+    const result = await asPlatform(c, deps, (platform) => deps.signals.withdrawAccount(platform, account, new Date().toISOString()));
+    return c.json({ account, withdrawn: true, signalsDeleted: result.signalsDeleted, note: 'gone from clusters and reports after the next detection run' }, 202);
+  });
+
+  app.get('/v1/lookup/:account', async (c) => {
+    const account = accountParam(c);
+    return c.json(
+      await asPlatform(c, deps, async (platform) => platformView(platform, account, await deps.investigator.accountCluster({ platform, account }), deps.releaseThreshold)),
+    );
+  });
+}
