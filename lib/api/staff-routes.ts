@@ -2,11 +2,13 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { PlatformAdmin } from '../auth/platform-admin.js';
+import type { SignalRepository } from '../graph/signal-repository.js';
 import type { InvestigatorService } from '../reports/investigator-service.js';
 import type { DetectionDispatcher } from '../runs/detection-dispatcher.js';
 import type { DetectionRunner } from '../runs/detection-runner.js';
 import { requireRole, type StaffAuthenticator, type StaffPrincipal } from './auth.js';
 import { parseJsonBody, parseQuery } from './request.js';
+import { ValidationError } from '../errors.js';
 
 export interface StaffRouteDeps {
   staffAuthenticator: StaffAuthenticator;
@@ -15,6 +17,7 @@ export interface StaffRouteDeps {
   dispatcher: DetectionDispatcher;
   /** Absent where platforms are managed elsewhere. */
   platformAdmin?: PlatformAdmin;
+  signals: Pick<SignalRepository, 'retireKey'>;
 }
 
 /** Authenticates the caller and checks its role; the route's first line. */
@@ -67,6 +70,13 @@ export function registerStaffRoutes(app: Hono, deps: StaffRouteDeps, staff: Staf
     await staff(c);
     const ref = { platform: c.req.param('platform'), account: c.req.param('account') };
     return c.json({ ...ref, cluster: await deps.investigator.accountCluster(ref) });
+  });
+
+  app.post('/v1/keys/:keyId/retire', async (c) => {
+    await staff(c, ['operator']);
+    const keyId = c.req.param('keyId');
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(keyId)) throw new ValidationError('keyId must be 1-32 letters, digits, dot, dash or underscore');
+    return c.json({ keyId, ...(await deps.signals.retireKey(keyId)) });
   });
 
   const admin = deps.platformAdmin;

@@ -108,6 +108,31 @@ export class SignalRepository {
     return { signalsDeleted: keys.length };
   }
 
+  /**
+   * Retires a hashing key after a key rotation: deletes every signal hashed under `keyId` (a full scan;
+   * run once per rotation). Returns how many were deleted.
+   */
+  async retireKey(keyId: string): Promise<{ signalsDeleted: number }> {
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'kind = :signal AND keyId = :keyId',
+          ExpressionAttributeValues: { ':signal': 'signal', ':keyId': keyId },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const keys = (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+      await batchWriteAll(this.db, this.tableName, keys);
+      deleted += keys.length;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { signalsDeleted: deleted };
+  }
+
   /** Adds to the count of signals accepted at the API. */
   async addAccepted(count: number): Promise<void> {
     if (count <= 0) return;

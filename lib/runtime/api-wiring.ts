@@ -36,6 +36,7 @@ export function apiDeps(
       detection: core.runner,
       dispatcher: edge.dispatcher,
       platformAdmin: edge.platformAdmin,
+      signals: core.signals,
     },
     logger: edge.logger,
   };

@@ -22,6 +22,7 @@ const ROUTES: Array<{ method: string; path: string; allowed: Role[] }> = [
   { method: 'POST', path: '/v1/platforms', allowed: ['operator'] },
   { method: 'POST', path: '/v1/platforms/no-such-platform/rotate', allowed: ['operator'] },
   { method: 'DELETE', path: '/v1/platforms/no-such-platform', allowed: ['operator'] },
+  { method: 'POST', path: '/v1/keys/no-such-key/retire', allowed: ['operator'] },
 ];
 const ROLES: Role[] = ['platform', 'investigator', 'operator', 'anonymous'];
 
@@ -40,6 +41,12 @@ async function call(role: Role, method: string, path: string, body = '') {
 beforeAll(async () => {
   stack = await startTestStack({ releaseThreshold: 2 });
 });
+
+async function detect() {
+  const response = await fetch(`${stack.baseUrl}/v1/detect`, { method: 'POST', headers: investigatorHeaders(stack) });
+  const { runId } = await response.json();
+  return stack.waitForRun(runId);
+}
 afterAll(async () => stack?.cleanup());
 
 describe('roles', () => {
@@ -137,12 +144,6 @@ describe('platform credentials (operator)', () => {
 describe('withdrawal and lookup', () => {
   const signal = (account: string, label: string) => aSignal({ account, type: 'payment', value: hashed(label) });
 
-  async function detect() {
-    const response = await fetch(`${stack.baseUrl}/v1/detect`, { method: 'POST', headers: investigatorHeaders(stack) });
-    const { runId } = await response.json();
-    return stack.waitForRun(runId);
-  }
-
   async function lookup(platformId: string, account: string) {
     const response = await postSigned(stack.baseUrl, platformOf(platformId), '', {}, { method: 'GET', path: `/v1/lookup/${account}` });
     expect(response.status).toBe(200);
@@ -180,5 +181,28 @@ describe('withdrawal and lookup', () => {
     expect(await lookup('chatapp', 'lw-1')).toMatchObject({ inCrossPlatformCluster: false });
     const investigator = await (await fetch(`${stack.baseUrl}/v1/accounts/photoshare/lw-9`, { headers: investigatorHeaders(stack) })).json();
     expect(investigator.cluster).toBeNull();
+  });
+});
+
+describe('hashing-key rotation', () => {
+  it('links accounts through either form during a rotation, and retiring the old key removes only its signals', async () => {
+    const now = Math.floor(Date.now() / 1000) + 100;
+    const oldForm = hashed('phone under key k1');
+    const newForm = hashed('phone under key k2');
+    // chatapp has rotated (sends both forms); photoshare still sends only the old form.
+    await postSigned(stack.baseUrl, platformOf('chatapp'), JSON.stringify({ signals: [
+      aSignal({ account: 'rot-1', type: 'phone', value: oldForm, keyId: 'k1' } as never),
+      aSignal({ account: 'rot-1', type: 'phone', value: newForm, keyId: 'k2' } as never),
+    ] }), {}, { nowSeconds: now });
+    await postSigned(stack.baseUrl, platformOf('photoshare'), JSON.stringify({ signals: [aSignal({ account: 'rot-2', type: 'phone', value: oldForm, keyId: 'k1' } as never)] }), {}, { nowSeconds: now + 1 });
+    await stack.waitForDrain();
+    await detect();
+    const linked = await (await fetch(`${stack.baseUrl}/v1/accounts/photoshare/rot-2`, { headers: investigatorHeaders(stack) })).json();
+    expect(linked.cluster.members).toEqual(expect.arrayContaining([{ platform: 'chatapp', account: 'rot-1' }]));
+    const before = await stack.core.signals.storedCount();
+    const response = await fetch(`${stack.baseUrl}/v1/keys/k1/retire`, { method: 'POST', headers: { authorization: `Bearer ${stack.credentials.operatorToken}` } });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ keyId: 'k1', signalsDeleted: 2 });
+    expect(await stack.core.signals.storedCount()).toBe(before - 2);
   });
 });
