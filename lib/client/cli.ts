@@ -1,0 +1,222 @@
+/**
+ * The `crosslink` command line: `submit` and `hash`. Flags are read here, once, into typed
+ * options; the work happens in submit.ts and hash.ts. `bin/crosslink.ts` only wires the process.
+ */
+import { parseArgs } from 'node:util';
+import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import { CrosslinkError } from '../errors.js';
+import { resolvePlatformCredentials } from './credentials.js';
+import { NormalisationError, SubmitInterruptedError } from './errors.js';
+import { hasherFromEnv } from './hash.js';
+import type { InputFormat } from './input.js';
+import { terminalProgress, type ProgressStream } from './progress.js';
+import { formatSummary, submitFile } from './submit.js';
+import { SignalsTransport } from './transport.js';
+
+/** The default API when neither `--url` nor `CROSSLINK_URL` is given: the local stack. */
+export const DEFAULT_URL = 'http://localhost:8787';
+
+/** Exit codes, so that scripts can tell outcomes apart. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  /** The whole file was settled but some rows were rejected (see the rejected file). */
+  someRejected: 3,
+  interrupted: 130,
+} as const;
+
+/** The process around the CLI, injected so that tests run it in-process. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: { write(text: string): unknown };
+  stderr: ProgressStream;
+  /** Aborts a running submit (the bin wires Ctrl-C to it). */
+  signal?: AbortSignal;
+  /** Injected for tests. */
+  fetch?: typeof fetch;
+}
+
+const USAGE = `crosslink: the Crosslink platform client
+
+  crosslink submit FILE [options]     normalise, hash, batch, sign and send a CSV or JSON Lines file
+  crosslink hash --type TYPE VALUE    print the normalised form and the hashed value of one identifier
+
+submit options:
+  --url URL             Crosslink API base URL (env CROSSLINK_URL, default ${DEFAULT_URL})
+  --platform ID         platform id (env CROSSLINK_PLATFORM)
+  --secret SECRET       platform signing secret (env CROSSLINK_PLATFORM_SECRET; prefer the env or a file)
+  --credentials PATH    credentials.json {"platforms":[{"id","secret"}]} (default $CROSSLINK_HOME/credentials.json when present)
+  --format csv|jsonl    input format (default from the extension)
+  --hashed              every value is already a 64-hex HMAC (else a 'hashed' column may say so per row)
+  --key-id ID           consortium key id stamped on each signal (env CROSSLINK_HASH_KEY_ID)
+  --region CC           default region for phone numbers without a country code (env CROSSLINK_DEFAULT_REGION)
+  --concurrency N       batches in flight (default 2)
+  --batch-size N        signals per request, at most 500 (default 500)
+  --max-attempts N      attempts per batch before giving up (default 8)
+  --rejected PATH       where rejected rows go (default FILE.rejected.jsonl)
+  --checkpoint PATH     the resume checkpoint (default FILE.crosslink-checkpoint.json)
+  --restart             ignore the checkpoint and send from the first row
+  --json                print the summary as JSON on stdout
+
+hash options:
+  --type TYPE           ${SIGNAL_TYPES.join(', ')}
+  --region CC           default region for phone numbers
+  --json                print {"type","normalised","value"} as JSON
+
+The consortium hashing key comes from CROSSLINK_HASH_KEY and is never sent.
+Exit codes: 0 all accepted, 3 done with rejected rows, 1 failed, 2 usage, 130 interrupted.
+`;
+
+/**
+ * Runs one CLI invocation and returns its exit code.
+ *
+ * @example
+ * const code = await runCli(['hash', '--type', 'email', 'Foo.Bar+x@gmail.com'], { env: process.env, stdout: process.stdout, stderr: process.stderr });
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'submit') return await submitCommand(rest, io);
+    if (command === 'hash') return hashCommand(rest, io);
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.stdout.write(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    io.stderr.write(`crosslink: unknown command "${command}"\n\n${USAGE}`);
+    return EXIT.usage;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`crosslink ${command}: ${error.message}\n(crosslink help for the options)\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof SubmitInterruptedError) {
+      io.stderr.write(`\ncrosslink ${command}: ${error.message}\n`);
+      return EXIT.interrupted;
+    }
+    if (error instanceof CrosslinkError) {
+      io.stderr.write(`\ncrosslink ${command}: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+/** Runs parseArgs, turning its complaints (unknown flag, missing value) into usage errors. */
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function positiveInteger(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} must be a whole number of 1 or more, got "${text}"`);
+  return value;
+}
+
+function signalType(text: string | undefined): SignalType {
+  if (!text) throw new UsageError(`--type is required: one of ${SIGNAL_TYPES.join(', ')}`);
+  const type = text.trim().toLowerCase();
+  if (!(SIGNAL_TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${SIGNAL_TYPES.join(', ')}, got "${text}"`);
+  return type as SignalType;
+}
+
+function hashCommand(args: string[], io: CliIo): number {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { type: { type: 'string' }, region: { type: 'string' }, json: { type: 'boolean' } },
+    }),
+  );
+  const type = signalType(values.type);
+  if (positionals.length !== 1) throw new UsageError('give exactly one value to hash (quote it if it has spaces)');
+  const region = values.region ?? io.env.CROSSLINK_DEFAULT_REGION;
+  let hashed;
+  try {
+    hashed = hasherFromEnv(io.env, { defaultRegion: region }).hash(type, positionals[0]);
+  } catch (error) {
+    if (error instanceof NormalisationError) {
+      io.stderr.write(`crosslink hash: ${type} ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(hashed)}\n`);
+  } else {
+    io.stdout.write(`type        ${hashed.type}\nnormalised  ${hashed.normalised}\nvalue       ${hashed.value}\n`);
+    if (type === 'photo_pdq') io.stdout.write('(a PDQ hash is sent as it is, not hashed again)\n');
+  }
+  return EXIT.ok;
+}
+
+async function submitCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = asUsage(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        platform: { type: 'string' },
+        secret: { type: 'string' },
+        credentials: { type: 'string' },
+        format: { type: 'string' },
+        hashed: { type: 'boolean' },
+        'key-id': { type: 'string' },
+        region: { type: 'string' },
+        concurrency: { type: 'string' },
+        'batch-size': { type: 'string' },
+        'max-attempts': { type: 'string' },
+        rejected: { type: 'string' },
+        checkpoint: { type: 'string' },
+        restart: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    }),
+  );
+  if (positionals.length !== 1) throw new UsageError('give exactly one input file: crosslink submit FILE');
+  if (values.format !== undefined && values.format !== 'csv' && values.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got "${values.format}"`);
+  const batchSize = positiveInteger('batch-size', values['batch-size'], 500);
+  if (batchSize > 500) throw new UsageError('--batch-size must be at most 500, the contract limit');
+
+  const url = values.url ?? io.env.CROSSLINK_URL ?? DEFAULT_URL;
+  const credentials = resolvePlatformCredentials({ platform: values.platform, secret: values.secret, credentialsPath: values.credentials }, io.env);
+  const transport = new SignalsTransport({
+    baseUrl: url,
+    ...credentials,
+    fetch: io.fetch,
+    retry: { maxAttempts: positiveInteger('max-attempts', values['max-attempts'], 8) },
+  });
+  const region = values.region ?? io.env.CROSSLINK_DEFAULT_REGION;
+  const progress = terminalProgress(io.stderr);
+  try {
+    const summary = await submitFile({
+      inputPath: positionals[0],
+      format: values.format as InputFormat | undefined,
+      transport,
+      url,
+      hasher: () => hasherFromEnv(io.env, { defaultRegion: region }),
+      allHashed: values.hashed,
+      keyId: values['key-id'] ?? io.env.CROSSLINK_HASH_KEY_ID,
+      maxSignalsPerBatch: batchSize,
+      concurrency: positiveInteger('concurrency', values.concurrency, 2),
+      rejectedPath: values.rejected,
+      checkpointPath: values.checkpoint,
+      restart: values.restart,
+      signal: io.signal,
+      onProgress: progress.update,
+    });
+    if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+    else io.stdout.write(`${formatSummary(summary)}\n`);
+    return summary.rejected > 0 ? EXIT.someRejected : EXIT.ok;
+  } finally {
+    progress.finish();
+  }
+}
