@@ -48,7 +48,21 @@ export interface ClusterLink {
   a: string;
   b: string;
   weight: number;
-  evidence: Array<{ type: SignalType; value: string; weight: number; observedAtMs: number }>;
+  evidence: LinkEvidence[];
+}
+
+/**
+ * One shared identifier behind a link: its weight after specificity and ageing, and the older of the
+ * two observations (the one ageing counts from). For a `photo_pdq` near match, `value` is `a`'s hash,
+ * `matchedValue` is `b`'s and `distance` their Hamming distance.
+ */
+export interface LinkEvidence {
+  type: SignalType;
+  value: string;
+  weight: number;
+  observedAtMs: number;
+  matchedValue?: string;
+  distance?: number;
 }
 
 export interface RiskReason {
@@ -77,9 +91,29 @@ export interface ExcludedHub {
   accounts: number;
 }
 
+/** How this run's clusters relate to the previous run's (all lists sorted). */
+export interface ClusterLineage {
+  /** Ids carried over from the previous run. */
+  kept: string[];
+  /** Ids new in this run. */
+  born: string[];
+  /** Previous ids that no cluster of this run carries. */
+  dissolved: string[];
+  /** A previous cluster whose members are now in two or more clusters. */
+  splits: Array<{ from: string; into: string[] }>;
+  /** A cluster of this run whose members were in two or more previous clusters. */
+  merges: Array<{ into: string; from: string[] }>;
+}
+
 export interface DetectionResult {
+  /** Highest risk first (ties: larger first, then by id). */
   clusters: DetectedCluster[];
+  /** Excluded identifiers, most-shared first. */
   hubs: ExcludedHub[];
+  /** Splits and merges relative to `previousClusters` (filled by detectClusters). */
+  lineage?: ClusterLineage;
+  /** `same-actor` verdicts not applied because they contradict a `not-same-actor` verdict (filled by detectClusters). */
+  verdictConflicts?: Verdict[];
   stats: {
     accounts: number;
     memberships: number;

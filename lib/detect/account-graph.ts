@@ -1,0 +1,350 @@
+/**
+ * The account graph detection works on, built from memberships into typed arrays with integer ids:
+ * identifiers and their holders, hubs left out, PDQ near-duplicates joined into photo families,
+ * evidence weights, and the weighted links between accounts (CSR).
+ *
+ * Evidence weight of one shared identifier for one pair of accounts:
+ * `typeWeights[type] * (holders - 1) ^ -specificityExponent * 0.5 ^ (age / halfLife[type])`,
+ * where `holders` counts the accounts holding it (specificity: learnt from the data) and `age` runs from
+ * the older of the two observations to `nowMs` floored to `agingStepMs`. A link's weight is the sum over
+ * everything the pair shares, rounded to 1e-9 so that it does not depend on the order of summation.
+ */
+import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import type { ExcludedHub, Membership } from './model.js';
+import type { DetectionOptions } from './options.js';
+import { PdqIndex } from './pdq-index.js';
+import { UnionFind } from './union-find.js';
+
+const DAY_MS = 86_400_000;
+const PHOTO_TYPE = SIGNAL_TYPES.indexOf('photo_pdq');
+const WEIGHT_DECIMALS = 1e9;
+
+/** An excluded hub and every value it covers (a photo family covers several near-identical hashes). */
+export interface HubRecord extends ExcludedHub {
+  values: string[];
+}
+
+export interface AccountGraph {
+  accountKeys: string[];
+  accountIndex: Map<string, number>;
+  /** Distinct identifiers per account. */
+  membershipCounts: Int32Array;
+  identType: Uint8Array;
+  identValue: string[];
+  /** Linking units (a non-hub identifier, or a family of near-identical photos): holders as entries. */
+  unitCount: number;
+  unitType: Uint8Array;
+  unitStart: Int32Array;
+  entryAccount: Int32Array;
+  /** The unit each entry belongs to. */
+  entryUnit: Int32Array;
+  /** The exact identifier behind each entry (differs between entries of a photo family). */
+  entryIdent: Int32Array;
+  entryObservedAtMs: Float64Array;
+  entryDecay: Float64Array;
+  /** Evidence weight one pair of holders of the unit gets before ageing. */
+  unitPairWeight: Float64Array;
+  /** Per account: indices of its entries (into the entry arrays). */
+  accountEntryStart: Int32Array;
+  accountEntries: Int32Array;
+  hubs: HubRecord[];
+  /** Symmetric weighted links (CSR over account ids). */
+  linkStart: Int32Array;
+  linkNeighbor: Int32Array;
+  linkWeight: Float64Array;
+}
+
+/** Decay factor of an observation at `observedAtMs` seen from `nowMs`. */
+export function ageingFactor(observedAtMs: number, nowMs: number, halfLifeDays: number): number {
+  if (!Number.isFinite(halfLifeDays)) return 1;
+  const ageDays = Math.max(0, nowMs - observedAtMs) / DAY_MS;
+  return Math.pow(0.5, ageDays / halfLifeDays);
+}
+
+/** Weight one pair of holders gets from an identifier of `type` held by `holders` accounts, before ageing. */
+export function specificWeight(type: SignalType, holders: number, options: Pick<DetectionOptions, 'typeWeights' | 'specificityExponent'>): number {
+  if (holders < 2) return 0;
+  return options.typeWeights[type] * Math.pow(holders - 1, -options.specificityExponent);
+}
+
+const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / WEIGHT_DECIMALS;
+
+/**
+ * Builds the graph. `extraAccounts` (verdict endpoints) become accounts even without memberships.
+ * `holderTotals` gives, for identifiers whose holders are not all in `memberships` (an incremental
+ * closure), the true number of holders, keyed `type\u0000value`.
+ */
+export function buildAccountGraph(
+  memberships: readonly Membership[],
+  extraAccounts: Iterable<string>,
+  options: DetectionOptions,
+  agedNowMs: number,
+  holderTotals?: ReadonlyMap<string, number>,
+): AccountGraph {
+  const accountIndex = new Map<string, number>();
+  const accountKeys: string[] = [];
+  const identMaps = SIGNAL_TYPES.map(() => new Map<string, number>());
+  const identTypeList: number[] = [];
+  const identValue: string[] = [];
+  const typeIndex = new Map<string, number>(SIGNAL_TYPES.map((type, index) => [type, index]));
+  const membershipCount = memberships.length;
+  const memAccount = new Int32Array(membershipCount);
+  const memIdent = new Int32Array(membershipCount);
+
+  const internAccount = (key: string): number => {
+    let account = accountIndex.get(key);
+    if (account === undefined) {
+      account = accountKeys.length;
+      accountIndex.set(key, account);
+      accountKeys.push(key);
+    }
+    return account;
+  };
+  for (let m = 0; m < membershipCount; m++) {
+    const membership = memberships[m];
+    const account = internAccount(membership.account);
+    const type = typeIndex.get(membership.type);
+    if (type === undefined) throw new RangeError(`membership ${m} has unknown signal type "${membership.type}"`);
+    const map = identMaps[type];
+    let ident = map.get(membership.value);
+    if (ident === undefined) {
+      ident = identValue.length;
+      map.set(membership.value, ident);
+      identValue.push(membership.value);
+      identTypeList.push(type);
+    }
+    memAccount[m] = account;
+    memIdent[m] = ident;
+  }
+  for (const extra of extraAccounts) internAccount(extra);
+  const accountCount = accountKeys.length;
+  const identCount = identValue.length;
+  const identType = Uint8Array.from(identTypeList);
+
+  // Holders per identifier, one entry per account (the latest observation wins).
+  const identStart = new Int32Array(identCount + 1);
+  for (let m = 0; m < membershipCount; m++) identStart[memIdent[m] + 1]++;
+  for (let i = 0; i < identCount; i++) identStart[i + 1] += identStart[i];
+  const fill = identStart.slice(0, identCount);
+  const rawOrder = new Int32Array(membershipCount);
+  for (let m = 0; m < membershipCount; m++) rawOrder[fill[memIdent[m]]++] = m;
+  const holderAccount = new Int32Array(membershipCount);
+  const holderObserved = new Float64Array(membershipCount);
+  const holderStart = new Int32Array(identCount + 1);
+  const mark = new Int32Array(accountCount).fill(-1);
+  const position = new Int32Array(accountCount);
+  const membershipCounts = new Int32Array(accountCount);
+  let written = 0;
+  for (let ident = 0; ident < identCount; ident++) {
+    holderStart[ident] = written;
+    for (let at = identStart[ident]; at < identStart[ident + 1]; at++) {
+      const m = rawOrder[at];
+      const account = memAccount[m];
+      const observed = memberships[m].observedAtMs;
+      if (mark[account] !== ident) {
+        mark[account] = ident;
+        position[account] = written;
+        holderAccount[written] = account;
+        holderObserved[written] = observed;
+        membershipCounts[account]++;
+        written++;
+      } else if (observed > holderObserved[position[account]]) {
+        holderObserved[position[account]] = observed;
+      }
+    }
+  }
+  holderStart[identCount] = written;
+
+  // Hubs, then photo families among the remaining photos.
+  const hubs: HubRecord[] = [];
+  const isHub = new Uint8Array(identCount);
+  for (let ident = 0; ident < identCount; ident++) {
+    const local = holderStart[ident + 1] - holderStart[ident];
+    const total = holderTotals?.get(`${SIGNAL_TYPES[identType[ident]]}\u0000${identValue[ident]}`) ?? local;
+    if (total > options.hubThreshold) {
+      isHub[ident] = 1;
+      hubs.push({ type: SIGNAL_TYPES[identType[ident]], value: identValue[ident], accounts: total, values: [identValue[ident]] });
+    }
+  }
+  const photos: number[] = [];
+  for (let ident = 0; ident < identCount; ident++) if (identType[ident] === PHOTO_TYPE && !isHub[ident]) photos.push(ident);
+  photos.sort((a, b) => (identValue[a] < identValue[b] ? -1 : 1));
+  const familyOf = new Int32Array(identCount).fill(-1);
+  const families: number[][] = [];
+  if (photos.length > 1) {
+    const index = PdqIndex.build(
+      photos.map((ident) => identValue[ident]),
+      { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits },
+    );
+    const near = new UnionFind(photos.length);
+    for (const pair of index.nearPairs()) near.union(pair.a, pair.b);
+    const familyByRoot = new Map<number, number>();
+    for (let p = 0; p < photos.length; p++) {
+      const root = near.find(p);
+      if (near.sizeOf(root) < 2) continue;
+      let family = familyByRoot.get(root);
+      if (family === undefined) {
+        family = families.length;
+        familyByRoot.set(root, family);
+        families.push([]);
+      }
+      families[family].push(photos[p]);
+      familyOf[photos[p]] = family;
+    }
+  }
+
+  // Linking units: plain identifiers, then photo families (holders merged, latest observation wins).
+  const unitTypeList: number[] = [];
+  const unitStartList: number[] = [0];
+  const entryAccountList: number[] = [];
+  const entryIdentList: number[] = [];
+  const entryObservedList: number[] = [];
+  mark.fill(-1);
+  for (let ident = 0; ident < identCount; ident++) {
+    if (isHub[ident] || familyOf[ident] !== -1) continue;
+    unitTypeList.push(identType[ident]);
+    for (let at = holderStart[ident]; at < holderStart[ident + 1]; at++) {
+      entryAccountList.push(holderAccount[at]);
+      entryIdentList.push(ident);
+      entryObservedList.push(holderObserved[at]);
+    }
+    unitStartList.push(entryAccountList.length);
+  }
+  families.forEach((family, familyNo) => {
+    const startAt = entryAccountList.length;
+    for (const ident of family) {
+      for (let at = holderStart[ident]; at < holderStart[ident + 1]; at++) {
+        const account = holderAccount[at];
+        const stamp = identCount + familyNo;
+        if (mark[account] !== stamp) {
+          mark[account] = stamp;
+          position[account] = entryAccountList.length;
+          entryAccountList.push(account);
+          entryIdentList.push(ident);
+          entryObservedList.push(holderObserved[at]);
+        } else if (holderObserved[at] > entryObservedList[position[account]]) {
+          entryIdentList[position[account]] = ident;
+          entryObservedList[position[account]] = holderObserved[at];
+        }
+      }
+    }
+    const holders = entryAccountList.length - startAt;
+    if (holders > options.hubThreshold) {
+      entryAccountList.length = startAt;
+      entryIdentList.length = startAt;
+      entryObservedList.length = startAt;
+      const values = family.map((ident) => identValue[ident]).sort();
+      hubs.push({ type: 'photo_pdq', value: values[0], accounts: holders, values });
+      return;
+    }
+    unitTypeList.push(PHOTO_TYPE);
+    unitStartList.push(entryAccountList.length);
+  });
+  hubs.sort((a, b) => b.accounts - a.accounts || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) || (a.value < b.value ? -1 : 1));
+
+  const unitCount = unitTypeList.length;
+  const unitType = Uint8Array.from(unitTypeList);
+  const unitStart = Int32Array.from(unitStartList);
+  const entryAccount = Int32Array.from(entryAccountList);
+  const entryIdent = Int32Array.from(entryIdentList);
+  const entryObservedAtMs = Float64Array.from(entryObservedList);
+  const entryCount = entryAccount.length;
+  const entryDecay = new Float64Array(entryCount);
+  const entryUnit = new Int32Array(entryCount);
+  const unitPairWeight = new Float64Array(unitCount);
+  for (let unit = 0; unit < unitCount; unit++) {
+    entryUnit.fill(unit, unitStart[unit], unitStart[unit + 1]);
+    const type = SIGNAL_TYPES[unitType[unit]];
+    unitPairWeight[unit] = specificWeight(type, unitStart[unit + 1] - unitStart[unit], options);
+    const halfLife = options.halfLifeDays[type];
+    for (let e = unitStart[unit]; e < unitStart[unit + 1]; e++) entryDecay[e] = ageingFactor(entryObservedAtMs[e], agedNowMs, halfLife);
+  }
+
+  // Account -> its entries.
+  const accountEntryStart = new Int32Array(accountCount + 1);
+  for (let e = 0; e < entryCount; e++) accountEntryStart[entryAccount[e] + 1]++;
+  for (let a = 0; a < accountCount; a++) accountEntryStart[a + 1] += accountEntryStart[a];
+  const entryFill = accountEntryStart.slice(0, accountCount);
+  const accountEntries = new Int32Array(entryCount);
+  for (let e = 0; e < entryCount; e++) accountEntries[entryFill[entryAccount[e]]++] = e;
+
+  // Links: every pair of holders of every unit, both directions, then merged per account row.
+  const rowStart = new Int32Array(accountCount + 1);
+  for (let unit = 0; unit < unitCount; unit++) {
+    const holders = unitStart[unit + 1] - unitStart[unit];
+    if (holders < 2 || unitPairWeight[unit] === 0) continue;
+    for (let e = unitStart[unit]; e < unitStart[unit + 1]; e++) rowStart[entryAccount[e] + 1] += holders - 1;
+  }
+  for (let a = 0; a < accountCount; a++) rowStart[a + 1] += rowStart[a];
+  const pairEntries = rowStart[accountCount];
+  const neighbor = new Int32Array(pairEntries);
+  const weight = new Float64Array(pairEntries);
+  const rowFill = rowStart.slice(0, accountCount);
+  for (let unit = 0; unit < unitCount; unit++) {
+    const first = unitStart[unit];
+    const end = unitStart[unit + 1];
+    const pairWeight = unitPairWeight[unit];
+    if (end - first < 2 || pairWeight === 0) continue;
+    for (let x = first; x < end; x++) {
+      const ax = entryAccount[x];
+      for (let y = x + 1; y < end; y++) {
+        const ay = entryAccount[y];
+        const w = pairWeight * Math.min(entryDecay[x], entryDecay[y]);
+        neighbor[rowFill[ax]] = ay;
+        weight[rowFill[ax]++] = w;
+        neighbor[rowFill[ay]] = ax;
+        weight[rowFill[ay]++] = w;
+      }
+    }
+  }
+  const linkStart = new Int32Array(accountCount + 1);
+  mark.fill(-1);
+  let out = 0;
+  for (let a = 0; a < accountCount; a++) {
+    const rowOut = out;
+    for (let at = rowStart[a]; at < rowStart[a + 1]; at++) {
+      const other = neighbor[at];
+      if (mark[other] !== a) {
+        mark[other] = a;
+        position[other] = out;
+        neighbor[out] = other;
+        weight[out++] = weight[at];
+      } else {
+        weight[position[other]] += weight[at];
+      }
+    }
+    // Round, drop links aged to nothing, and keep the row compact.
+    let keep = rowOut;
+    for (let at = rowOut; at < out; at++) {
+      const rounded = roundWeight(weight[at]);
+      if (rounded <= 0) continue;
+      neighbor[keep] = neighbor[at];
+      weight[keep++] = rounded;
+    }
+    out = keep;
+    linkStart[a + 1] = out;
+  }
+
+  return {
+    accountKeys,
+    accountIndex,
+    membershipCounts,
+    identType,
+    identValue,
+    unitCount,
+    unitType,
+    unitStart,
+    entryAccount,
+    entryUnit,
+    entryIdent,
+    entryObservedAtMs,
+    entryDecay,
+    unitPairWeight,
+    accountEntryStart,
+    accountEntries,
+    hubs,
+    linkStart,
+    linkNeighbor: neighbor.slice(0, out),
+    linkWeight: weight.slice(0, out),
+  };
+}

@@ -1,0 +1,396 @@
+/**
+ * Detection: from memberships (account held identifier) to clusters of accounts run by one actor.
+ *
+ * 1. Build the account graph (lib/detect/account-graph.ts): hubs left out, photo near-duplicates joined
+ *    through the PDQ index, evidence weighted by type, specificity and age.
+ * 2. Connected components of the links and of the `same-actor` verdicts (union-find).
+ * 3. Inside each component, communities under the Constant Potts Model (lib/detect/cpm.ts), honouring
+ *    must-links and cannot-links (lib/detect/verdicts.ts).
+ * 4. Clusters (communities of 2+ accounts) with their links, evidence, verdicts and risk
+ *    (lib/reports/risk.ts); ids carried over from the previous run (lib/detect/stable-ids.ts).
+ *
+ * Every component is clustered from its own content alone (its accounts sorted by key, its identifiers,
+ * its verdicts), which is what lets an incremental run (lib/detect/incremental.ts) recompute only the
+ * components that changed and still equal a full run.
+ */
+import { parseAccountKey } from '../contract/platforms.js';
+import { SIGNAL_TYPES } from '../contract/signals.js';
+import { scoreClusterRisk } from '../reports/risk.js';
+import { buildAccountGraph, type AccountGraph, type HubRecord } from './account-graph.js';
+import { cpmPartition } from './cpm.js';
+import type { AccountFacts, ClusterLink, DetectedCluster, DetectionInput, DetectionResult, LinkEvidence, Membership, PreviousCluster, Verdict } from './model.js';
+import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
+import { pdqDistance } from './pdq-index.js';
+import { assignClusterIds } from './stable-ids.js';
+import { UnionFind } from './union-find.js';
+import { resolveVerdicts, type VerdictPlan } from './verdicts.js';
+
+export { DEFAULT_DETECTION_OPTIONS, DetectionOptionsError, resolveDetectionOptions, type DetectionOptions } from './options.js';
+
+/** A cluster before it has an id. */
+export type ClusterDraft = Omit<DetectedCluster, 'id'>;
+
+/** What detection found in one connected component of two or more accounts. */
+export interface ComponentOutcome {
+  /** Accounts of the component, sorted. */
+  members: string[];
+  /** Linked pairs inside the component. */
+  links: number;
+  /** Its clusters, by lowest member. */
+  clusters: ClusterDraft[];
+}
+
+/**
+ * What an incremental run needs from the previous run besides its clusters (see lib/detect/incremental.ts).
+ * Keep it in memory between runs, or serialise it (Maps as entry arrays).
+ */
+export interface DetectionState {
+  version: 1;
+  optionsFingerprint: string;
+  /** `nowMs` floored to `agingStepMs`: evidence weights were computed at this instant. */
+  agedNowMs: number;
+  /** Every component of two or more accounts, with its clusters. */
+  components: ComponentOutcome[];
+  hubs: HubRecord[];
+  /** Distinct memberships per account holding at least one. */
+  membershipCounts: Map<string, number>;
+  /** The run's clusters with their ids (the `previousClusters` of the next run). */
+  clusters: PreviousCluster[];
+}
+
+const WEIGHT_DECIMALS = 1e9;
+const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / WEIGHT_DECIMALS;
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Per-account verdict lookups over global account ids. */
+interface VerdictIndex {
+  mustPartners: Map<number, number[]>;
+  cannotPartners: Map<number, number[]>;
+  verdictsOf: Map<number, Verdict[]>;
+}
+
+function indexVerdicts(plan: VerdictPlan, graph: AccountGraph): VerdictIndex {
+  const mustPartners = new Map<number, number[]>();
+  const cannotPartners = new Map<number, number[]>();
+  const verdictsOf = new Map<number, Verdict[]>();
+  const push = <T>(map: Map<number, T[]>, key: number, value: T) => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
+  const ids = (verdict: Verdict) => [graph.accountIndex.get(verdict.a), graph.accountIndex.get(verdict.b)] as const;
+  for (const verdict of plan.mustLink) {
+    const [a, b] = ids(verdict);
+    if (a === undefined || b === undefined) continue;
+    push(mustPartners, a, b);
+    push(mustPartners, b, a);
+  }
+  for (const verdict of plan.cannotLink) {
+    const [a, b] = ids(verdict);
+    if (a === undefined || b === undefined) continue;
+    push(cannotPartners, a, b);
+    push(cannotPartners, b, a);
+  }
+  for (const verdict of [...plan.mustLink, ...plan.cannotLink, ...plan.conflicts]) {
+    const [a, b] = ids(verdict);
+    if (a === undefined || b === undefined) continue;
+    push(verdictsOf, a, verdict);
+    if (b !== a) push(verdictsOf, b, verdict);
+  }
+  return { mustPartners, cannotPartners, verdictsOf };
+}
+
+/** The links of one cluster with the evidence behind each, strongest first. */
+function clusterLinks(graph: AccountGraph, members: Int32Array, rankOf: Int32Array, options: DetectionOptions): ClusterLink[] {
+  const { accountKeys, accountEntryStart, accountEntries, entryUnit, unitStart, entryAccount, entryIdent, entryDecay, entryObservedAtMs, unitPairWeight, unitType, identValue } = graph;
+  for (let i = 0; i < members.length; i++) rankOf[members[i]] = i;
+  const links = new Map<number, ClusterLink>();
+  for (let i = 0; i < members.length; i++) {
+    const account = members[i];
+    for (let at = accountEntryStart[account]; at < accountEntryStart[account + 1]; at++) {
+      const entry = accountEntries[at];
+      const unit = entryUnit[entry];
+      const type = SIGNAL_TYPES[unitType[unit]];
+      for (let other = unitStart[unit]; other < unitStart[unit + 1]; other++) {
+        const j = rankOf[entryAccount[other]];
+        if (j <= i) continue;
+        const weight = roundWeight(unitPairWeight[unit] * Math.min(entryDecay[entry], entryDecay[other]));
+        if (weight <= 0) continue;
+        const evidence: LinkEvidence = {
+          type,
+          value: identValue[entryIdent[entry]],
+          weight,
+          observedAtMs: Math.min(entryObservedAtMs[entry], entryObservedAtMs[other]),
+        };
+        if (entryIdent[entry] !== entryIdent[other]) {
+          evidence.matchedValue = identValue[entryIdent[other]];
+          evidence.distance = pdqDistance(evidence.value, evidence.matchedValue);
+        }
+        const key = i * members.length + j;
+        const link = links.get(key);
+        if (link) link.evidence.push(evidence);
+        else links.set(key, { a: accountKeys[account], b: accountKeys[members[j]], weight: 0, evidence: [evidence] });
+      }
+    }
+  }
+  for (let i = 0; i < members.length; i++) rankOf[members[i]] = -1;
+  const list = [...links.values()];
+  for (const link of list) {
+    link.evidence.sort((x, y) => y.weight - x.weight || byString(x.type, y.type) || byString(x.value, y.value));
+    link.weight = roundWeight(link.evidence.reduce((sum, e) => sum + e.weight, 0));
+  }
+  list.sort((x, y) => y.weight - x.weight || byString(x.a, y.a) || byString(x.b, y.b));
+  return list.slice(0, options.maxLinksPerCluster);
+}
+
+/** Finds the components of the graph and clusters each one. `facts` feed risk only. */
+export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts: ReadonlyMap<string, AccountFacts>, options: DetectionOptions): ComponentOutcome[] {
+  const accountCount = graph.accountKeys.length;
+  const { linkStart, linkNeighbor, linkWeight, accountKeys } = graph;
+  const verdicts = indexVerdicts(plan, graph);
+  const sets = new UnionFind(accountCount);
+  for (let a = 0; a < accountCount; a++) {
+    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a) sets.union(a, linkNeighbor[at]);
+  }
+  for (const [a, partners] of verdicts.mustPartners) for (const b of partners) sets.union(a, b);
+
+  // Members of each component of 2+ accounts, grouped by root.
+  const rootSlot = new Int32Array(accountCount).fill(-1);
+  const groups: number[][] = [];
+  for (let a = 0; a < accountCount; a++) {
+    const root = sets.find(a);
+    if (sets.sizeOf(root) < 2) continue;
+    if (rootSlot[root] === -1) {
+      rootSlot[root] = groups.length;
+      groups.push([]);
+    }
+    groups[rootSlot[root]].push(a);
+  }
+
+  const localOf = new Int32Array(accountCount).fill(-1);
+  const rankOf = new Int32Array(accountCount).fill(-1);
+  const outcomes: ComponentOutcome[] = [];
+  for (const group of groups) {
+    group.sort((x, y) => byString(accountKeys[x], accountKeys[y]));
+    const size = group.length;
+    for (let i = 0; i < size; i++) localOf[group[i]] = i;
+
+    // Local CSR, rows sorted by local id so that every sum runs in one canonical order.
+    const rowStart = new Int32Array(size + 1);
+    for (let i = 0; i < size; i++) rowStart[i + 1] = rowStart[i] + linkStart[group[i] + 1] - linkStart[group[i]];
+    const neighbors = new Int32Array(rowStart[size]);
+    const weights = new Float64Array(rowStart[size]);
+    const weightOfLocal = new Map<number, number>();
+    for (let i = 0; i < size; i++) {
+      const account = group[i];
+      const row = neighbors.subarray(rowStart[i], rowStart[i + 1]);
+      weightOfLocal.clear();
+      let k = 0;
+      for (let at = linkStart[account]; at < linkStart[account + 1]; at++) {
+        const local = localOf[linkNeighbor[at]];
+        row[k++] = local;
+        weightOfLocal.set(local, linkWeight[at]);
+      }
+      row.sort();
+      for (let r = 0; r < row.length; r++) weights[rowStart[i] + r] = weightOfLocal.get(row[r])!;
+    }
+
+    const mustLinkGroups = new Int32Array(size);
+    const cannotLink: Array<readonly [number, number]> = [];
+    let constrained = false;
+    const localSets = new UnionFind(size);
+    for (let i = 0; i < size; i++) {
+      for (const partner of verdicts.mustPartners.get(group[i]) ?? []) {
+        localSets.union(i, localOf[partner]);
+        constrained = true;
+      }
+      for (const partner of verdicts.cannotPartners.get(group[i]) ?? []) {
+        const j = localOf[partner];
+        if (j > i) cannotLink.push([i, j]);
+      }
+    }
+    for (let i = 0; i < size; i++) mustLinkGroups[i] = localSets.find(i);
+
+    const community = cpmPartition(
+      { nodeCount: size, rowStart, neighbors, weights },
+      { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink },
+    );
+
+    const members = group.map((account) => accountKeys[account]);
+    const byCommunity = new Map<number, number[]>();
+    for (let i = 0; i < size; i++) {
+      const list = byCommunity.get(community[i]);
+      if (list) list.push(i);
+      else byCommunity.set(community[i], [i]);
+    }
+    const clusters: ClusterDraft[] = [];
+    for (const locals of byCommunity.values()) {
+      if (locals.length < 2) continue;
+      const clusterMembers = locals.map((i) => members[i]);
+      const memberSet = new Set(clusterMembers);
+      const shaping = new Set<Verdict>();
+      for (const i of locals) for (const verdict of verdicts.verdictsOf.get(group[i]) ?? []) shaping.add(verdict);
+      const inComponent = (account: string) => {
+        const id = graph.accountIndex.get(account);
+        return id !== undefined && localOf[id] !== -1;
+      };
+      // A must-link in force shaped the cluster holding both ends; a cannot-link (or a must-link left out
+      // as a conflict) shaped it when both ends are in its component.
+      const clusterVerdicts = [...shaping]
+        .filter((verdict) =>
+          verdict.kind === 'same-actor' && !plan.conflicts.includes(verdict)
+            ? memberSet.has(verdict.a) && memberSet.has(verdict.b)
+            : inComponent(verdict.a) && inComponent(verdict.b),
+        )
+        .sort((x, y) => x.atMs - y.atMs || byString(x.a, y.a) || byString(x.b, y.b));
+      clusters.push({
+        members: clusterMembers,
+        platforms: [...new Set(clusterMembers.map((member) => parseAccountKey(member).platform))].sort(),
+        links: clusterLinks(graph, Int32Array.from(locals, (i) => group[i]), rankOf, options),
+        risk: scoreClusterRisk(clusterMembers, facts),
+        verdicts: clusterVerdicts,
+      });
+    }
+    for (let i = 0; i < size; i++) localOf[group[i]] = -1;
+    outcomes.push({ members, links: (rowStart[size] / 2) | 0, clusters });
+  }
+  return outcomes;
+}
+
+/** Orders clusters for investigators: highest risk, then largest, then id. */
+export function byRisk(x: DetectedCluster, y: DetectedCluster): number {
+  return y.risk.score - x.risk.score || y.members.length - x.members.length || byString(x.id, y.id);
+}
+
+/** Puts component outcomes together into a result: ids, lineage, ranking, stats; and the state for the next run. */
+export function assembleResult(parts: {
+  outcomes: ComponentOutcome[];
+  hubs: HubRecord[];
+  membershipCounts: Map<string, number>;
+  previousClusters: readonly PreviousCluster[];
+  conflicts: Verdict[];
+  options: DetectionOptions;
+  nowMs: number;
+  agedNowMs: number;
+  timingsMs: Record<string, number>;
+}): { result: DetectionResult; state: DetectionState } {
+  const drafts = parts.outcomes.flatMap((outcome) => outcome.clusters);
+  const seed = parts.options.idSeed ?? String(parts.nowMs);
+  const { ids, lineage } = assignClusterIds(drafts, parts.previousClusters, seed);
+  const clusters: DetectedCluster[] = drafts.map((draft, i) => ({ id: ids[i], ...draft }));
+  clusters.sort(byRisk);
+  let memberships = 0;
+  for (const count of parts.membershipCounts.values()) memberships += count;
+  let links = 0;
+  let largestComponent = parts.membershipCounts.size > 0 ? 1 : 0;
+  for (const outcome of parts.outcomes) {
+    links += outcome.links;
+    largestComponent = Math.max(largestComponent, outcome.members.length);
+  }
+  const hubs = [...parts.hubs].sort((a, b) => b.accounts - a.accounts || byString(a.type, b.type) || byString(a.value, b.value));
+  const result: DetectionResult = {
+    clusters,
+    hubs: hubs.map(({ type, value, accounts }) => ({ type, value, accounts })),
+    lineage,
+    verdictConflicts: parts.conflicts,
+    stats: {
+      accounts: parts.membershipCounts.size,
+      memberships,
+      links,
+      components: parts.outcomes.length,
+      largestComponent,
+      clusters: clusters.length,
+      crossPlatformClusters: clusters.filter((cluster) => cluster.platforms.length > 1).length,
+      timingsMs: parts.timingsMs,
+    },
+  };
+  const state: DetectionState = {
+    version: 1,
+    optionsFingerprint: optionsFingerprint(parts.options),
+    agedNowMs: parts.agedNowMs,
+    components: parts.outcomes,
+    hubs,
+    membershipCounts: parts.membershipCounts,
+    clusters: clusters.map(({ id, members }) => ({ id, members })),
+  };
+  return { result, state };
+}
+
+/** `nowMs` floored to the ageing step. */
+export function agedNow(nowMs: number, options: DetectionOptions): number {
+  return Math.floor(nowMs / options.agingStepMs) * options.agingStepMs;
+}
+
+/** Accounts with memberships and their distinct membership counts. */
+export function membershipCountsOf(graph: AccountGraph): Map<string, number> {
+  const counts = new Map<string, number>();
+  graph.accountKeys.forEach((key, account) => {
+    if (graph.membershipCounts[account] > 0) counts.set(key, graph.membershipCounts[account]);
+  });
+  return counts;
+}
+
+/** Runs the graph and clustering steps over some memberships, timing each. */
+export function detectOver(
+  memberships: readonly Membership[],
+  facts: ReadonlyMap<string, AccountFacts>,
+  plan: VerdictPlan,
+  options: DetectionOptions,
+  agedNowMs: number,
+  timingsMs: Record<string, number>,
+  holderTotals?: ReadonlyMap<string, number>,
+  onlyAccounts?: ReadonlySet<string>,
+): { graph: AccountGraph; outcomes: ComponentOutcome[] } {
+  let at = performance.now();
+  const verdictAccounts = onlyAccounts ? [...plan.accounts].filter((account) => onlyAccounts.has(account)) : plan.accounts;
+  const graph = buildAccountGraph(memberships, verdictAccounts, options, agedNowMs, holderTotals);
+  timingsMs.graph = Math.round(performance.now() - at);
+  at = performance.now();
+  const outcomes = clusterComponents(graph, plan, facts, options);
+  timingsMs.cluster = Math.round(performance.now() - at);
+  return { graph, outcomes };
+}
+
+/**
+ * Full detection, returning the state an incremental run continues from.
+ *
+ * @example
+ * const { result, state } = detectClustersDetailed(input);
+ * // later: detectIncremental(state, closure, { verdicts, nowMs }) (lib/detect/incremental.ts)
+ */
+export function detectClustersDetailed(input: DetectionInput, options: Partial<DetectionOptions> = {}): { result: DetectionResult; state: DetectionState } {
+  const started = performance.now();
+  const resolved = resolveDetectionOptions(options);
+  const plan = resolveVerdicts(input.verdicts ?? []);
+  const agedNowMs = agedNow(input.nowMs, resolved);
+  const timingsMs: Record<string, number> = {};
+  const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs);
+  const at = performance.now();
+  const assembled = assembleResult({
+    outcomes,
+    hubs: graph.hubs,
+    membershipCounts: membershipCountsOf(graph),
+    previousClusters: input.previousClusters ?? [],
+    conflicts: plan.conflicts,
+    options: resolved,
+    nowMs: input.nowMs,
+    agedNowMs,
+    timingsMs,
+  });
+  timingsMs.assemble = Math.round(performance.now() - at);
+  timingsMs.total = Math.round(performance.now() - started);
+  return assembled;
+}
+
+/**
+ * Finds clusters of accounts run by one actor.
+ *
+ * @throws DetectionOptionsError when an option is out of range.
+ * @example
+ * const result = detectClusters({ memberships, accounts: new Map(), nowMs: Date.now() }, { hubThreshold: 50 });
+ * result.clusters[0]; // { id: 'c3f9…', members: ['insta#a', 'snap#b'], platforms: ['insta', 'snap'], links: [...], risk: { score, reasons }, verdicts: [] }
+ * result.hubs;        // [{ type: 'ip', value: '…', accounts: 4120 }]
+ */
+export function detectClusters(input: DetectionInput, options: Partial<DetectionOptions> = {}): DetectionResult {
+  return detectClustersDetailed(input, options).result;
+}

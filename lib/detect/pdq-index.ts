@@ -1,0 +1,177 @@
+/**
+ * Near-matching of 256-bit PDQ photo hashes without comparing all pairs: multi-index hashing.
+ *
+ * Split each hash into `m = 256 / chunkBits` chunks. If two hashes differ in at most `D` bits, the
+ * differences spread over `m` chunks, so (pigeonhole) at least one chunk differs in at most
+ * `floor(D / m)` bits. The index keeps, per chunk position, a bucket per chunk value; a query probes,
+ * per chunk, every value within `floor(D / m)` bits of its own chunk and verifies the candidates on
+ * all 256 bits. With D = 31: 16-bit chunks probe 16 x 17 buckets, 8-bit chunks 32 x 1 bucket.
+ *
+ * The chunk layout maps one-to-one onto DynamoDB items: one item per (hash, chunk position) with
+ * `pk = PDQ#<chunkNo>#<chunkHex>` and `sk = <hash>`; a query is one Query per probed
+ * `PDQ#<chunkNo>#<probeHex>`, then the same 256-bit verification ({@link pdqDistance}).
+ */
+
+/** Parses 64 hex characters into 8 big-endian 32-bit words. */
+export function parsePdqHex(hex: string, into: Uint32Array = new Uint32Array(8), offset = 0): Uint32Array {
+  if (hex.length !== 64) throw new RangeError(`a PDQ hash is 64 hex characters, got ${hex.length}`);
+  for (let word = 0; word < 8; word++) {
+    const value = Number.parseInt(hex.slice(word * 8, word * 8 + 8), 16);
+    if (Number.isNaN(value)) throw new RangeError(`a PDQ hash is 64 hex characters, got "${hex}"`);
+    into[offset + word] = value;
+  }
+  return into;
+}
+
+function popcount32(value: number): number {
+  let v = value - ((value >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/**
+ * Hamming distance between two PDQ hashes given as hex.
+ *
+ * @example
+ * pdqDistance('0'.repeat(64), '0'.repeat(63) + '7'); // 3
+ */
+export function pdqDistance(a: string, b: string): number {
+  const wa = parsePdqHex(a);
+  const wb = parsePdqHex(b);
+  let distance = 0;
+  for (let word = 0; word < 8; word++) distance += popcount32((wa[word] ^ wb[word]) >>> 0);
+  return distance;
+}
+
+/** Chunk `chunkNo` of the hash at `offset` in `words`, for chunks of 8 or 16 bits. */
+function chunkValue(words: Uint32Array, offset: number, chunkNo: number, chunkBits: number): number {
+  const perWord = 32 / chunkBits;
+  const word = words[offset + Math.floor(chunkNo / perWord)];
+  const shift = 32 - chunkBits * ((chunkNo % perWord) + 1);
+  return (word >>> shift) & ((1 << chunkBits) - 1);
+}
+
+/** Every value within `radius` bits of `value` (itself first). */
+function probesWithin(value: number, bits: number, radius: number, out: number[]): void {
+  out.length = 0;
+  out.push(value);
+  const flip = (from: number, start: number, left: number) => {
+    for (let bit = start; bit < bits; bit++) {
+      const next = from ^ (1 << bit);
+      out.push(next);
+      if (left > 1) flip(next, bit + 1, left - 1);
+    }
+  };
+  if (radius > 0) flip(value, 0, radius);
+}
+
+/** One near match: hashes `a` < `b` (positions in the indexed list) and their distance. */
+export interface PdqNearPair {
+  a: number;
+  b: number;
+  distance: number;
+}
+
+/**
+ * An immutable multi-index over a list of PDQ hashes.
+ *
+ * @example
+ * const index = PdqIndex.build([h1, h2, h3], { maxDistance: 31, chunkBits: 16 });
+ * index.nearPairs(); // [{ a: 0, b: 2, distance: 12 }] when only h1 and h3 are re-encodes of one photo
+ * index.query(h4);   // [{ index: 2, distance: 5 }]
+ */
+export class PdqIndex {
+  readonly size: number;
+  private readonly chunks: number;
+  private readonly probeRadius: number;
+  /** Per chunk position: bucket offsets (2^chunkBits + 1 entries) into `bucketEntries`. */
+  private readonly bucketStarts: Int32Array[];
+  private readonly bucketEntries: Int32Array[];
+
+  private constructor(
+    private readonly words: Uint32Array,
+    private readonly maxDistance: number,
+    private readonly chunkBits: number,
+  ) {
+    this.size = words.length / 8;
+    this.chunks = 256 / chunkBits;
+    this.probeRadius = Math.floor(maxDistance / this.chunks);
+    const buckets = 1 << chunkBits;
+    this.bucketStarts = [];
+    this.bucketEntries = [];
+    for (let chunkNo = 0; chunkNo < this.chunks; chunkNo++) {
+      const starts = new Int32Array(buckets + 1);
+      for (let hash = 0; hash < this.size; hash++) starts[chunkValue(words, hash * 8, chunkNo, chunkBits) + 1]++;
+      for (let bucket = 0; bucket < buckets; bucket++) starts[bucket + 1] += starts[bucket];
+      const fill = starts.slice(0, buckets);
+      const entries = new Int32Array(this.size);
+      for (let hash = 0; hash < this.size; hash++) entries[fill[chunkValue(words, hash * 8, chunkNo, chunkBits)]++] = hash;
+      this.bucketStarts.push(starts);
+      this.bucketEntries.push(entries);
+    }
+  }
+
+  /** Indexes hashes given as 64 hex characters; their positions in `hashes` are their ids. */
+  static build(hashes: readonly string[], options: { maxDistance: number; chunkBits: 8 | 16 }): PdqIndex {
+    const words = new Uint32Array(hashes.length * 8);
+    hashes.forEach((hex, position) => parsePdqHex(hex, words, position * 8));
+    return new PdqIndex(words, options.maxDistance, options.chunkBits);
+  }
+
+  /** Distance between two indexed hashes, or `maxDistance + 1` as soon as it exceeds `maxDistance`. */
+  private boundedDistance(words: Uint32Array, offset: number, other: number): number {
+    let distance = 0;
+    const otherOffset = other * 8;
+    for (let word = 0; word < 8; word++) {
+      distance += popcount32((words[offset + word] ^ this.words[otherOffset + word]) >>> 0);
+      if (distance > this.maxDistance) return this.maxDistance + 1;
+    }
+    return distance;
+  }
+
+  /** Whether chunk `chunkNo` is the first chunk in which the two hashes lie within the probe radius (so each pair is reported once). */
+  private isFirstMatchingChunk(words: Uint32Array, offset: number, other: number, chunkNo: number): boolean {
+    for (let earlier = 0; earlier < chunkNo; earlier++) {
+      const diff = chunkValue(words, offset, earlier, this.chunkBits) ^ chunkValue(this.words, other * 8, earlier, this.chunkBits);
+      if (popcount32(diff) <= this.probeRadius) return false;
+    }
+    return true;
+  }
+
+  private search(words: Uint32Array, offset: number, onMatch: (other: number, distance: number) => void, minOther: number): void {
+    const probes: number[] = [];
+    for (let chunkNo = 0; chunkNo < this.chunks; chunkNo++) {
+      probesWithin(chunkValue(words, offset, chunkNo, this.chunkBits), this.chunkBits, this.probeRadius, probes);
+      const starts = this.bucketStarts[chunkNo];
+      const entries = this.bucketEntries[chunkNo];
+      for (const probe of probes) {
+        for (let at = starts[probe], end = starts[probe + 1]; at < end; at++) {
+          const other = entries[at];
+          if (other < minOther) continue;
+          const distance = this.boundedDistance(words, offset, other);
+          if (distance <= this.maxDistance && this.isFirstMatchingChunk(words, offset, other, chunkNo)) onMatch(other, distance);
+        }
+      }
+    }
+  }
+
+  /** Every pair of indexed hashes within `maxDistance`, each once, `a < b`, sorted by `a` then `b`. */
+  nearPairs(): PdqNearPair[] {
+    const pairs: PdqNearPair[] = [];
+    for (let hash = 0; hash < this.size; hash++) {
+      const found: PdqNearPair[] = [];
+      this.search(this.words, hash * 8, (other, distance) => found.push({ a: hash, b: other, distance }), hash + 1);
+      found.sort((x, y) => x.b - y.b);
+      pairs.push(...found);
+    }
+    return pairs;
+  }
+
+  /** Indexed hashes within `maxDistance` of `hex`, nearest first. */
+  query(hex: string): Array<{ index: number; distance: number }> {
+    const words = parsePdqHex(hex);
+    const found: Array<{ index: number; distance: number }> = [];
+    this.search(words, 0, (index, distance) => found.push({ index, distance }), 0);
+    return found.sort((x, y) => x.distance - y.distance || x.index - y.index);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Investigator verdicts as constraints: `same-actor` is a must-link, `not-same-actor` a cannot-link.
+ *
+ * Rules: for one pair of accounts only the latest verdict counts. Must-links are applied oldest first;
+ * one that would put two cannot-linked accounts into one group (through other must-links) is not
+ * applied and is reported as a conflict for an investigator to resolve, because a wrong merge harms
+ * more than a missed one.
+ */
+import type { Verdict } from './model.js';
+
+export interface VerdictPlan {
+  /** Must-links applied, oldest first. */
+  mustLink: Verdict[];
+  /** Cannot-links in force. */
+  cannotLink: Verdict[];
+  /** Must-links left out because they contradict a cannot-link. */
+  conflicts: Verdict[];
+  /** Accounts named by any verdict in force. */
+  accounts: Set<string>;
+}
+
+const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+
+/**
+ * Resolves verdicts into the constraints detection honours.
+ *
+ * @example
+ * resolveVerdicts([{ a: 'x#1', b: 'y#2', kind: 'same-actor', by: 'ana', atMs: 1 }]).mustLink.length; // 1
+ */
+export function resolveVerdicts(verdicts: readonly Verdict[]): VerdictPlan {
+  const latest = new Map<string, Verdict>();
+  verdicts
+    .map((verdict, order) => ({ verdict, order }))
+    .filter(({ verdict }) => verdict.a !== verdict.b)
+    .sort((x, y) => x.verdict.atMs - y.verdict.atMs || x.order - y.order)
+    .forEach(({ verdict }) => latest.set(pairKey(verdict.a, verdict.b), verdict));
+  const inForce = [...latest.values()];
+  const cannotLink = inForce.filter((verdict) => verdict.kind === 'not-same-actor');
+  const cannotPartners = new Map<string, string[]>();
+  for (const { a, b } of cannotLink) {
+    cannotPartners.set(a, [...(cannotPartners.get(a) ?? []), b]);
+    cannotPartners.set(b, [...(cannotPartners.get(b) ?? []), a]);
+  }
+
+  const groupOf = new Map<string, string[]>();
+  const group = (account: string) => groupOf.get(account) ?? [account];
+  const mustLink: Verdict[] = [];
+  const conflicts: Verdict[] = [];
+  for (const verdict of inForce.filter((v) => v.kind === 'same-actor')) {
+    const left = group(verdict.a);
+    const right = group(verdict.b);
+    if (left.includes(verdict.b)) {
+      mustLink.push(verdict);
+      continue;
+    }
+    const rightSet = new Set(right);
+    const contradicts = left.some((account) => (cannotPartners.get(account) ?? []).some((partner) => rightSet.has(partner)));
+    if (contradicts) {
+      conflicts.push(verdict);
+      continue;
+    }
+    const merged = [...left, ...right];
+    for (const account of merged) groupOf.set(account, merged);
+    mustLink.push(verdict);
+  }
+  const accounts = new Set<string>();
+  for (const { a, b } of [...mustLink, ...cannotLink]) {
+    accounts.add(a);
+    accounts.add(b);
+  }
+  return { mustLink, cannotLink, conflicts, accounts };
+}
