@@ -5,7 +5,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { MessageStore } from '../lib/ingest/store-message.js';
-import { lambdaCore } from '../lib/runtime/aws/lambda-environment.js';
+import { lambdaCore } from '../lib/runtime/aws/lambda-core.js';
 
 export function createConsumeHandler(store: Pick<MessageStore, 'store'>) {
   const processor = new BatchProcessor(EventType.SQS);

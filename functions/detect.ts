@@ -3,7 +3,7 @@
  * `{ trigger: "schedule" }` by EventBridge Scheduler, in which case it records the run itself.
  */
 import type { DetectionRunner } from '../lib/runs/detection-runner.js';
-import { lambdaCore } from '../lib/runtime/aws/lambda-environment.js';
+import { lambdaCore } from '../lib/runtime/aws/lambda-core.js';
 
 export type DetectEvent = { runId: string } | { trigger: 'schedule' };
 

@@ -1,6 +1,6 @@
 /** Lambda: the platform API (`POST /v1/signals`), signature-checked. */
 import { handle } from 'hono/aws-lambda';
-import { lambdaApi } from '../lib/runtime/aws/lambda-environment.js';
+import { lambdaApi } from '../lib/runtime/aws/lambda-api.js';
 
 let handlerForEnvironment: ReturnType<typeof handle> | undefined;
 export const handler: ReturnType<typeof handle> = (event, context) => (handlerForEnvironment ??= handle(lambdaApi('platform')))(event, context);

@@ -28,6 +28,7 @@ export function admitPlatform(c: Context, gate: PlatformGate, rawBody: Buffer): 
     timestamp: c.req.header(TIMESTAMP_HEADER),
     signature: c.req.header(SIGNATURE_HEADER),
     rawBody,
+    mutating: c.req.method !== 'GET' && c.req.method !== 'HEAD',
   });
 }
 

@@ -8,6 +8,7 @@ import type { IngestService } from '../ingest/ingest-service.js';
 import type { InvestigatorService } from '../reports/investigator-service.js';
 import { platformView } from '../reports/platform-lookup.js';
 import { admitPlatform } from './auth.js';
+import { bodilessSigningContent } from '../auth/signing.js';
 import { readLimitedBody } from './request.js';
 
 export interface PlatformRouteDeps {
@@ -28,7 +29,9 @@ function accountParam(c: Context): string {
 /** Runs `work` for an admitted platform; a failure releases the replay claim so the same request can be retried. */
 async function asPlatform<T>(c: Context, deps: PlatformRouteDeps, work: (platform: string, body: Buffer) => Promise<T>): Promise<T> {
   const body = await readLimitedBody(c);
-  const admitted = await admitPlatform(c, deps.gate, body);
+  // A request without a body signs its method and path, so that two of them never share a signature.
+  const signed = c.req.method === 'POST' ? body : bodilessSigningContent(c.req.method, c.req.path);
+  const admitted = await admitPlatform(c, deps.gate, signed);
   try {
     return await work(admitted.platform, body);
   } catch (error) {

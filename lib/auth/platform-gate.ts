@@ -26,6 +26,11 @@ export interface SignedRequest {
   timestamp: string | undefined;
   signature: string | undefined;
   rawBody: Buffer;
+  /**
+   * Whether the request changes state (a submission, a withdrawal). Only those are refused as replays:
+   * repeating a read within the signature window reveals nothing the first answer did not.
+   */
+  mutating: boolean;
 }
 
 /** A request that passed the gate; `release` undoes the replay claim when the work then fails. */
@@ -67,6 +72,7 @@ export class PlatformGate {
     const rate = await this.deps.rateLimiter.take(`platform:${platform}`, limit);
     if (!rate.allowed) throw new ThrottledError(`platform ${platform} is over its ${limit} requests per minute: retry after ${rate.retryAfterSeconds} s`, rate.retryAfterSeconds);
 
+    if (!request.mutating) return { platform, release: async () => undefined };
     const fingerprint = createHash('sha256').update(`${platform}\n${request.signature}`).digest('hex');
     const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
     if (!firstSeen) {

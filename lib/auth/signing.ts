@@ -35,6 +35,17 @@ export function signRequest(input: { platform: string; secret: string; body: str
   };
 }
 
+/**
+ * What a request without a body (GET, DELETE) signs in place of the body: `"<METHOD> <path>"`, so
+ * that a signature is bound to the one route it was made for.
+ *
+ * @example
+ * signRequest({ platform, secret, body: bodilessSigningContent('GET', '/v1/lookup/u-1') })
+ */
+export function bodilessSigningContent(method: string, path: string): Buffer {
+  return Buffer.from(`${method.toUpperCase()} ${path}`);
+}
+
 /** Why a signature was refused; each says what the caller should fix. */
 export type SignatureProblem =
   | 'missing-timestamp'

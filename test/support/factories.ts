@@ -1,6 +1,6 @@
 /** Small factories for test fixtures: hashed values, signals, signed requests. */
 import { createHash } from 'node:crypto';
-import { signRequest } from '../../lib/auth/signing.js';
+import { bodilessSigningContent, signRequest } from '../../lib/auth/signing.js';
 import type { SignalType } from '../../lib/contract/signals.js';
 
 /** A stand-in for a keyed hash: 64 lowercase hex chars derived from a readable label. */
@@ -20,16 +20,18 @@ export async function postSigned(
   headerOverrides: Record<string, string | undefined> = {},
   options: { method?: string; path?: string; nowSeconds?: number } = {},
 ): Promise<Response> {
+  const method = options.method ?? 'POST';
+  const path = options.path ?? '/v1/signals';
+  const signed = method === 'POST' ? body : bodilessSigningContent(method, path);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    ...signRequest({ platform: platform.id, secret: platform.secret, body, nowSeconds: options.nowSeconds }),
+    ...signRequest({ platform: platform.id, secret: platform.secret, body: signed, nowSeconds: options.nowSeconds }),
   };
   for (const [name, value] of Object.entries(headerOverrides)) {
     if (value === undefined) delete headers[name];
     else headers[name] = value;
   }
-  const method = options.method ?? 'POST';
-  return fetch(`${baseUrl}${options.path ?? '/v1/signals'}`, { method, headers, body: method === 'GET' ? undefined : body });
+  return fetch(`${baseUrl}${path}`, { method, headers, body: method === 'GET' || method === 'DELETE' ? undefined : body });
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails at the deadline. */

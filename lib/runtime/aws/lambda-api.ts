@@ -1,7 +1,6 @@
 /**
- * What a Lambda builds once per container from its environment: the core services over the default
- * AWS clients, and the API with credentials from Secrets Manager and (for investigators) the JWT
- * claims API Gateway verified.
+ * The API as a Lambda builds it once per container: the core services, credentials from Secrets
+ * Manager and (for staff routes) the JWT claims API Gateway verified.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,19 +9,10 @@ import { createApi, type ApiSurface } from '../../api/app.js';
 import { apiGatewayJwtAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore } from '../../auth/credentials.js';
 import { apiDeps } from '../api-wiring.js';
-import { ConfigError, readConfig } from '../config.js';
-import { buildCore, type Core } from '../core.js';
-import { dynamoDocumentClient, sqsClient } from './clients.js';
+import { ConfigError } from '../config.js';
+import { lambdaCore } from './lambda-core.js';
 import { LambdaDetectionDispatcher } from './lambda-detection-dispatcher.js';
 import { secretsManagerCredentialsLoader } from './secrets-credentials.js';
-
-let core: Core | undefined;
-
-/** The core services for this Lambda's environment (built on first use, then reused). */
-export function lambdaCore(): Core {
-  core ??= buildCore({ db: dynamoDocumentClient(), sqs: sqsClient(), config: readConfig(process.env) });
-  return core;
-}
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
