@@ -8,6 +8,7 @@ import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchWriteAll } from './batch-write.js';
+import { allItems } from './paginate.js';
 import { accountPk, clusterPk, rankPk, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 
 /** Review states an investigator moves a cluster through. */
@@ -170,22 +171,10 @@ export class ClusterRepository {
 
   /** Every cluster of a run with its members (for stable ids in the next run). */
   async membersOfRun(runId: string): Promise<Array<{ id: string; members: string[] }>> {
-    const clusters: Array<{ id: string; members: string[] }> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': rankPk(runId) },
-          ProjectionExpression: 'id, members',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) clusters.push({ id: String(item.id), members: item.members as string[] });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return clusters;
+    const items = await allItems(this.db, {
+      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': rankPk(runId) }, ProjectionExpression: 'id, members' },
+    });
+    return items.map((item) => ({ id: String(item.id), members: item.members as string[] }));
   }
 
   /** The newest report of a cluster, with its review status. */

@@ -2,7 +2,8 @@
  * Signal memberships and account metadata in DynamoDB: what the consumer writes and detection reads.
  * Keys make every write idempotent: the same signal stored twice is one item.
  */
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { allItems, pages } from './paginate.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
 import type { AccountFacts, Membership } from '../detect/model.js';
@@ -88,22 +89,11 @@ export class SignalRepository {
   async withdrawAccount(platform: string, account: string, withdrawnAt: string): Promise<{ signalsDeleted: number }> {
     const pk = accountPk(platform, account);
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk: SK_WITHDRAWN, kind: 'withdrawal', platform, account, withdrawnAt } }));
-    const keys: Array<{ pk: string; sk: string }> = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const keys = (
+      await allItems(this.db, {
+        query: { TableName: this.tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' },
+      })
+    ).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     await batchWriteAll(this.db, this.tableName, [...keys, { pk, sk: SK_META }].map((Key) => ({ DeleteRequest: { Key } })));
     return { signalsDeleted: keys.length };
   }
@@ -114,22 +104,16 @@ export class SignalRepository {
    */
   async retireKey(keyId: string): Promise<{ signalsDeleted: number }> {
     let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'kind = :signal AND keyId = :keyId',
-          ExpressionAttributeValues: { ':signal': 'signal', ':keyId': keyId },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const keys = (page.Items ?? []).map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
-      await batchWriteAll(this.db, this.tableName, keys);
-      deleted += keys.length;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const scan = {
+      TableName: this.tableName,
+      FilterExpression: 'kind = :signal AND keyId = :keyId',
+      ExpressionAttributeValues: { ':signal': 'signal', ':keyId': keyId },
+      ProjectionExpression: 'pk, sk',
+    };
+    for await (const page of pages(this.db, { scan })) {
+      await batchWriteAll(this.db, this.tableName, page.items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+      deleted += page.items.length;
+    }
     return { signalsDeleted: deleted };
   }
 
@@ -154,20 +138,13 @@ export class SignalRepository {
   /** Counts stored signal items exactly (a full scan: fine for status checks, not for hot paths). */
   async storedCount(): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          Select: 'COUNT',
-          FilterExpression: 'kind = :signal AND expiresAt > :now',
-          ExpressionAttributeValues: { ':signal': 'signal', ':now': Math.floor(Date.now() / 1000) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const scan = {
+      TableName: this.tableName,
+      Select: 'COUNT' as const,
+      FilterExpression: 'kind = :signal AND expiresAt > :now',
+      ExpressionAttributeValues: { ':signal': 'signal', ':now': Math.floor(Date.now() / 1000) },
+    };
+    for await (const page of pages(this.db, { scan })) count += page.count;
     return count;
   }
 
@@ -180,17 +157,13 @@ export class SignalRepository {
     const memberships: Array<GraphSnapshot['memberships'][number] & { receivedAt: string }> = [];
     const accounts = new Map<string, AccountFacts>();
     const withdrawnAt = new Map<string, string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
-          ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account', ':withdrawal': 'withdrawal', ':now': Math.floor(nowMs / 1000) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
+    const scan = {
+      TableName: this.tableName,
+      FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
+      ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account', ':withdrawal': 'withdrawal', ':now': Math.floor(nowMs / 1000) },
+    };
+    for await (const page of pages(this.db, { scan })) {
+      for (const item of page.items) {
         const key = `${item.platform}#${item.account}`;
         if (item.kind === 'signal') {
           memberships.push({
@@ -211,8 +184,7 @@ export class SignalRepository {
           });
         }
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     const live = memberships.filter((m) => {
       const withdrawn = withdrawnAt.get(m.account);
       return withdrawn === undefined || m.receivedAt > withdrawn;

@@ -2,7 +2,8 @@
  * Investigators' verdicts on pairs of accounts ("same actor" / "not the same actor"), which the next
  * detection run honours. One item per unordered pair: a newer verdict on the same pair replaces the older.
  */
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { allItems } from './paginate.js';
 import type { Verdict } from '../detect/model.js';
 import { VERDICT_PK } from './keys.js';
 
@@ -20,15 +21,7 @@ export class VerdictRepository {
   }
 
   async all(): Promise<Verdict[]> {
-    const verdicts: Verdict[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': VERDICT_PK }, ExclusiveStartKey: startKey }),
-      );
-      for (const item of page.Items ?? []) verdicts.push({ a: item.a, b: item.b, kind: item.verdict, by: item.by, atMs: item.atMs });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return verdicts;
+    const items = await allItems(this.db, { query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': VERDICT_PK } } });
+    return items.map((item) => ({ a: item.a, b: item.b, kind: item.verdict, by: item.by, atMs: item.atMs }));
   }
 }
