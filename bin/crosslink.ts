@@ -7,7 +7,7 @@ import { runCli } from '../lib/client/cli.js';
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => {
-  process.stderr.write('\nstopping: waiting for batches in flight (Ctrl-C again to quit at once)\n');
+  process.stderr.write('\nstopping: batches in flight are abandoned and sent again on the next run, which Crosslink stores once (Ctrl-C again to quit at once)\n');
   interrupt.abort(new Error('interrupted'));
   process.once('SIGINT', () => process.exit(130));
 });
