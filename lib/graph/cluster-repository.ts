@@ -1,15 +1,17 @@
 /**
- * Cluster reports, the risk ranking of each run, each account's cluster, and review state.
- * A report is stored gzipped in one item so that large clusters stay under DynamoDB's 400 KB limit.
+ * The current clusters, kept in place across runs under their stable ids: reports, the risk ranking,
+ * each account's cluster, and review state. A report is stored gzipped in one item so that large
+ * clusters stay under DynamoDB's 400 KB limit.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
-import { accountPk, clusterPk, rankPk, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { accountPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 
 /** Review states an investigator moves a cluster through. */
 export const REVIEW_STATUSES = ['new', 'in-review', 'escalated', 'dismissed'] as const;
@@ -22,6 +24,8 @@ export interface ClusterSummary {
   platforms: string[];
   risk: number;
   status: ReviewStatus;
+  /** When detection last changed this cluster. */
+  detectedAt: string;
 }
 
 /** The full report of one cluster, as investigators read it. */
@@ -33,30 +37,74 @@ export interface ClusterReport extends ClusterSummary {
     b: AccountRef;
     weight: number;
     types: string[];
-    evidence: Array<{ type: string; value: string; weight: number; observedAt: string }>;
+    evidence: Array<{ type: string; value: string; weight: number; observedAt: string; matchedValue?: string; distance?: number }>;
   }>;
   riskReasons: DetectedCluster['risk']['reasons'];
   verdicts: DetectedCluster['verdicts'];
-  detectedAt: string;
+  /** Set when a later run dissolved the cluster. */
+  removedAt?: string;
+  removedInRun?: string;
 }
 
-/** Old runs' rankings expire on their own after this many days. */
-const RANKING_RETENTION_DAYS = 30;
-
-function encodeCursor(key: Record<string, unknown> | undefined): string | null {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined, expectedPk: string): Record<string, unknown> | undefined {
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && key.pk === expectedPk && typeof key.sk === 'string') return key;
+    if (key && typeof key === 'object' && key.pk === RANK_PK && typeof key.sk === 'string') return key;
   } catch {
     // fall through to the error below
   }
-  throw new ValidationError('cursor is not valid for the newest detection run: start again without a cursor');
+  throw new ValidationError('cursor is not one this API gave: start again without a cursor');
 }
+
+/** What a run changes in the stored clusters. */
+export interface ClusterChanges {
+  /** Clusters as detected now (new, or carried over under a stable id). */
+  upserts: DetectedCluster[];
+  /** Ids of earlier clusters that no cluster carries any more. */
+  removed: string[];
+}
+
+/** Identifies a cluster's content, so that an unchanged cluster is not rewritten (and keeps its `detectedAt`). */
+function contentFingerprint(cluster: DetectedCluster): string {
+  const links = cluster.links.map((link) => `${link.a}|${link.b}|${link.weight.toFixed(6)}`).sort();
+  return createHash('sha256')
+    .update(JSON.stringify([cluster.members, cluster.risk.score, cluster.risk.reasons.map((reason) => reason.detail), links, cluster.verdicts]))
+    .digest('hex');
+}
+
+function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string) {
+  return {
+    id: cluster.id,
+    runId,
+    size: cluster.members.length,
+    platforms: cluster.platforms,
+    risk: cluster.risk.score,
+    members: cluster.members.map(parseAccountKey),
+    links: cluster.links.map((link) => ({
+      a: parseAccountKey(link.a),
+      b: parseAccountKey(link.b),
+      weight: link.weight,
+      types: [...new Set(link.evidence.map((e) => e.type))].sort(),
+      evidence: link.evidence.map((e) => ({
+        type: e.type,
+        value: e.value,
+        weight: e.weight,
+        observedAt: new Date(e.observedAtMs).toISOString(),
+        ...(e.matchedValue ? { matchedValue: e.matchedValue, distance: e.distance } : {}),
+      })),
+    })),
+    riskReasons: cluster.risk.reasons,
+    verdicts: cluster.verdicts,
+    detectedAt,
+  };
+}
+
+type Head = { rankSk?: string; fingerprint?: string; removedAt?: string };
 
 export class ClusterRepository {
   constructor(
@@ -64,35 +112,35 @@ export class ClusterRepository {
     private readonly tableName: string,
   ) {}
 
-  /** Writes a run's clusters: reports, ranking, and each member's cluster pointer. */
-  async saveRun(runId: string, clusters: DetectedCluster[], detectedAt: string): Promise<void> {
-    const expiresAt = Math.floor(Date.parse(detectedAt) / 1000) + RANKING_RETENTION_DAYS * 86_400;
-    const writes = clusters.flatMap((cluster) => {
-      const report = {
-        id: cluster.id,
-        runId,
-        size: cluster.members.length,
-        platforms: cluster.platforms,
-        risk: cluster.risk.score,
-        members: cluster.members.map(parseAccountKey),
-        links: cluster.links.map((link) => ({
-          a: parseAccountKey(link.a),
-          b: parseAccountKey(link.b),
-          weight: link.weight,
-          types: [...new Set(link.evidence.map((e) => e.type))].sort(),
-          evidence: link.evidence.map((e) => ({ type: e.type, value: e.value, weight: e.weight, observedAt: new Date(e.observedAtMs).toISOString() })),
-        })),
-        riskReasons: cluster.risk.reasons,
-        verdicts: cluster.verdicts,
-        detectedAt,
-      };
-      return [
-        { PutRequest: { Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, body: gzipSync(JSON.stringify(report)) } } },
+  /**
+   * Applies a run to the stored clusters in place: a changed cluster gets a new report, ranking entry
+   * and member pointers; an unchanged one is left alone; a removed one leaves the ranking and its report
+   * is marked removed (kept, with its review state, for the record).
+   */
+  async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<{ written: number; unchanged: number; removed: number }> {
+    const stored = await this.storedHeads([...changes.upserts.map((c) => c.id), ...changes.removed]);
+    const writes: Parameters<typeof batchWriteAll>[2] = [];
+    let unchanged = 0;
+    for (const cluster of changes.upserts) {
+      const fingerprint = contentFingerprint(cluster);
+      const previous = stored.get(cluster.id);
+      if (previous && previous.fingerprint === fingerprint && !previous.removedAt) {
+        unchanged += 1;
+        continue;
+      }
+      const sk = rankSk(cluster.risk.score, cluster.id);
+      if (previous?.rankSk && previous.rankSk !== sk) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
+      writes.push(
+        {
+          PutRequest: {
+            Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt, body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt))) },
+          },
+        },
         {
           PutRequest: {
             Item: {
-              pk: rankPk(runId),
-              sk: rankSk(cluster.risk.score, cluster.id),
+              pk: RANK_PK,
+              sk,
               kind: 'rank',
               id: cluster.id,
               size: cluster.members.length,
@@ -100,117 +148,147 @@ export class ClusterRepository {
               platformCount: cluster.platforms.length,
               risk: cluster.risk.score,
               members: cluster.members,
-              expiresAt,
+              detectedAt,
             },
           },
         },
         ...cluster.members.map((member) => {
           const ref = parseAccountKey(member);
-          return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id, runId } } };
+          return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } };
         }),
-      ];
-    });
+      );
+    }
+    const removed = changes.removed.filter((id) => stored.has(id) && !stored.get(id)!.removedAt);
+    for (const id of removed) {
+      const rank = stored.get(id)!.rankSk;
+      if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
+    }
     await batchWriteAll(this.db, this.tableName, writes);
+    await Promise.all(
+      removed.map((id) =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: clusterPk(id), sk: SK_REPORT },
+            UpdateExpression: 'SET removedAt = :at, removedInRun = :run REMOVE rankSk',
+            ExpressionAttributeValues: { ':at': detectedAt, ':run': runId },
+          }),
+        ),
+      ),
+    );
+    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
   }
 
-  /** A page of a run's clusters, highest risk first. */
-  async list(
-    runId: string,
-    options: { limit: number; cursor?: string; minPlatforms?: number },
-  ): Promise<{ clusters: ClusterSummary[]; next: string | null }> {
-    const pk = rankPk(runId);
-    let startKey = decodeCursor(options.cursor, pk);
-    const found: Array<Record<string, unknown>> = [];
-    let next: string | null = null;
-    do {
+  /** Every current cluster with its members (for stable ids and for a full run's changes). */
+  async currentClusters(): Promise<Array<{ id: string; members: string[] }>> {
+    const items = await allItems(this.db, {
+      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'id, members' },
+    });
+    return items.map((item) => ({ id: String(item.id), members: item.members as string[] }));
+  }
+
+  /** The current clusters that any of these accounts (`platform#account`) belongs to (for an incremental run). */
+  async clustersOfAccounts(accounts: string[]): Promise<Array<{ id: string; members: string[] }>> {
+    const pointers = await this.batchGet(
+      accounts.map((key) => {
+        const ref = parseAccountKey(key);
+        return { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER };
+      }),
+      'clusterId',
+    );
+    const heads = await this.storedHeads([...new Set(pointers.map((item) => String(item.clusterId)))]);
+    const rankKeys = [...heads.values()].filter((head) => head.rankSk && !head.removedAt).map((head) => ({ pk: RANK_PK, sk: head.rankSk! }));
+    const ranks = await this.batchGet(rankKeys, 'id, members');
+    return ranks.map((item) => ({ id: String(item.id), members: item.members as string[] }));
+  }
+
+  private async storedHeads(ids: string[]): Promise<Map<string, Head>> {
+    const items = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'pk, rankSk, fingerprint, removedAt');
+    return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), { rankSk: item.rankSk, fingerprint: item.fingerprint, removedAt: item.removedAt }]));
+  }
+
+  /** BatchGetItem over any number of keys, retrying unprocessed ones. `status` is escaped (a reserved word). */
+  private async batchGet(keys: Array<Record<string, unknown>>, projection: string): Promise<Array<Record<string, any>>> {
+    const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+    const escaped = projection.replace(/\bstatus\b/, '#status');
+    const names = escaped === projection ? {} : { ExpressionAttributeNames: { '#status': 'status' } };
+    const found: Array<Record<string, any>> = [];
+    for (let start = 0; start < unique.length; start += 100) {
+      let pending = unique.slice(start, start + 100);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
+        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ProjectionExpression: escaped, ...names } } }));
+        found.push(...(result.Responses?.[this.tableName] ?? []));
+        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** A page of the current clusters, highest risk first. */
+  async list(options: { limit: number; cursor?: string; minPlatforms?: number }): Promise<{ clusters: ClusterSummary[]; next: string | null }> {
+    const filter = options.minPlatforms ? { FilterExpression: 'platformCount >= :min', values: { ':min': options.minPlatforms } } : undefined;
+    let startKey = decodeCursor(options.cursor);
+    const found: Array<Record<string, any>> = [];
+    let exhausted = false;
+    while (found.length < options.limit && !exhausted) {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk, ...(options.minPlatforms ? { ':min': options.minPlatforms } : {}) },
-          FilterExpression: options.minPlatforms ? 'platformCount >= :min' : undefined,
-          ProjectionExpression: 'pk, sk, id, #size, platforms, risk',
+          ExpressionAttributeValues: { ':pk': RANK_PK, ...(filter?.values ?? {}) },
+          FilterExpression: filter?.FilterExpression,
+          ProjectionExpression: 'pk, sk, id, #size, platforms, risk, detectedAt',
           ExpressionAttributeNames: { '#size': 'size' },
           ExclusiveStartKey: startKey,
-          Limit: Math.max(options.limit - found.length, 1) * (options.minPlatforms ? 4 : 1),
+          // One more than asked, so that the answer knows whether a next page exists.
+          Limit: options.limit - found.length + 1,
         }),
       );
-      for (const item of page.Items ?? []) {
-        if (found.length === options.limit) break;
-        found.push(item);
-      }
+      found.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
-    } while (startKey && found.length < options.limit);
-    if (found.length === options.limit && (startKey || found.length > 0)) {
-      const last = found[found.length - 1];
-      // Only say there is more when the next page is not empty.
-      const probe = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk > :sk',
-          ExpressionAttributeValues: { ':pk': pk, ':sk': last.sk, ...(options.minPlatforms ? { ':min': options.minPlatforms } : {}) },
-          FilterExpression: options.minPlatforms ? 'platformCount >= :min' : undefined,
-          ProjectionExpression: 'pk',
-          Limit: options.minPlatforms ? 200 : 1,
-        }),
-      );
-      if ((probe.Items?.length ?? 0) > 0 || (options.minPlatforms && probe.LastEvaluatedKey)) next = encodeCursor({ pk: last.pk, sk: last.sk });
+      exhausted = !startKey;
     }
-    const statuses = await this.statuses(found.map((item) => String(item.id)));
+    const pageItems = found.slice(0, options.limit);
+    const more = found.length > options.limit || !exhausted;
+    const last = pageItems[pageItems.length - 1];
+    const statuses = await this.statuses(pageItems.map((item) => String(item.id)));
     return {
-      clusters: found.map((item) => ({
+      clusters: pageItems.map((item) => ({
         id: String(item.id),
         size: Number(item.size),
         platforms: item.platforms as string[],
         risk: Number(item.risk),
         status: statuses.get(String(item.id)) ?? 'new',
+        detectedAt: String(item.detectedAt),
       })),
-      next,
+      next: more && last ? encodeCursor({ pk: last.pk, sk: last.sk }) : null,
     };
   }
 
-  /** Every cluster of a run with its members (for stable ids in the next run). */
-  async membersOfRun(runId: string): Promise<Array<{ id: string; members: string[] }>> {
-    const items = await allItems(this.db, {
-      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': rankPk(runId) }, ProjectionExpression: 'id, members' },
-    });
-    return items.map((item) => ({ id: String(item.id), members: item.members as string[] }));
-  }
-
-  /** The newest report of a cluster, with its review status. */
+  /** The newest report of a cluster, with its review status; a removed cluster's report says when it went. */
   async report(clusterId: string): Promise<ClusterReport | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: clusterPk(clusterId), sk: SK_REPORT } }));
     if (!result.Item) return undefined;
     const body = JSON.parse(gunzipSync(result.Item.body as Uint8Array).toString('utf8'));
     const status = (await this.statuses([clusterId])).get(clusterId) ?? 'new';
-    return { ...body, status };
+    return { ...body, status, ...(result.Item.removedAt ? { removedAt: result.Item.removedAt, removedInRun: result.Item.removedInRun } : {}) };
   }
 
-  /** The cluster an account belonged to in the given run, if any. */
-  async clusterOfAccount(ref: AccountRef, runId: string): Promise<string | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER } }),
-    );
-    return result.Item && result.Item.runId === runId ? String(result.Item.clusterId) : undefined;
+  /** The current cluster of an account, if it is in one. */
+  async clusterOfAccount(ref: AccountRef): Promise<string | undefined> {
+    const pointer = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER } }));
+    const clusterId = pointer.Item?.clusterId as string | undefined;
+    if (!clusterId) return undefined;
+    // The pointer may be left from a cluster that has since gone; the ranking entry says what is current.
+    const head = (await this.storedHeads([clusterId])).get(clusterId);
+    if (!head?.rankSk || head.removedAt) return undefined;
+    const rank = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: RANK_PK, sk: head.rankSk }, ProjectionExpression: 'members' }));
+    return (rank.Item?.members as string[] | undefined)?.includes(`${ref.platform}#${ref.account}`) ? clusterId : undefined;
   }
 
   private async statuses(ids: string[]): Promise<Map<string, ReviewStatus>> {
-    const statuses = new Map<string, ReviewStatus>();
-    for (let start = 0; start < ids.length; start += 100) {
-      let keys: Record<string, unknown>[] = ids.slice(start, start + 100).map((id) => ({ pk: clusterPk(id), sk: SK_REVIEW }));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
-        const result = await this.db.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'pk, #status', ExpressionAttributeNames: { '#status': 'status' } } },
-          }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          statuses.set(String(item.pk).slice('CLUSTER#'.length), item.status as ReviewStatus);
-        }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return statuses;
+    const items = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REVIEW })), 'pk, status');
+    return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), item.status as ReviewStatus]));
   }
 }

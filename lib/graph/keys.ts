@@ -19,7 +19,8 @@ export const RUNS_INDEX_PK = 'RUNS';
 export const clusterPk = (clusterId: string) => `CLUSTER#${clusterId}`;
 export const SK_REPORT = 'REPORT';
 export const SK_REVIEW = 'REVIEW';
-export const rankPk = (runId: string) => `RANK#${runId}`;
+/** The one partition of the current risk ranking. */
+export const RANK_PK = 'RANK';
 export const VERDICT_PK = 'VERDICT';
 
 /** Highest risk sorts first: scores are 0-100 with 3 decimals, inverted and zero-padded. */

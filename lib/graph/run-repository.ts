@@ -2,6 +2,7 @@
  * Detection runs: one item per run, and pointers to the newest run and the newest successful one.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClusterLineage } from '../detect/model.js';
 import { RUNS_INDEX_PK, runPk, SK_LAST_SUCCESSFUL_RUN, SK_LATEST_RUN, SK_RUN, STAT_PK } from './keys.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -19,6 +20,8 @@ export interface RunRecord {
   /** Identifiers excluded as shared infrastructure (the largest first, at most 100 listed). */
   hubs?: Array<{ type: string; value: string; accounts: number }>;
   hubsExcluded?: number;
+  /** How this run's clusters relate to the previous ones: kept, born, dissolved, splits, merges. */
+  lineage?: ClusterLineage;
   error?: string;
 }
 

@@ -42,10 +42,10 @@ export class InvestigatorService {
     return run;
   }
 
+  /** The current clusters, highest risk first, with the run that last succeeded. */
   async clusters(options: { limit: number; cursor?: string; minPlatforms?: number }): Promise<{ clusters: ClusterSummary[]; next: string | null; runId: string | null }> {
-    const runId = await this.deps.runs.lastSuccessfulRunId();
-    if (!runId) return { clusters: [], next: null, runId: null };
-    return { ...(await this.deps.clusters.list(runId, options)), runId };
+    const [runId, page] = await Promise.all([this.deps.runs.lastSuccessfulRunId(), this.deps.clusters.list(options)]);
+    return { ...page, runId: runId ?? null };
   }
 
   async cluster(clusterId: string): Promise<ClusterReport> {
@@ -55,9 +55,7 @@ export class InvestigatorService {
   }
 
   async accountCluster(ref: AccountRef): Promise<ClusterReport | null> {
-    const runId = await this.deps.runs.lastSuccessfulRunId();
-    if (!runId) return null;
-    const clusterId = await this.deps.clusters.clusterOfAccount(ref, runId);
+    const clusterId = await this.deps.clusters.clusterOfAccount(ref);
     return clusterId ? this.cluster(clusterId) : null;
   }
 }

@@ -17,7 +17,7 @@ const HUBS_LISTED = 100;
 
 export interface DetectionRunnerDeps {
   signals: Pick<SignalRepository, 'snapshot'>;
-  clusters: Pick<ClusterRepository, 'saveRun' | 'membersOfRun'>;
+  clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters'>;
   runs: RunRepository;
   verdicts: Pick<VerdictRepository, 'all'>;
   options?: Partial<DetectionOptions>;
@@ -56,11 +56,10 @@ export class DetectionRunner {
       }
     };
     try {
-      const previousRunId = await this.deps.runs.lastSuccessfulRunId();
       const [snapshot, verdicts, previousClusters] = await Promise.all([
         time('load', () => this.deps.signals.snapshot()),
         this.deps.verdicts.all(),
-        previousRunId ? this.deps.clusters.membersOfRun(previousRunId) : Promise.resolve([]),
+        this.deps.clusters.currentClusters(),
       ]);
       const detectedAt = this.clock();
       const result = await time('detect', () =>
@@ -69,7 +68,9 @@ export class DetectionRunner {
           this.deps.options,
         ),
       );
-      await time('save', () => this.deps.clusters.saveRun(runId, result.clusters, detectedAt.toISOString()));
+      const carried = new Set(result.clusters.map((cluster) => cluster.id));
+      const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
+      const saved = await time('save', () => this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed }, detectedAt.toISOString()));
       const outcome = {
         status: 'succeeded' as const,
         finishedAt: this.clock().toISOString(),
@@ -83,7 +84,11 @@ export class DetectionRunner {
           largestComponent: result.stats.largestComponent,
           clusters: result.stats.clusters,
           crossPlatformClusters: result.stats.crossPlatformClusters,
+          clustersWritten: saved.written,
+          clustersUnchanged: saved.unchanged,
+          clustersRemoved: saved.removed,
         },
+        lineage: result.lineage,
         hubs: [...result.hubs].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED),
         hubsExcluded: result.hubs.length,
       };

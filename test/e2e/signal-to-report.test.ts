@@ -132,3 +132,33 @@ describe('from signed signals to a cluster report', () => {
     expect(status.lastRun.runId).toBe(runId);
   });
 });
+
+describe('detection again', () => {
+  async function detect() {
+    const response = await fetch(`${stack.baseUrl}/v1/detect`, { method: 'POST', headers: investigatorHeaders(stack) });
+    return stack.waitForRun((await response.json()).runId);
+  }
+
+  it('keeps cluster ids and rewrites nothing when nothing changed', async () => {
+    const before = (await getJson('/v1/clusters')).clusters;
+    const run = await detect();
+    expect(run.counts).toMatchObject({ clusters: 2, clustersWritten: 0, clustersUnchanged: 2, clustersRemoved: 0 });
+    expect((await getJson('/v1/clusters')).clusters).toEqual(before);
+  });
+
+  it('merges two clusters under one of their ids when new evidence joins them, and records the merge', async () => {
+    const before = (await getJson('/v1/clusters')).clusters.map((c: { id: string }) => c.id);
+    // The actor's burner phone turns up on the other person's account.
+    await post([{ platform: 'gamehub', account: 'b-9', type: 'phone', label: 'actor-burner' }]);
+    await stack.waitForDrain();
+    const run = await detect();
+    const { clusters } = await getJson('/v1/clusters');
+    expect(clusters).toHaveLength(1);
+    expect(clusters[0].size).toBe(7);
+    expect(before).toContain(clusters[0].id);
+    expect(run.lineage.merges).toEqual([{ into: clusters[0].id, from: [...before].sort() }]);
+    const gone = before.find((id: string) => id !== clusters[0].id);
+    const report = await getJson(`/v1/clusters/${gone}`);
+    expect(report.removedInRun).toBe(run.runId);
+  });
+});
