@@ -228,6 +228,7 @@ export function normaliseDeviceId(raw: string): string {
   let canonical = text;
   if (uuid) canonical = uuid.slice(1).join('');
   else if (/^[\d\s-]+$/.test(text)) canonical = text.replace(/[\s-]/g, '');
+  if (!canonical) throw new NormalisationError('device', 'has no digits or letters: send the device identifier');
   if (/^[0\s:-]+$/.test(canonical)) {
     throw new NormalisationError('device', 'is all zeros: that is the placeholder an OS returns when tracking is limited, not a device identifier; leave the signal out');
   }
@@ -249,12 +250,31 @@ const USERNAME_SEPARATORS = /[\s._\-\p{Cf}]/gu;
  * normaliseUsername('@John_Doe') // 'johndoe'
  */
 export function normaliseUsername(raw: string): string {
-  // Upper then lower approximates Unicode full case folding (ß -> SS -> ss); folding also maps
-  // the final sigma to σ, which toLowerCase keeps apart at the end of a word.
-  const folded = raw.normalize('NFKC').trim().replace(/^@+/, '').toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFKC');
-  const canonical = folded.replace(USERNAME_SEPARATORS, '');
+  let canonical = raw;
+  // Removing a separator can bring a combining mark next to a new base letter, which NFKC then
+  // composes differently: repeat until the form is stable, so that normalising twice changes nothing.
+  for (let round = 0; round < 4; round += 1) {
+    const next = caseFold(canonical.normalize('NFKC')).replace(USERNAME_SEPARATORS, '').replace(/^@+/, '').normalize('NFKC');
+    if (next === canonical) break;
+    canonical = next;
+  }
   if (!canonical) throw new NormalisationError('username', 'is empty once separators (. _ - spaces) are removed: send the username');
   return canonical;
+}
+
+/**
+ * Unicode full case folding, approximated: upper then lower case (ß -> SS -> ss) until nothing
+ * changes (capital ẞ lowers to ß, which needs a second round), and the final sigma to σ, which
+ * toLowerCase keeps apart at the end of a word.
+ */
+function caseFold(text: string): string {
+  let folded = text;
+  for (let round = 0; round < 3; round += 1) {
+    const next = folded.toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFKC');
+    if (next === folded) break;
+    folded = next;
+  }
+  return folded;
 }
 
 // ---------------------------------------------------------------------------------------------

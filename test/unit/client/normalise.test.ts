@@ -149,6 +149,7 @@ describe('Function: normaliseIdentifier', () => {
       ['00000000-0000-0000-0000-000000000000', /all zeros/],
       ['{00000000-0000-0000-0000-000000000000}', /all zeros/],
       ['   ', /is empty/],
+      ['- -', /no digits or letters/],
     ]);
   });
 
@@ -161,6 +162,7 @@ describe('Function: normaliseIdentifier', () => {
       ['＠ＪｏｈｎＤｏｅ', 'johndoe'],
       ['john\u200bdoe', 'johndoe'],
       ['Straße', 'strasse'],
+      ['STRAẞE', 'strasse'],
       ['ΣΊΣΥΦΟΣ', 'σίσυφοσ'],
       ['ﬁona', 'fiona'],
       ['user①', 'user1'],
@@ -169,6 +171,7 @@ describe('Function: normaliseIdentifier', () => {
     refuses('username', [
       ['@', /is empty/],
       ['._-', /is empty/],
+      ['@ @', /is empty/],
     ]);
   });
 
