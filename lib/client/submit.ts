@@ -7,8 +7,8 @@
  * it, and batches are acknowledged in file order. A batch sent again after an interruption is
  * harmless, because the server stores each signal once.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
+import { CrosslinkError } from '../errors.js';
 import { SIGNAL_TYPES, MAX_BODY_BYTES, MAX_SIGNALS_PER_REQUEST, signalSchema, type Signal, type SignalType } from '../contract/signals.js';
 import { checkpointPathFor, fingerprintInput, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ClientConfigError, NormalisationError, SubmitInterruptedError } from './errors.js';
@@ -169,7 +169,17 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
     totals: { accepted: 0, rejected: 0 },
     updatedAt: new Date().toISOString(),
   };
-  const rejectedFile = createWriteStream(rejectedPath, { flags: previous ? 'a' : 'w' });
+  // Both files are opened (and the checkpoint written) before anything is sent, so that a bad
+  // path fails the run at once rather than after the first batch was accepted.
+  await writeCheckpoint(checkpointPath, checkpoint).catch((error: unknown) => {
+    throw new ClientConfigError(`cannot write the checkpoint ${checkpointPath}: ${(error as Error).message}`, { cause: error });
+  });
+  let rejectedFile: FileHandle;
+  try {
+    rejectedFile = await open(rejectedPath, previous ? 'a' : 'w');
+  } catch (error) {
+    throw new ClientConfigError(`cannot write the rejected-rows file ${rejectedPath}: ${(error as Error).message}`, { cause: error });
+  }
   const reasons = new Map<string, { field: string; error: string; count: number }>();
   const internalAbort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internalAbort.signal]) : internalAbort.signal;
@@ -192,7 +202,7 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
     const entry = reasons.get(key) ?? { field: rejected.field, error: rejected.error, count: 0 };
     entry.count += 1;
     reasons.set(key, entry);
-    if (!rejectedFile.write(`${JSON.stringify(rejected)}\n`)) await once(rejectedFile, 'drain');
+    await rejectedFile.write(`${JSON.stringify(rejected)}\n`);
   };
 
   // Settles acknowledged batches in file order: rejected rows out, then the checkpoint moves on.
@@ -282,16 +292,19 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
     failure ??= error;
     internalAbort.abort(error);
     await Promise.allSettled(window.map((batch) => batch.sending));
-    await commitAcknowledged().catch(() => undefined);
+    // Record what was acknowledged before the failure; if that fails too, the first failure is the one to report.
+    await commitAcknowledged().catch((commitError: unknown) => {
+      failure = new AggregateError([failure, commitError], (failure as Error).message);
+    });
   } finally {
-    rejectedFile.end();
-    await once(rejectedFile, 'close');
+    await rejectedFile.close();
   }
 
   summary.fileTotals = checkpoint.totals;
   summary.rejectedByReason = [...reasons.values()].sort((a, b) => b.count - a.count);
   summary.durationMs = Date.now() - startedAt;
-  if (options.signal?.aborted && (failure === undefined || failure === options.signal.reason)) {
+  // Aborting surfaces as the abort reason or an AbortError, never as one of the client's own errors.
+  if (options.signal?.aborted && !(failure instanceof CrosslinkError)) {
     throw new SubmitInterruptedError(
       `interrupted after ${checkpoint.rowsAcknowledged} of ${rowsTotal} rows were acknowledged; run the same command again to send the rest`,
       checkpoint.rowsAcknowledged,

@@ -148,7 +148,9 @@ export class SignalsTransport {
       }
       const delayMs = this.delayBeforeRetry(attempt, retryAfterMs);
       this.options.onRetry?.({ attempt, delayMs, reason: lastProblem });
-      await this.sleep(delayMs, signal);
+      await this.sleep(delayMs, signal).catch((error: unknown) => {
+        throw signal?.aborted ? signal.reason : error;
+      });
     }
   }
 

@@ -207,6 +207,35 @@ describe('Function: submitFile', () => {
     expect((await readCheckpoint(checkpointPathFor(input)))?.complete).toBe(true);
   });
 
+  it('stops during a backoff wait when interrupted, as an interruption', async () => {
+    const interrupt = new AbortController();
+    const server = await startFake({ faults: [{ kind: 'status', status: 503, retryAfter: '60' }] });
+    const input = await writeCsv(emailRows(10));
+    const transport = new SignalsTransport({
+      baseUrl: server.url,
+      platform: 'snapchat',
+      secret: SECRET,
+      onRetry: () => interrupt.abort(new Error('operator pressed Ctrl-C')),
+    });
+
+    const failure = await submitFile({ ...submitOptions(server, input, { signal: interrupt.signal }), transport }).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(SubmitInterruptedError);
+    expect((failure as SubmitInterruptedError).rowsAcknowledged).toBe(0);
+    expect(server.attempts).toBe(1);
+  });
+
+  it('fails before sending anything when the rejected-rows file cannot be written', async () => {
+    const server = await startFake();
+    const input = await writeCsv(emailRows(3));
+
+    const failure = await submitFile(submitOptions(server, input, { rejectedPath: join(dir, 'missing-folder', 'rejected.jsonl') })).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(ClientConfigError);
+    expect((failure as Error).message).toMatch(/cannot write the rejected-rows file/);
+    expect(server.attempts).toBe(0);
+  });
+
   it('acknowledges batches in file order when several are in flight', async () => {
     const server = await startFake({ faults: [{ kind: 'status', status: 503 }] });
     const input = await writeCsv(emailRows(2000));
