@@ -7,7 +7,7 @@ import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import { CrosslinkError } from '../errors.js';
 import { resolvePlatformCredentials } from './credentials.js';
 import { NormalisationError, SubmitInterruptedError } from './errors.js';
-import { hasherFromEnv } from './hash.js';
+import { hasherFromEnv, PREVIOUS_HASH_KEY_ENV } from './hash.js';
 import type { InputFormat } from './input.js';
 import { terminalProgress, type ProgressStream } from './progress.js';
 import { formatSummary, submitFile } from './submit.js';
@@ -50,6 +50,8 @@ submit options:
   --format csv|jsonl    input format (default from the extension)
   --hashed              every value is already a 64-hex HMAC (else a 'hashed' column may say so per row)
   --key-id ID           consortium key id stamped on each signal (env CROSSLINK_HASH_KEY_ID)
+  --previous-key-id ID  during a key rotation: also send each raw row hashed under the old key
+                        CROSSLINK_HASH_KEY_PREVIOUS, stamped ID (env CROSSLINK_HASH_KEY_PREVIOUS_ID)
   --region CC           default region for phone numbers without a country code (env CROSSLINK_DEFAULT_REGION)
   --concurrency N       batches in flight (default 2)
   --batch-size N        signals per request, at most 500 (default 500)
@@ -148,10 +150,13 @@ function hashCommand(args: string[], io: CliIo): number {
     }
     throw error;
   }
+  // During a rotation the analyst may be matching a value made under the key being retired.
+  const previousValue = io.env[PREVIOUS_HASH_KEY_ENV] && type !== 'photo_pdq' ? hasherFromEnv(io.env, { defaultRegion: region }, PREVIOUS_HASH_KEY_ENV).hash(type, positionals[0]).value : undefined;
   if (values.json) {
-    io.stdout.write(`${JSON.stringify(hashed)}\n`);
+    io.stdout.write(`${JSON.stringify({ ...hashed, ...(previousValue ? { previousValue } : {}) })}\n`);
   } else {
     io.stdout.write(`type        ${hashed.type}\nnormalised  ${hashed.normalised}\nvalue       ${hashed.value}\n`);
+    if (previousValue) io.stdout.write(`previous    ${previousValue}  (under ${PREVIOUS_HASH_KEY_ENV})\n`);
     if (type === 'photo_pdq') io.stdout.write('(a PDQ hash is sent as it is, not hashed again)\n');
   }
   return EXIT.ok;
@@ -170,6 +175,7 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
         format: { type: 'string' },
         hashed: { type: 'boolean' },
         'key-id': { type: 'string' },
+        'previous-key-id': { type: 'string' },
         region: { type: 'string' },
         concurrency: { type: 'string' },
         'batch-size': { type: 'string' },
@@ -195,6 +201,7 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
     retry: { maxAttempts: positiveInteger('max-attempts', values['max-attempts'], 8) },
   });
   const region = values.region ?? io.env.CROSSLINK_DEFAULT_REGION;
+  const previousKeyId = values['previous-key-id'] ?? io.env.CROSSLINK_HASH_KEY_PREVIOUS_ID;
   const progress = terminalProgress(io.stderr);
   try {
     const summary = await submitFile({
@@ -205,6 +212,7 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
       hasher: () => hasherFromEnv(io.env, { defaultRegion: region }),
       allHashed: values.hashed,
       keyId: values['key-id'] ?? io.env.CROSSLINK_HASH_KEY_ID,
+      previousKey: previousKeyId ? { keyId: previousKeyId, hasher: () => hasherFromEnv(io.env, { defaultRegion: region }, PREVIOUS_HASH_KEY_ENV) } : undefined,
       maxSignalsPerBatch: batchSize,
       concurrency: positiveInteger('concurrency', values.concurrency, 2),
       rejectedPath: values.rejected,

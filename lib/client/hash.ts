@@ -10,6 +10,8 @@ import { normaliseIdentifier, normalisePdqHash, type NormaliseOptions } from './
 
 /** The environment variable holding the consortium hashing key. */
 export const HASH_KEY_ENV = 'CROSSLINK_HASH_KEY';
+/** The environment variable holding the key being retired, during a hashing-key rotation. */
+export const PREVIOUS_HASH_KEY_ENV = 'CROSSLINK_HASH_KEY_PREVIOUS';
 /** The shortest key accepted, in characters: a short key makes the hashes guessable by brute force. */
 export const MIN_HASH_KEY_LENGTH = 16;
 
@@ -86,16 +88,17 @@ export class IdentifierHasher {
 }
 
 /**
- * A hasher with the key from `CROSSLINK_HASH_KEY`.
+ * A hasher with the key from `CROSSLINK_HASH_KEY` (or another variable, such as
+ * `CROSSLINK_HASH_KEY_PREVIOUS` during a rotation).
  *
  * @throws ClientConfigError when the variable is unset or too short.
  * @example
  * const hasher = hasherFromEnv(process.env, { defaultRegion: process.env.CROSSLINK_DEFAULT_REGION });
  */
-export function hasherFromEnv(env: Record<string, string | undefined>, options: NormaliseOptions = {}): IdentifierHasher {
-  const key = env[HASH_KEY_ENV];
+export function hasherFromEnv(env: Record<string, string | undefined>, options: NormaliseOptions = {}, variable = HASH_KEY_ENV): IdentifierHasher {
+  const key = env[variable];
   if (!key) {
-    throw new ClientConfigError(`${HASH_KEY_ENV} is not set: export the consortium hashing key (it is never sent to Crosslink)`);
+    throw new ClientConfigError(`${variable} is not set: export the consortium hashing key (it is never sent to Crosslink)`);
   }
   return new IdentifierHasher(key, options);
 }

@@ -32,6 +32,12 @@ export interface SubmitOptions {
   allHashed?: boolean;
   /** The consortium key id to stamp on every signal, during a key rotation. */
   keyId?: string;
+  /**
+   * During a hashing-key rotation: the key being retired. Each raw row is then sent in both forms,
+   * under the current key (stamped `keyId`) and under this one (stamped its own id), so that
+   * accounts on platforms still using the old key keep linking until it is retired.
+   */
+  previousKey?: { hasher: () => IdentifierHasher; keyId: string };
   /** At most this many signals per request; never above the contract's 500. */
   maxSignalsPerBatch?: number;
   /** At most this many bytes per request body; never above the contract's 1 MiB. */
@@ -102,7 +108,10 @@ export interface SubmitSummary {
 interface PendingBatch {
   /** Data rows up to and including this batch. */
   endRow: number;
+  /** Data rows whose signals are in this batch. */
+  rowCount: number;
   signals: Signal[];
+  /** The input row of each signal, index for index (a row sent in two key forms appears twice). */
   rows: InputRow[];
   localRejects: RejectedRow[];
   done: boolean;
@@ -131,6 +140,9 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
   const checkpointPath = options.checkpointPath ?? checkpointPathFor(options.inputPath);
   const rejectedPath = options.rejectedPath ?? `${options.inputPath}.rejected.jsonl`;
   const target = { url: options.url, platform: options.transport.platform };
+  if (options.previousKey && (!options.keyId || options.keyId === options.previousKey.keyId)) {
+    throw new ClientConfigError('during a key rotation both forms need their own key id: pass --key-id for the new key and --previous-key-id for the old one');
+  }
 
   let fingerprint: Checkpoint['input'];
   try {
@@ -217,7 +229,7 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
         await writeRejected({ row: row?.row ?? -1, line: row?.line ?? -1, stage: 'server', field: item.field, error: item.error, input: row?.fields ?? {} });
       }
       summary.accepted += batch.result?.accepted ?? 0;
-      summary.rowsProcessed += batch.rows.length + batch.localRejects.length;
+      summary.rowsProcessed += batch.rowCount + batch.localRejects.length;
       checkpoint.rowsAcknowledged = batch.endRow;
       checkpoint.totals = { accepted: checkpoint.totals.accepted + (batch.result?.accepted ?? 0), rejected: checkpoint.totals.rejected + batch.localRejects.length + (batch.result?.rejected.length ?? 0) };
       checkpoint.updatedAt = new Date().toISOString();
@@ -255,7 +267,12 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
     }
   };
 
-  const signalContext = { hasher: lazy(options.hasher), allHashed: options.allHashed ?? false, keyId: options.keyId };
+  const signalContext: SignalContext = {
+    hasher: lazy(options.hasher),
+    allHashed: options.allHashed ?? false,
+    keyId: options.keyId,
+    previousKey: options.previousKey && { hasher: lazy(options.previousKey.hasher), keyId: options.previousKey.keyId },
+  };
   let current = newBatch();
   let currentBytes = BATCH_ENVELOPE_BYTES;
   try {
@@ -268,8 +285,10 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
         current.endRow = row.row;
         continue;
       }
-      const signalBytes = Buffer.byteLength(JSON.stringify(built.signal));
-      if (current.signals.length > 0 && (current.signals.length >= maxSignals || currentBytes + 1 + signalBytes > maxBodyBytes)) {
+      // A row's signals travel in one batch: the checkpoint counts rows, so a row split across two
+      // batches could be skipped on resume with half of it unsent.
+      const rowBytes = built.signals.reduce((sum, signal) => sum + Buffer.byteLength(JSON.stringify(signal)) + 1, -1);
+      if (current.signals.length > 0 && (current.signals.length + built.signals.length > maxSignals || currentBytes + 1 + rowBytes > maxBodyBytes)) {
         await makeRoom();
         if (failure !== undefined) break;
         launch(current);
@@ -277,9 +296,12 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
         currentBytes = BATCH_ENVELOPE_BYTES;
       }
       // Items after the first are preceded by a comma.
-      currentBytes += signalBytes + (current.signals.length > 0 ? 1 : 0);
-      current.signals.push(built.signal);
-      current.rows.push(row);
+      currentBytes += rowBytes + (current.signals.length > 0 ? 1 : 0);
+      for (const signal of built.signals) {
+        current.signals.push(signal);
+        current.rows.push(row);
+      }
+      current.rowCount += 1;
       current.endRow = row.row;
     }
     if (failure === undefined && !signal.aborted && (current.signals.length > 0 || current.localRejects.length > 0)) {
@@ -318,7 +340,7 @@ export async function submitFile(options: SubmitOptions): Promise<SubmitSummary>
 }
 
 function newBatch(): PendingBatch {
-  return { endRow: 0, signals: [], rows: [], localRejects: [], done: false };
+  return { endRow: 0, rowCount: 0, signals: [], rows: [], localRejects: [], done: false };
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -338,18 +360,20 @@ function assertResumable(previous: Checkpoint, fingerprint: Checkpoint['input'],
   }
 }
 
-interface SignalContext {
+/** How rows become signals: the keys, and whether values come hashed. */
+export interface SignalContext {
   hasher: () => IdentifierHasher;
   allHashed: boolean;
   keyId?: string;
+  previousKey?: { hasher: () => IdentifierHasher; keyId: string };
 }
 
 /**
- * One input row as a wire signal, or the field at fault and why.
+ * One input row as wire signals (two during a key rotation), or the field at fault and why.
  *
  * @throws ClientConfigError when a raw row needs hashing and no key is configured.
  */
-export function signalFromRow(fields: Record<string, unknown>, context: SignalContext): { signal: Signal } | { field: string; error: string } {
+export function signalFromRow(fields: Record<string, unknown>, context: SignalContext): { signals: Signal[] } | { field: string; error: string } {
   const type = String(fields.type ?? '').trim().toLowerCase();
   if (!(SIGNAL_TYPES as readonly string[]).includes(type)) {
     return { field: 'type', error: `must be one of ${SIGNAL_TYPES.join(', ')}, got "${type}"` };
@@ -358,11 +382,15 @@ export function signalFromRow(fields: Record<string, unknown>, context: SignalCo
   if (typeof rawValue !== 'string' && typeof rawValue !== 'number') return { field: 'value', error: 'is missing: give the identifier' };
   const hashed = context.allHashed || isTrue(fields.hashed);
   let value: string;
+  let previousValue: string | undefined;
   try {
     // A PDQ hash is sent as it is, so it needs no key.
     if (type === 'photo_pdq') value = normalisePdqHash(String(rawValue));
     else if (hashed) value = checkHashedValue(type as SignalType, String(rawValue));
-    else value = context.hasher().hash(type as SignalType, String(rawValue)).value;
+    else {
+      value = context.hasher().hash(type as SignalType, String(rawValue)).value;
+      previousValue = context.previousKey?.hasher().hash(type as SignalType, String(rawValue)).value;
+    }
   } catch (error) {
     if (error instanceof NormalisationError) return { field: 'value', error: error.message };
     throw error;
@@ -380,7 +408,8 @@ export function signalFromRow(fields: Record<string, unknown>, context: SignalCo
     const issue = parsed.error.issues[0];
     return { field: String(issue.path[0] ?? 'item'), error: issue.message };
   }
-  return { signal: parsed.data };
+  if (previousValue === undefined || !context.previousKey) return { signals: [parsed.data] };
+  return { signals: [parsed.data, { ...parsed.data, value: previousValue, keyId: context.previousKey.keyId }] };
 }
 
 function isTrue(flag: unknown): boolean {
@@ -400,7 +429,7 @@ function isoInstant(value: unknown): unknown {
  *
  * @example
  * formatSummary(summary)
- * // submitted signals.csv: 998 accepted, 2 rejected (rows in signals.csv.rejected.jsonl)
+ * // submitted signals.csv: 1000 rows, 998 signals accepted, 2 rejected, in 2 requests (0 retries) in 0.4 s
  * //   1 × value: not an email address: ...
  */
 export function formatSummary(summary: SubmitSummary): string {
@@ -408,7 +437,7 @@ export function formatSummary(summary: SubmitSummary): string {
     return `${summary.inputPath} was already submitted in full (checkpoint ${summary.checkpointPath}); pass --restart to send it again`;
   }
   const lines = [
-    `submitted ${summary.inputPath}: ${summary.accepted} accepted, ${summary.rejected} rejected, ${summary.rowsProcessed} rows in ${summary.requests} requests (${summary.retries} retries) in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    `submitted ${summary.inputPath}: ${summary.rowsProcessed} rows, ${summary.accepted} signals accepted, ${summary.rejected} rejected, in ${summary.requests} requests (${summary.retries} retries) in ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
   if (summary.rowsResumedFrom > 0) {
     lines.push(`  resumed after row ${summary.rowsResumedFrom}, acknowledged in an earlier run; whole file: ${summary.fileTotals.accepted} accepted, ${summary.fileTotals.rejected} rejected`);

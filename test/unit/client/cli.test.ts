@@ -52,7 +52,7 @@ describe('Function: runCli', () => {
     const result = await run(['submit', path, '--url', fake.url], { CROSSLINK_PLATFORM: 'snapchat', CROSSLINK_PLATFORM_SECRET: SECRETS.snapchat });
 
     expect(result.code).toBe(EXIT.someRejected);
-    expect(result.stdout).toMatch(/1 accepted, 1 rejected/);
+    expect(result.stdout).toMatch(/2 rows, 1 signals accepted, 1 rejected/);
     expect(result.stdout).toContain(`${path}.rejected.jsonl`);
     expect(result.stdout).toMatch(/1 × account: withdrawn/);
     expect(fake.requests[0].platform).toBe('snapchat');
@@ -95,6 +95,19 @@ describe('Function: runCli', () => {
 
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toBe(`type        email\nnormalised  foobar@gmail.com\nvalue       ${createHmac('sha256', KEY).update('foobar@gmail.com').digest('hex')}\n`);
+  });
+
+  it('hash also prints the value under the key being retired during a rotation', async () => {
+    const oldKey = 'the-old-consortium-key-0000000001';
+
+    const result = await run(['hash', '--type', 'email', '--json', 'a@example.com'], { CROSSLINK_HASH_KEY_PREVIOUS: oldKey });
+
+    expect(JSON.parse(result.stdout)).toEqual({
+      type: 'email',
+      normalised: 'a@example.com',
+      value: createHmac('sha256', KEY).update('a@example.com').digest('hex'),
+      previousValue: createHmac('sha256', oldKey).update('a@example.com').digest('hex'),
+    });
   });
 
   it('hash reads a phone number in the default region given by --region', async () => {

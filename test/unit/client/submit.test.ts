@@ -236,6 +236,31 @@ describe('Function: submitFile', () => {
     expect(server.attempts).toBe(0);
   });
 
+  it('sends each raw row under both keys during a key rotation, the two forms of a row always in one batch', async () => {
+    const server = await startFake();
+    const input = await writeCsv(emailRows(5));
+    const oldKey = 'the-old-consortium-key-0000000001';
+
+    const summary = await submitFile(
+      submitOptions(server, input, { keyId: 'k2', previousKey: { keyId: 'k1', hasher: () => new IdentifierHasher(oldKey) }, maxSignalsPerBatch: 3 }),
+    );
+
+    expect(server.requests.map((request) => request.signals.length)).toEqual([2, 2, 2, 2, 2]);
+    expect(server.requests[0].signals).toEqual([
+      { account: 'acc-1', type: 'email', value: hmac('user1@example.com'), observedAt: OBSERVED_AT, keyId: 'k2' },
+      { account: 'acc-1', type: 'email', value: createHmac('sha256', oldKey).update('user1@example.com').digest('hex'), observedAt: OBSERVED_AT, keyId: 'k1' },
+    ]);
+    expect(summary).toMatchObject({ rowsProcessed: 5, accepted: 10 });
+  });
+
+  it('refuses a key rotation without a key id for each form', async () => {
+    const server = await startFake();
+    const input = await writeCsv(emailRows(1));
+
+    await expect(submitFile(submitOptions(server, input, { previousKey: { keyId: 'k1', hasher: () => new IdentifierHasher(KEY) } }))).rejects.toThrow(/both forms need their own key id/);
+    expect(server.attempts).toBe(0);
+  });
+
   it('acknowledges batches in file order when several are in flight', async () => {
     const server = await startFake({ faults: [{ kind: 'status', status: 503 }] });
     const input = await writeCsv(emailRows(2000));
