@@ -10,7 +10,8 @@ export type DetectEvent = { runId: string } | { trigger: 'schedule' };
 export function createDetectHandler(runner: Pick<DetectionRunner, 'start' | 'execute'>) {
   return async (event: DetectEvent) => {
     if ('runId' in event) return runner.execute(event.runId);
-    const { runId, alreadyRunning } = await runner.start('schedule');
+    // A scheduled run is a full one: it also catches what only a full run sees (ageing, expiry, hubs fading).
+    const { runId, alreadyRunning } = await runner.start('schedule', 'full');
     return alreadyRunning ? { runId, alreadyRunning } : runner.execute(runId);
   };
 }

@@ -29,6 +29,10 @@ const listQuerySchema = z.object({
   minPlatforms: z.coerce.number({ error: 'minPlatforms must be a number' }).int({ error: 'minPlatforms must be a whole number' }).min(1, { error: 'minPlatforms must be at least 1' }).max(100).optional(),
 });
 
+const detectQuerySchema = z.object({
+  mode: z.enum(['auto', 'full', 'incremental'], { error: 'mode must be auto, full or incremental' }).default('auto'),
+});
+
 const addPlatformSchema = z.object({
   id: z.string({ error: 'id is required: the new platform id' }),
   requestsPerMinute: z.number().int().positive().optional(),
@@ -49,7 +53,8 @@ export function registerStaffRoutes(app: Hono, deps: StaffRouteDeps, staff: Staf
   });
   app.post('/v1/detect', async (c) => {
     await staff(c);
-    const { runId, alreadyRunning } = await deps.detection.start('on-demand');
+    const { mode } = parseQuery(detectQuerySchema, c);
+    const { runId, alreadyRunning } = await deps.detection.start('on-demand', mode);
     if (!alreadyRunning) await deps.dispatcher.dispatch(runId);
     return c.json({ runId, alreadyRunning }, 202);
   });

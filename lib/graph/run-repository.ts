@@ -12,6 +12,11 @@ export interface RunRecord {
   runId: string;
   status: RunStatus;
   trigger: 'on-demand' | 'quiet-ingest' | 'schedule';
+  /** What was asked for; `mode` is what ran. */
+  requestedMode?: 'full' | 'incremental' | 'auto';
+  mode?: 'full' | 'incremental';
+  /** What an incremental run must share with the run before it to give a full run's answer. */
+  basis?: { optionsFingerprint: string; verdictsFingerprint: string; agingStep: number };
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;

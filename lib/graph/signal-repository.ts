@@ -8,7 +8,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
 import type { AccountFacts, Membership } from '../detect/model.js';
 import { batchWriteAll } from './batch-write.js';
-import { accountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
+import type { ChangeLog } from './change-log.js';
+import { accountPk, parseAccountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
@@ -20,7 +21,32 @@ export class SignalRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Deletions are changes too: the next incremental run must revisit what they touched. */
+    private readonly changes: Pick<ChangeLog, 'record'>,
+    private readonly retentionDays: number,
   ) {}
+
+  /** Records deleted signal items (keys `SIG#<type>#<value>` / `ACC#<platform>#<account>`) as changes. */
+  private async recordDeletion(id: string, keys: Array<{ pk: string; sk: string }>, alsoAccounts: string[] = []): Promise<void> {
+    if (keys.length === 0 && alsoAccounts.length === 0) return;
+    const now = new Date();
+    await this.changes.record({
+      messageId: id,
+      storedAt: now.toISOString(),
+      expiresAtSeconds: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
+      accounts: [
+        ...alsoAccounts,
+        ...keys.map((key) => {
+          const ref = parseAccountPk(key.sk);
+          return `${ref.platform}#${ref.account}`;
+        }),
+      ],
+      identifiers: keys.map((key) => {
+        const [, type, value] = key.pk.split('#');
+        return { type: type as SignalType, value };
+      }),
+    });
+  }
 
   /** Stores signals of one platform. Idempotent: keyed by (type, value, platform, account). */
   async putSignals(platform: string, signals: Signal[], options: { receivedAt: string; expiresAtSeconds: number }): Promise<void> {
@@ -95,6 +121,7 @@ export class SignalRepository {
       })
     ).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     await batchWriteAll(this.db, this.tableName, [...keys, { pk, sk: SK_META }].map((Key) => ({ DeleteRequest: { Key } })));
+    await this.recordDeletion(`withdraw:${pk}:${withdrawnAt}`, keys, [`${platform}#${account}`]);
     return { signalsDeleted: keys.length };
   }
 
@@ -110,9 +137,12 @@ export class SignalRepository {
       ExpressionAttributeValues: { ':signal': 'signal', ':keyId': keyId },
       ProjectionExpression: 'pk, sk',
     };
+    let pageNo = 0;
     for await (const page of pages(this.db, { scan })) {
-      await batchWriteAll(this.db, this.tableName, page.items.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
-      deleted += page.items.length;
+      const keys = page.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+      await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+      await this.recordDeletion(`retire:${keyId}:${Date.now()}:${pageNo++}`, keys);
+      deleted += keys.length;
     }
     return { signalsDeleted: deleted };
   }

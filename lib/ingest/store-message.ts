@@ -4,6 +4,7 @@
  */
 import { ingestMessageSchema } from '../contract/signals.js';
 import { ValidationError } from '../errors.js';
+import type { ChangeLog } from '../graph/change-log.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
 
 /** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
@@ -12,7 +13,9 @@ export class PoisonMessageError extends ValidationError {}
 export class MessageStore {
   constructor(
     private readonly signals: Pick<SignalRepository, 'putSignals' | 'putAccountMeta'>,
+    private readonly changes: Pick<ChangeLog, 'record'>,
     private readonly retentionDays: number,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async store(body: string): Promise<{ signals: number; accounts: number }> {
@@ -28,6 +31,14 @@ export class MessageStore {
     const expiresAtSeconds = Math.floor(Date.parse(message.receivedAt) / 1000) + this.retentionDays * 86_400;
     await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds });
     if (message.accounts.length > 0) await this.signals.putAccountMeta(message.platform, message.accounts, message.receivedAt);
+    // Recorded after the writes: a change is never announced before it can be read.
+    await this.changes.record({
+      messageId: message.requestId,
+      storedAt: this.clock().toISOString(),
+      expiresAtSeconds,
+      accounts: [...message.signals, ...message.accounts].map((item) => `${message.platform}#${item.account}`),
+      identifiers: message.signals.map((signal) => ({ type: signal.type, value: signal.value })),
+    });
     return { signals: message.signals.length, accounts: message.accounts.length };
   }
 }

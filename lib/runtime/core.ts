@@ -4,7 +4,9 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeLog } from '../graph/change-log.js';
 import { ClusterRepository } from '../graph/cluster-repository.js';
+import { ComponentLoader } from '../graph/component-loader.js';
 import { RunRepository } from '../graph/run-repository.js';
 import { SignalRepository } from '../graph/signal-repository.js';
 import { VerdictRepository } from '../graph/verdict-repository.js';
@@ -26,7 +28,8 @@ export interface CoreDeps {
 export type Core = ReturnType<typeof buildCore>;
 
 export function buildCore({ db, sqs, config }: CoreDeps) {
-  const signals = new SignalRepository(db, config.tableName);
+  const changes = new ChangeLog(db, config.tableName);
+  const signals = new SignalRepository(db, config.tableName, changes, config.retentionDays);
   const clusters = new ClusterRepository(db, config.tableName);
   const runs = new RunRepository(db, config.tableName);
   const verdicts = new VerdictRepository(db, config.tableName);
@@ -41,8 +44,17 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
     replayGuard: new DynamoReplayGuard(db, config.tableName),
     rateLimiter: new DynamoRateLimiter(db, config.tableName),
     ingest: new IngestService(queue, signals),
-    messageStore: new MessageStore(signals, config.retentionDays),
+    changes,
+    messageStore: new MessageStore(signals, changes, config.retentionDays),
     investigator: new InvestigatorService({ signals, clusters, runs, queue }),
-    runner: new DetectionRunner({ signals, clusters, runs, verdicts, options: { hubThreshold: config.hubThreshold } }),
+    runner: new DetectionRunner({
+      signals,
+      clusters,
+      runs,
+      verdicts,
+      changes,
+      components: new ComponentLoader(db, config.tableName),
+      options: { hubThreshold: config.hubThreshold },
+    }),
   };
 }

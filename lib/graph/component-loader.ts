@@ -1,0 +1,154 @@
+/**
+ * Loads, for an incremental detection run, exactly the part of the graph that changes can reach: every
+ * account linked (through non-hub identifiers, photo near matches and verdicts) to a changed account or
+ * identifier, with all its signals. Detection over this closure gives the same clusters for it as a
+ * full run would, because no link leaves it.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SignalType } from '../contract/signals.js';
+import { PdqIndex } from '../detect/pdq-index.js';
+import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/model.js';
+import type { ChangeSet } from './change-log.js';
+import { accountPk, signalPk } from './keys.js';
+import { pages } from './paginate.js';
+
+export interface ClosureOptions {
+  hubThreshold: number;
+  pdqMaxDistance: number;
+  pdqChunkBits: 8 | 16;
+  nowMs: number;
+  verdicts: readonly Verdict[];
+  /** Every stored photo hash, loaded only when the closure meets a photo. */
+  photoHashes: () => Promise<string[]>;
+}
+
+export interface Closure {
+  memberships: Membership[];
+  accounts: Map<string, AccountFacts>;
+  /** Identifiers met that are held by more than the hub threshold of accounts (not followed). */
+  hubs: ExcludedHub[];
+  /** How many DynamoDB queries the closure took. */
+  queries: number;
+}
+
+/** Look-ups in flight at once: enough to hide DynamoDB's latency, few enough not to throttle. */
+const LOOKUP_CONCURRENCY = 16;
+
+async function inParallel<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, items.length) }, worker));
+}
+
+const splitIdentifier = (identifier: string) => {
+  const cut = identifier.indexOf('#');
+  return { type: identifier.slice(0, cut) as SignalType, value: identifier.slice(cut + 1) };
+};
+
+export class ComponentLoader {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async closure(seed: ChangeSet, options: ClosureOptions): Promise<Closure> {
+    const nowSeconds = Math.floor(options.nowMs / 1000);
+    const partners = new Map<string, string[]>();
+    for (const verdict of options.verdicts) {
+      if (verdict.kind !== 'same-actor') continue;
+      partners.set(verdict.a, [...(partners.get(verdict.a) ?? []), verdict.b]);
+      partners.set(verdict.b, [...(partners.get(verdict.b) ?? []), verdict.a]);
+    }
+    const seenAccounts = new Set<string>();
+    const seenIdentifiers = new Set<string>();
+    const accountQueue = [...seed.accounts];
+    const identifierQueue = [...seed.identifiers];
+    const memberships: Membership[] = [];
+    const accounts = new Map<string, AccountFacts>();
+    const hubs: ExcludedHub[] = [];
+    const hubIdentifiers = new Set<string>();
+    let photoIndex: { index: PdqIndex; hashes: string[] } | undefined;
+    let queries = 0;
+
+    const nearPhotos = async (value: string): Promise<string[]> => {
+      if (!photoIndex) {
+        const hashes = await options.photoHashes();
+        photoIndex = { hashes, index: PdqIndex.build(hashes, { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits }) };
+      }
+      return photoIndex.index.query(value).map((match) => photoIndex!.hashes[match.index]);
+    };
+
+    // Level by level, each level's look-ups in parallel: the closure's depth is small, its breadth is not.
+    while (accountQueue.length > 0 || identifierQueue.length > 0) {
+      const identifiers = [...new Set(identifierQueue.splice(0))].filter((identifier) => !seenIdentifiers.has(identifier));
+      identifiers.forEach((identifier) => seenIdentifiers.add(identifier));
+      await inParallel(identifiers, async (identifier) => {
+        const { type, value } = splitIdentifier(identifier);
+        const holders: string[] = [];
+        const query = {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
+          ProjectionExpression: 'platform, account',
+        };
+        for await (const page of pages(this.db, { query })) {
+          queries += 1;
+          for (const item of page.items) holders.push(`${item.platform}#${item.account}`);
+        }
+        if (holders.length > options.hubThreshold) {
+          hubs.push({ type, value, accounts: holders.length });
+          hubIdentifiers.add(identifier);
+          return;
+        }
+        accountQueue.push(...holders);
+        if (type === 'photo_pdq') for (const near of await nearPhotos(value)) identifierQueue.push(`photo_pdq#${near}`);
+      });
+
+      const level = [...new Set(accountQueue.splice(0))].filter((account) => !seenAccounts.has(account));
+      level.forEach((account) => seenAccounts.add(account));
+      await inParallel(level, async (account) => {
+        accountQueue.push(...(partners.get(account) ?? []));
+        const cut = account.indexOf('#');
+        const pk = accountPk(account.slice(0, cut), account.slice(cut + 1));
+        let withdrawnAt: string | undefined;
+        const own: Array<Membership & { receivedAt: string }> = [];
+        for await (const page of pages(this.db, { query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } } })) {
+          queries += 1;
+          for (const item of page.items) {
+            if (item.sk === 'META') {
+              accounts.set(account, {
+                createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
+                minorContacts7d: item.minorContacts7d ?? undefined,
+                reports30d: item.reports30d ?? undefined,
+              });
+            } else if (item.sk === 'WITHDRAWN') withdrawnAt = String(item.withdrawnAt);
+          }
+        }
+        const signals = {
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeValues: { ':pk': pk, ':now': nowSeconds },
+        };
+        for await (const page of pages(this.db, { query: signals })) {
+          queries += 1;
+          for (const item of page.items) {
+            own.push({ account, type: item.type, value: String(item.value), observedAtMs: Date.parse(String(item.observedAt)), receivedAt: String(item.receivedAt) });
+          }
+        }
+        for (const membership of own) {
+          if (withdrawnAt !== undefined && membership.receivedAt <= withdrawnAt) continue;
+          const { receivedAt: _receivedAt, ...plain } = membership;
+          memberships.push(plain);
+          identifierQueue.push(`${plain.type}#${plain.value}`);
+        }
+      });
+    }
+    // Hub identifiers link nothing; the closure holds only some of their holders, so they leave the input.
+    return { memberships: memberships.filter((m) => !hubIdentifiers.has(`${m.type}#${m.value}`)), accounts, hubs, queries };
+  }
+}

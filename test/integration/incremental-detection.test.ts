@@ -1,0 +1,77 @@
+/**
+ * Incremental detection on the local stack: after rounds of new signals each handled incrementally,
+ * a full run over the same data finds nothing to change, i.e. the incremental runs gave a full run's answer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SIGNALS_PER_REQUEST } from '../../lib/contract/signals.js';
+import { syntheticPopulation, type RawSignal } from '../../lib/demo/synthetic-population.js';
+import { IdentifierHasher } from '../../lib/client/hash.js';
+import { postSigned } from '../support/factories.js';
+import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+const hasher = new IdentifierHasher('test-consortium-key-0123456789');
+let clock = Math.floor(Date.now() / 1000);
+
+async function send(signals: RawSignal[]) {
+  for (const platform of stack.credentials.platforms) {
+    const mine = signals.filter((s) => s.platform === platform.id).map((s) => ({ account: s.account, type: s.type, value: hasher.hash(s.type, s.raw).value, observedAt: s.observedAt }));
+    for (let start = 0; start < mine.length; start += MAX_SIGNALS_PER_REQUEST) {
+      const response = await postSigned(stack.baseUrl, platform, JSON.stringify({ signals: mine.slice(start, start + MAX_SIGNALS_PER_REQUEST) }), {}, { nowSeconds: ++clock });
+      expect(response.status).toBe(202);
+    }
+  }
+  await stack.waitForDrain();
+}
+
+async function detect(mode: 'auto' | 'full') {
+  const response = await fetch(`${stack.baseUrl}/v1/detect?mode=${mode}`, { method: 'POST', headers: investigatorHeaders(stack) });
+  const run = await stack.waitForRun((await response.json()).runId);
+  expect(run.status, run.error).toBe('succeeded');
+  return run;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => stack?.cleanup());
+
+describe('incremental detection', () => {
+  const population = syntheticPopulation({ platforms: ['chatapp', 'photoshare', 'gamehub', 'clipvideo', 'friendnet'], people: 300, actors: 4, seed: 11 });
+  // Hold back a random-looking fifth of the signals, delivered later in three rounds.
+  const later = population.signals.filter((_, index) => (index * 7919) % 5 === 0);
+  const first = population.signals.filter((_, index) => (index * 7919) % 5 !== 0);
+
+  it('gives the answer a full run gives, round after round', async () => {
+    await send(first);
+    const initial = await detect('auto');
+    expect(initial.mode).toBe('full');
+    for (let round = 0; round < 3; round++) {
+      await send(later.filter((_, index) => index % 3 === round));
+      const incremental = await detect('auto');
+      expect(incremental.mode).toBe('incremental');
+      expect(incremental.counts!.accounts).toBeLessThan(initial.counts!.accounts);
+      const full = await detect('full');
+      expect(full.mode).toBe('full');
+      expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+    }
+  });
+
+  it('says which modes there are when given another', async () => {
+    const response = await fetch(`${stack.baseUrl}/v1/detect?mode=sometimes`, { method: 'POST', headers: investigatorHeaders(stack) });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toMatch(/mode must be auto, full or incremental/);
+  });
+
+  it('fails an incremental run that has no full run to build on, saying why', async () => {
+    const fresh = await startTestStack();
+    try {
+      const response = await fetch(`${fresh.baseUrl}/v1/detect?mode=incremental`, { method: 'POST', headers: investigatorHeaders(fresh) });
+      const run = await fresh.waitForRun((await response.json()).runId);
+      expect(run.status).toBe('failed');
+      expect(run.error).toMatch(/needs a previous successful run/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+});
