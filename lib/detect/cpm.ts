@@ -200,6 +200,15 @@ function splitDisconnected(graph: WeightedCsr, community: Int32Array): void {
 }
 
 /**
+ * {@link cpmPartition} of a two-node graph without constraints, without its set-up cost (most
+ * components are pairs): the pair stays together when its link beats the resolution.
+ */
+export function pairPartition(graph: WeightedCsr, resolution: number): Int32Array {
+  const weight = graph.rowStart[1] > 0 ? graph.weights[0] : 0;
+  return Int32Array.of(0, weight - resolution > GAIN_EPSILON ? 0 : 1);
+}
+
+/**
  * Partitions the graph under the CPM objective; returns a community label per node, numbered
  * 0..k-1 in order of each community's lowest node.
  *

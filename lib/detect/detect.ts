@@ -17,7 +17,7 @@ import { parseAccountKey } from '../contract/platforms.js';
 import { SIGNAL_TYPES } from '../contract/signals.js';
 import { scoreClusterRisk } from '../reports/risk.js';
 import { buildAccountGraph, type AccountGraph, type HubRecord } from './account-graph.js';
-import { cpmPartition } from './cpm.js';
+import { cpmPartition, pairPartition } from './cpm.js';
 import type { AccountFacts, ClusterLink, DetectedCluster, DetectionInput, DetectionResult, LinkEvidence, Membership, PreviousCluster, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { pdqDistance } from './pdq-index.js';
@@ -211,10 +211,11 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     }
     for (let i = 0; i < size; i++) mustLinkGroups[i] = localSets.find(i);
 
-    const community = cpmPartition(
-      { nodeCount: size, rowStart, neighbors, weights },
-      { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink },
-    );
+    const graphOfComponent = { nodeCount: size, rowStart, neighbors, weights };
+    const community =
+      size === 2 && !constrained && cannotLink.length === 0
+        ? pairPartition(graphOfComponent, options.cpmResolution)
+        : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink });
 
     const members = group.map((account) => accountKeys[account]);
     const byCommunity = new Map<number, number[]>();
@@ -273,7 +274,10 @@ export function assembleResult(parts: {
   nowMs: number;
   agedNowMs: number;
   timingsMs: Record<string, number>;
+  /** `performance.now()` when the run began: `timingsMs.total` runs from it. */
+  startedMs: number;
 }): { result: DetectionResult; state: DetectionState } {
+  const assembleStarted = performance.now();
   const drafts = parts.outcomes.flatMap((outcome) => outcome.clusters);
   const seed = parts.options.idSeed ?? String(parts.nowMs);
   const { ids, lineage } = assignClusterIds(drafts, parts.previousClusters, seed);
@@ -304,6 +308,8 @@ export function assembleResult(parts: {
       timingsMs: parts.timingsMs,
     },
   };
+  parts.timingsMs.assemble = Math.round(performance.now() - assembleStarted);
+  parts.timingsMs.total = Math.round(performance.now() - parts.startedMs);
   const state: DetectionState = {
     version: 1,
     optionsFingerprint: optionsFingerprint(parts.options),
@@ -365,8 +371,7 @@ export function detectClustersDetailed(input: DetectionInput, options: Partial<D
   const agedNowMs = agedNow(input.nowMs, resolved);
   const timingsMs: Record<string, number> = {};
   const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs);
-  const at = performance.now();
-  const assembled = assembleResult({
+  return assembleResult({
     outcomes,
     hubs: graph.hubs,
     membershipCounts: membershipCountsOf(graph),
@@ -376,10 +381,8 @@ export function detectClustersDetailed(input: DetectionInput, options: Partial<D
     nowMs: input.nowMs,
     agedNowMs,
     timingsMs,
+    startedMs: started,
   });
-  timingsMs.assemble = Math.round(performance.now() - at);
-  timingsMs.total = Math.round(performance.now() - started);
-  return assembled;
 }
 
 /**

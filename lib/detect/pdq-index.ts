@@ -23,10 +23,11 @@ export function parsePdqHex(hex: string, into: Uint32Array = new Uint32Array(8),
   return into;
 }
 
+/** Set bits of a 32-bit value; integer-only arithmetic so that V8 keeps it on small integers. */
 function popcount32(value: number): number {
-  let v = value - ((value >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  let v = (value - ((value >>> 1) & 0x55555555)) | 0;
+  v = ((v & 0x33333333) + ((v >>> 2) & 0x33333333)) | 0;
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /**
@@ -39,7 +40,7 @@ export function pdqDistance(a: string, b: string): number {
   const wa = parsePdqHex(a);
   const wb = parsePdqHex(b);
   let distance = 0;
-  for (let word = 0; word < 8; word++) distance += popcount32((wa[word] ^ wb[word]) >>> 0);
+  for (let word = 0; word < 8; word++) distance += popcount32(wa[word] ^ wb[word]);
   return distance;
 }
 
@@ -91,7 +92,7 @@ export class PdqIndex {
   private constructor(
     private readonly words: Uint32Array,
     private readonly maxDistance: number,
-    private readonly chunkBits: number,
+    private readonly chunkBits: 8 | 16,
   ) {
     this.size = words.length / 8;
     this.chunks = 256 / chunkBits;
@@ -123,7 +124,7 @@ export class PdqIndex {
     let distance = 0;
     const otherOffset = other * 8;
     for (let word = 0; word < 8; word++) {
-      distance += popcount32((words[offset + word] ^ this.words[otherOffset + word]) >>> 0);
+      distance += popcount32(words[offset + word] ^ this.words[otherOffset + word]);
       if (distance > this.maxDistance) return this.maxDistance + 1;
     }
     return distance;
@@ -155,16 +156,77 @@ export class PdqIndex {
     }
   }
 
-  /** Every pair of indexed hashes within `maxDistance`, each once, `a < b`, sorted by `a` then `b`. */
+  /**
+   * Every pair of indexed hashes within `maxDistance`, each once, `a < b`, sorted by `a` then `b`.
+   *
+   * The hot loop of near-matching, written for memory locality: chunk position by chunk position, the
+   * hashes are copied in bucket order, and each bucket is compared with itself and with the buckets
+   * within the probe radius above it, so that reads run through contiguous memory instead of jumping
+   * across the whole index (random reads made it ten times slower). Most unrelated candidates are
+   * dropped after two words (they differ in about 16 bits per 32).
+   */
   nearPairs(): PdqNearPair[] {
+    const { words, chunks, chunkBits, probeRadius, maxDistance, size } = this;
     const pairs: PdqNearPair[] = [];
-    for (let hash = 0; hash < this.size; hash++) {
-      const found: PdqNearPair[] = [];
-      this.search(this.words, hash * 8, (other, distance) => found.push({ a: hash, b: other, distance }), hash + 1);
-      found.sort((x, y) => x.b - y.b);
-      pairs.push(...found);
+    const inBucketOrder = new Int32Array(size * 8);
+    const probes: number[] = [];
+    const buckets = 1 << chunkBits;
+    const perWord = 32 / chunkBits;
+    const chunkMask = buckets - 1;
+    for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
+      const starts = this.bucketStarts[chunkNo];
+      const entries = this.bucketEntries[chunkNo];
+      for (let position = 0; position < size; position++) {
+        const from = entries[position] * 8;
+        for (let word = 0; word < 8; word++) inBucketOrder[position * 8 + word] = words[from + word];
+      }
+      // Reports the pair only under the first chunk position where it lies within the probe radius.
+      const isFirstChunk = (xo: number, yo: number) => {
+        for (let earlier = 0; earlier < chunkNo; earlier++) {
+          const word = Math.floor(earlier / perWord);
+          const shift = 32 - chunkBits * ((earlier % perWord) + 1);
+          if (popcount32(((inBucketOrder[xo + word] ^ inBucketOrder[yo + word]) >>> shift) & chunkMask) <= probeRadius) return false;
+        }
+        return true;
+      };
+      const compareBlocks = (first: number, end: number, otherFirst: number, otherEnd: number, sameBlock: boolean) => {
+        for (let x = first; x < end; x++) {
+          const xo = x * 8;
+          const x0 = inBucketOrder[xo];
+          const x1 = inBucketOrder[xo + 1];
+          for (let y = sameBlock ? x + 1 : otherFirst; y < otherEnd; y++) {
+            const yo = y * 8;
+            // Unrelated hashes differ in about 32 of the first 64 bits: most stop here.
+            let distance = popcount32(x0 ^ inBucketOrder[yo]) + popcount32(x1 ^ inBucketOrder[yo + 1]);
+            if (distance > maxDistance) continue;
+            for (let word = 2; word < 8 && distance <= maxDistance; word++) distance += popcount32(inBucketOrder[xo + word] ^ inBucketOrder[yo + word]);
+            if (distance > maxDistance || !isFirstChunk(xo, yo)) continue;
+            const a = entries[x];
+            const b = entries[y];
+            pairs.push(a < b ? { a, b, distance } : { a: b, b: a, distance });
+          }
+        }
+      };
+      for (let bucket = 0; bucket < buckets; bucket++) {
+        const first = starts[bucket];
+        const end = starts[bucket + 1];
+        if (first === end) continue;
+        compareBlocks(first, end, first, end, true);
+        if (probeRadius === 1) {
+          for (let bit = 0; bit < chunkBits; bit++) {
+            const other = bucket ^ (1 << bit);
+            if (other > bucket) compareBlocks(first, end, starts[other], starts[other + 1], false);
+          }
+        } else if (probeRadius > 1) {
+          probesWithin(bucket, chunkBits, probeRadius, probes);
+          for (let p = 1; p < probes.length; p++) {
+            const other = probes[p];
+            if (other > bucket) compareBlocks(first, end, starts[other], starts[other + 1], false);
+          }
+        }
+      }
     }
-    return pairs;
+    return pairs.sort((x, y) => x.a - y.a || x.b - y.b);
   }
 
   /** Indexed hashes within `maxDistance` of `hex`, nearest first. */

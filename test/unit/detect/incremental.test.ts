@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { SignalType } from '../../../lib/contract/signals.js';
+import { detectClustersDetailed, type DetectionState } from '../../../lib/detect/detect.js';
+import { collectClosure, detectIncremental, FullRunRequiredError, inMemoryGraphSource, IncrementalClosureError } from '../../../lib/detect/incremental.js';
+import type { AccountFacts, DetectionResult, Membership, Verdict } from '../../../lib/detect/model.js';
+import type { DetectionOptions } from '../../../lib/detect/options.js';
+import { DAY_MS, hashed, NOW_MS, pdqVariant, seen } from './fixtures.js';
+
+// A small world where every rule can fire: few accounts and values (so hubs appear and vanish at a
+// threshold of 4), photos near and far from each other, verdicts of both kinds.
+const OPTIONS: Partial<DetectionOptions> = { hubThreshold: 4, idSeed: 'property' };
+const ACCOUNTS = Array.from({ length: 14 }, (_, i) => `${['snap', 'insta', 'wa'][i % 3]}#u${i}`);
+const BASE_PHOTO = hashed('photo-base');
+const PHOTOS = [BASE_PHOTO, pdqVariant(BASE_PHOTO, 10), pdqVariant(BASE_PHOTO, 25, 3), pdqVariant(BASE_PHOTO, 40, 5), hashed('other-photo')];
+const TYPES: SignalType[] = ['email', 'phone', 'device', 'payment', 'ip', 'username', 'photo_pdq'];
+
+const membershipArb = fc.record({
+  account: fc.constantFrom(...ACCOUNTS),
+  type: fc.constantFrom(...TYPES),
+  label: fc.integer({ min: 0, max: 4 }),
+  daysAgo: fc.integer({ min: 0, max: 400 }),
+});
+const verdictArb = fc.record({
+  a: fc.constantFrom(...ACCOUNTS),
+  b: fc.constantFrom(...ACCOUNTS),
+  kind: fc.constantFrom<Verdict['kind']>('same-actor', 'not-same-actor'),
+});
+const stepArb = fc.record({
+  added: fc.array(membershipArb, { maxLength: 6 }),
+  removed: fc.array(fc.nat(), { maxLength: 2 }),
+  verdicts: fc.array(verdictArb, { maxLength: 1 }),
+  facts: fc.array(fc.record({ account: fc.constantFrom(...ACCOUNTS), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
+});
+
+function toMembership(raw: { account: string; type: SignalType; label: number; daysAgo: number }): Membership {
+  if (raw.type === 'photo_pdq') return { account: raw.account, type: raw.type, value: PHOTOS[raw.label], observedAtMs: NOW_MS - raw.daysAgo * DAY_MS };
+  return seen(raw.account, raw.type, `v${raw.label}`, raw.daysAgo);
+}
+
+/** The result without timings, which are the only thing allowed to differ. */
+function comparable(result: DetectionResult) {
+  return { ...result, stats: { ...result.stats, timingsMs: {} } };
+}
+
+describe('Function: detectIncremental', () => {
+  it('equals a full run after every step of a random history', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(membershipArb, { maxLength: 20 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), async (initial, steps) => {
+        let memberships = initial.map(toMembership);
+        const facts = new Map<string, AccountFacts>();
+        const verdicts: Verdict[] = [];
+        let state: DetectionState = detectClustersDetailed({ memberships, accounts: facts, verdicts, nowMs: NOW_MS }, OPTIONS).state;
+
+        for (const [stepNo, step] of steps.entries()) {
+          const nowMs = NOW_MS + stepNo * 1000;
+          const touched = new Set<string>();
+          const removed = new Set(step.removed.map((index) => index % Math.max(1, memberships.length)));
+          memberships.forEach((membership, index) => removed.has(index) && touched.add(membership.account));
+          memberships = memberships.filter((_, index) => !removed.has(index));
+          for (const raw of step.added) {
+            memberships.push(toMembership(raw));
+            touched.add(raw.account);
+          }
+          for (const { a, b, kind } of step.verdicts) {
+            verdicts.push({ a, b, kind, by: 'investigator', atMs: nowMs });
+            touched.add(a).add(b);
+          }
+          for (const { account, minors } of step.facts) {
+            facts.set(account, { minorContacts7d: minors });
+            touched.add(account);
+          }
+
+          const full = detectClustersDetailed({ memberships, accounts: facts, verdicts, previousClusters: state.clusters, nowMs }, OPTIONS);
+          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS });
+          const incremental = detectIncremental(state, closure, { verdicts, nowMs }, OPTIONS);
+
+          expect(comparable(incremental.result)).toEqual(comparable(full.result));
+          state = incremental.state;
+        }
+      }),
+      { numRuns: 150, seed: 20261128 },
+    );
+  });
+
+  it('recomputes only the touched components', async () => {
+    const memberships = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), seen('snap#b1', 'email', 'b'), seen('wa#b2', 'email', 'b')];
+    const { state } = detectClustersDetailed({ memberships, accounts: new Map(), nowMs: NOW_MS });
+    const next = [...memberships, seen('insta#a3', 'phone', 'a')];
+
+    const closure = await collectClosure(state, ['insta#a3'], inMemoryGraphSource(next, new Map()));
+    const { result, recomputedAccounts } = detectIncremental(state, closure, { nowMs: NOW_MS });
+
+    expect(closure.accounts.sort()).toEqual(['insta#a3', 'snap#a1', 'wa#a2']);
+    expect(recomputedAccounts).toBe(3);
+    expect(result.clusters.map((cluster) => cluster.members).sort()).toEqual([
+      ['insta#a3', 'snap#a1', 'wa#a2'],
+      ['snap#b1', 'wa#b2'],
+    ]);
+  });
+
+  it('asks for a full run once evidence has aged by a step', async () => {
+    const { state } = detectClustersDetailed({ memberships: [seen('snap#a', 'phone', 'p'), seen('wa#b', 'phone', 'p')], accounts: new Map(), nowMs: NOW_MS });
+    const closure = { accounts: [], memberships: [], facts: new Map(), holderTotals: new Map() };
+
+    expect(() => detectIncremental(state, closure, { nowMs: NOW_MS + DAY_MS })).toThrow(FullRunRequiredError);
+    expect(() => detectIncremental(state, closure, { nowMs: NOW_MS }, { cpmResolution: 0.3 })).toThrow(FullRunRequiredError);
+  });
+
+  it('refuses a closure that holds only part of a previous component', () => {
+    const memberships = [seen('snap#a', 'phone', 'p'), seen('wa#b', 'phone', 'p')];
+    const { state } = detectClustersDetailed({ memberships, accounts: new Map(), nowMs: NOW_MS });
+
+    const partial = { accounts: ['snap#a'], memberships: [memberships[0]], facts: new Map(), holderTotals: new Map() };
+
+    expect(() => detectIncremental(state, partial, { nowMs: NOW_MS })).toThrow(IncrementalClosureError);
+  });
+});
