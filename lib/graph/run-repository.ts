@@ -1,7 +1,9 @@
 /**
  * Detection runs: one item per run, and pointers to the newest run and the newest successful one.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './batch-write.js';
 import type { ClusterLineage } from '../detect/model.js';
 import { RUNS_INDEX_PK, runPk, SK_LAST_SUCCESSFUL_RUN, SK_LATEST_RUN, SK_RUN, STAT_PK } from './keys.js';
 
@@ -28,7 +30,30 @@ export interface RunRecord {
   /** How this run's clusters relate to the previous ones: kept, born, dissolved, splits, merges. */
   lineage?: ClusterLineage;
   error?: string;
+  /** A fanned-out run: how many component tasks, and how many are done or failed. */
+  tasksTotal?: number;
+  tasksDone?: number;
+  tasksFailed?: number;
 }
+
+/** One component task of a fanned-out run: the accounts and identifiers its closure starts from. */
+export interface DetectionTask {
+  accounts: string[];
+  identifiers: string[];
+}
+
+/** What a component task reports when it ends. */
+export interface TaskOutcome {
+  failed: boolean;
+  error?: string;
+  /** Added to the run's counts (the run must have been created with these counts at 0). */
+  counts: Record<string, number>;
+  merges: ClusterLineage['merges'];
+  splits: ClusterLineage['splits'];
+}
+
+/** Counts a fanned-out run sums over its tasks. */
+export const TASK_COUNTS = ['accounts', 'memberships', 'links', 'clusters', 'crossPlatformClusters', 'clustersWritten', 'clustersUnchanged', 'clustersRemoved', 'closureQueries'] as const;
 
 export class RunRepository {
   constructor(
@@ -69,10 +94,65 @@ export class RunRepository {
     if (outcome.status === 'succeeded') await this.setPointer(SK_LAST_SUCCESSFUL_RUN, runId);
   }
 
+  /** Stores a fanned-out run's tasks (gzipped: a giant component's task can be large). */
+  async putTasks(runId: string, tasks: DetectionTask[]): Promise<void> {
+    await batchWriteAll(
+      this.db,
+      this.tableName,
+      tasks.map((task, n) => ({ PutRequest: { Item: { pk: runPk(runId), sk: `TASK#${n}`, kind: 'task', body: gzipSync(JSON.stringify(task)), expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400 } } })),
+    );
+  }
+
+  async getTask(runId: string, taskNo: number): Promise<DetectionTask | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: `TASK#${taskNo}` } }));
+    return result.Item ? JSON.parse(gunzipSync(result.Item.body as Uint8Array).toString('utf8')) : undefined;
+  }
+
+  /**
+   * Adds one task's outcome to its run, atomically; the task that completes the run finishes it
+   * (succeeded, or failed when any task failed). Returns the run as that task left it.
+   */
+  async completeTask(runId: string, outcome: TaskOutcome, finishedAt: string): Promise<RunRecord> {
+    const names: Record<string, string> = { '#counts': 'counts', '#done': outcome.failed ? 'tasksFailed' : 'tasksDone', '#merges': 'taskMerges', '#splits': 'taskSplits' };
+    const values: Record<string, unknown> = { ':one': 1, ':merges': outcome.merges, ':splits': outcome.splits, ':empty': [] };
+    const sets = ['#merges = list_append(if_not_exists(#merges, :empty), :merges)', '#splits = list_append(if_not_exists(#splits, :empty), :splits)'];
+    for (const name of TASK_COUNTS) {
+      names[`#c_${name}`] = name;
+      values[`:c_${name}`] = outcome.counts[name] ?? 0;
+      sets.push(`#counts.#c_${name} = #counts.#c_${name} + :c_${name}`);
+    }
+    if (outcome.error) {
+      names['#error'] = 'error';
+      values[':error'] = outcome.error;
+      sets.push('#error = :error');
+    }
+    const updated = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: runPk(runId), sk: SK_RUN },
+        UpdateExpression: `SET ${sets.join(', ')} ADD #done :one`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const run = updated.Attributes as RunRecord & { taskMerges?: ClusterLineage['merges']; taskSplits?: ClusterLineage['splits'] };
+    const finished = (run.tasksDone ?? 0) + (run.tasksFailed ?? 0);
+    if (run.status === 'running' && finished === run.tasksTotal) {
+      await this.finish(runId, {
+        status: run.tasksFailed ? 'failed' : 'succeeded',
+        finishedAt,
+        durationMs: Date.parse(finishedAt) - Date.parse(run.startedAt),
+        lineage: { kept: [], born: [], dissolved: [], merges: run.taskMerges ?? [], splits: run.taskSplits ?? [] },
+      });
+    }
+    return (await this.get(runId))!;
+  }
+
   async get(runId: string): Promise<RunRecord | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: SK_RUN } }));
     if (!result.Item) return undefined;
-    const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, ...run } = result.Item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, taskMerges: _m, taskSplits: _s, ...run } = result.Item;
     return run as RunRecord;
   }
 

@@ -1,30 +1,43 @@
 /**
- * A detection run over the stored graph, full or incremental, recorded as a run. The same runner
- * serves the local stack (in process) and the detect Lambda.
+ * Detection runs, full or incremental, fanned out per component. The coordinator (`execute`) decides
+ * the mode, splits the work into component tasks and hands them to the task queue; each task
+ * (`runTask`) detects its components and applies the result to the stored clusters in place; the task
+ * that completes the run finishes it. The same runner serves the local stack and Lambda.
  *
- * A full run reads the whole graph. An incremental run reads only the closure of what changed since the
- * last successful run (lib/graph/component-loader.ts) and replaces only the clusters that closure
- * touches; it gives the same clusters as a full run would, provided the detection options, the verdicts
- * and the evidence-ageing step are those of the last run, which is when `auto` chooses it.
+ * A full run reads the whole graph once (a compact projection) to find the components. An incremental
+ * run reads only what changed since the last successful run, and each task loads the closure of its
+ * changes (lib/graph/component-loader.ts). `auto` runs incrementally only when that gives a full run's
+ * answer: same detection options, same verdicts, same evidence-ageing step as the last run.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { detectClusters } from '../detect/detect.js';
+import type { AccountFacts, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
-import type { DetectionResult, Verdict } from '../detect/model.js';
 import type { ChangeLog } from '../graph/change-log.js';
 import type { ClusterRepository } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
-import type { RunRecord, RunRepository } from '../graph/run-repository.js';
+import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
+import { partitionIntoTasks, TASK_MEMBERSHIPS, type ComponentTask } from './component-partition.js';
 
 /** A run still "running" after this long is taken to have died, and a new one may start. */
 export const STALE_RUN_MS = 15 * 60 * 1000;
 /** How many excluded hubs a run record lists (the count of all is kept beside). */
 const HUBS_LISTED = 100;
+/** Changed accounts and identifiers one incremental task starts from. */
+const SEEDS_PER_TASK = 500;
 
 /** `auto` runs incrementally when it can give the same answer as a full run, and fully otherwise. */
 export type RunMode = 'full' | 'incremental' | 'auto';
+
+/** Where component tasks go: a queue on AWS and on the local stack. Without one, tasks run inline. */
+export interface DetectionTaskQueue {
+  send(runId: string, taskNos: number[]): Promise<void>;
+}
+
+/** A stored task: a component's memberships when they fit, else only where its closure starts. */
+type StoredTask = DetectionTask & { memberships?: ComponentTask['memberships']; facts?: ComponentTask['facts'] };
 
 export interface DetectionRunnerDeps {
   signals: Pick<SignalRepository, 'snapshot'>;
@@ -33,6 +46,7 @@ export interface DetectionRunnerDeps {
   verdicts: Pick<VerdictRepository, 'all'>;
   changes: Pick<ChangeLog, 'since' | 'photoHashes'>;
   components: Pick<ComponentLoader, 'closure'>;
+  taskQueue?: DetectionTaskQueue;
   options?: Partial<DetectionOptions>;
   clock?: () => Date;
 }
@@ -40,6 +54,12 @@ export interface DetectionRunnerDeps {
 function verdictsFingerprint(verdicts: Verdict[]): string {
   const lines = verdicts.map((v) => `${v.a}|${v.b}|${v.kind}`).sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 export class DetectionRunner {
@@ -63,7 +83,10 @@ export class DetectionRunner {
     return { runId, alreadyRunning: false };
   }
 
-  /** Runs detection for a run created by {@link start}; records success or failure, never throws for a detection error. */
+  /**
+   * Coordinates a run created by {@link start}: chooses the mode, splits the work into component tasks
+   * and dispatches them. Never throws for a detection error: the run records it.
+   */
   async execute(runId: string): Promise<RunRecord> {
     const started = Date.now();
     const timingsMs: Record<string, number> = {};
@@ -77,8 +100,7 @@ export class DetectionRunner {
     };
     try {
       const run = (await this.deps.runs.get(runId))!;
-      const startedAt = run.startedAt;
-      const nowMs = Date.parse(startedAt);
+      const nowMs = Date.parse(run.startedAt);
       const verdicts = await this.deps.verdicts.all();
       const basis = {
         optionsFingerprint: createHash('sha256').update(optionsFingerprint(this.options)).digest('hex'),
@@ -88,76 +110,108 @@ export class DetectionRunner {
       const previousId = await this.deps.runs.lastSuccessfulRunId();
       const previous = previousId ? await this.deps.runs.get(previousId) : undefined;
       const canIncrement =
-        previous !== undefined &&
-        previous.basis?.optionsFingerprint === basis.optionsFingerprint &&
-        previous.basis?.verdictsFingerprint === basis.verdictsFingerprint &&
-        previous.basis?.agingStep === basis.agingStep;
-      const mode: 'full' | 'incremental' = run.requestedMode === 'full' || !canIncrement ? 'full' : 'incremental';
+        previous?.basis?.optionsFingerprint === basis.optionsFingerprint &&
+        previous?.basis?.verdictsFingerprint === basis.verdictsFingerprint &&
+        previous?.basis?.agingStep === basis.agingStep;
       if (run.requestedMode === 'incremental' && !canIncrement) {
         throw new Error('an incremental run needs a previous successful run with the same options, verdicts and ageing step: run a full one');
       }
+      const mode: 'full' | 'incremental' = run.requestedMode === 'full' || !canIncrement ? 'full' : 'incremental';
 
-      let result: DetectionResult;
-      let previousClusters: Array<{ id: string; members: string[] }>;
-      const counts: Record<string, number> = {};
+      let tasks: StoredTask[];
+      const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
+      let hubs: RunRecord['hubs'] = [];
+      let hubsExcluded = 0;
       if (mode === 'full') {
         const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), this.deps.clusters.currentClusters()]);
-        previousClusters = current;
-        result = await time('detect', () => detectClusters({ memberships: snapshot.memberships, accounts: snapshot.accounts, verdicts, previousClusters, nowMs }, this.options));
+        const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts }, this.options));
+        tasks = partition.tasks.map((task) => (task.memberships.length > TASK_MEMBERSHIPS ? { accounts: task.accounts, identifiers: [] } : task));
+        hubs = [...partition.hubs].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED);
+        hubsExcluded = partition.hubs.length;
+        // Clusters none of whose members is in any component any more: no task will see them.
+        const orphaned = current.filter((cluster) => !cluster.members.some((member) => partition.componentAccounts.has(member))).map((cluster) => cluster.id);
+        if (orphaned.length > 0) await this.deps.clusters.applyRun(runId, { upserts: [], removed: orphaned }, run.startedAt);
+        counts.clustersRemoved = orphaned.length;
       } else {
         const changes = await time('changes', () => this.deps.changes.since(previous!.startedAt));
-        const closure = await time('load', () =>
-          this.deps.components.closure(changes, {
-            hubThreshold: this.options.hubThreshold,
-            pdqMaxDistance: this.options.pdqMaxDistance,
-            pdqChunkBits: this.options.pdqChunkBits,
-            nowMs,
-            verdicts,
-            photoHashes: () => this.deps.changes.photoHashes(),
-          }),
-        );
-        const touched = [...new Set(closure.memberships.map((m) => m.account).concat([...changes.accounts]))];
-        previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
-        result = await time('detect', () => detectClusters({ memberships: closure.memberships, accounts: closure.accounts, verdicts, previousClusters, nowMs }, this.options));
-        result.hubs.push(...closure.hubs);
-        Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size, closureQueries: closure.queries });
+        tasks = chunk([...[...changes.accounts].map((a) => ({ a })), ...[...changes.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
+          accounts: seeds.flatMap((seed) => ('a' in seed ? [seed.a] : [])),
+          identifiers: seeds.flatMap((seed) => ('i' in seed ? [seed.i] : [])),
+        }));
+        Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
       }
-      const carried = new Set(result.clusters.map((cluster) => cluster.id));
-      const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
-      const saved = await time('save', () => this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed }, startedAt));
+      await this.deps.runs.putTasks(runId, tasks);
       await this.deps.runs.finish(runId, {
-        status: 'succeeded',
+        status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
         basis,
-        finishedAt: this.clock().toISOString(),
-        durationMs: Date.now() - started,
-        timingsMs: { ...result.stats.timingsMs, ...timingsMs },
-        counts: {
-          ...counts,
-          accounts: result.stats.accounts,
-          memberships: result.stats.memberships,
-          links: result.stats.links,
-          components: result.stats.components,
-          largestComponent: result.stats.largestComponent,
-          clusters: result.stats.clusters,
-          crossPlatformClusters: result.stats.crossPlatformClusters,
-          clustersWritten: saved.written,
-          clustersUnchanged: saved.unchanged,
-          clustersRemoved: saved.removed,
-        },
-        lineage: result.lineage,
-        hubs: [...result.hubs].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED),
-        hubsExcluded: result.hubs.length,
-      });
-    } catch (error) {
-      await this.deps.runs.finish(runId, {
-        status: 'failed',
-        finishedAt: this.clock().toISOString(),
-        durationMs: Date.now() - started,
+        counts,
+        hubs,
+        hubsExcluded,
+        tasksTotal: tasks.length,
+        tasksDone: 0,
+        tasksFailed: 0,
         timingsMs,
-        error: (error as Error).message,
+        ...(tasks.length === 0 ? { finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, lineage: { kept: [], born: [], dissolved: [], merges: [], splits: [] } } : {}),
       });
+      const taskNos = tasks.map((_, n) => n);
+      if (this.deps.taskQueue) await this.deps.taskQueue.send(runId, taskNos);
+      else for (const n of taskNos) await this.runTask(runId, n);
+    } catch (error) {
+      await this.deps.runs.finish(runId, { status: 'failed', finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, timingsMs, error: (error as Error).message });
     }
     return (await this.deps.runs.get(runId))!;
+  }
+
+  /**
+   * Detects one task's components and applies the result in place. A failure is recorded on the run
+   * (which then ends failed; the next run redoes the work) rather than retried here.
+   */
+  async runTask(runId: string, taskNo: number): Promise<RunRecord> {
+    try {
+      const [run, task, verdicts] = await Promise.all([this.deps.runs.get(runId), this.deps.runs.getTask(runId, taskNo) as Promise<StoredTask | undefined>, this.deps.verdicts.all()]);
+      if (!run || !task) throw new Error(`no task ${taskNo} of run ${runId}`);
+      const nowMs = Date.parse(run.startedAt);
+      let memberships = task.memberships;
+      let facts = new Map<string, AccountFacts>(task.facts ?? []);
+      let closureQueries = 0;
+      if (!memberships) {
+        const closure = await this.deps.components.closure(
+          { accounts: new Set(task.accounts), identifiers: new Set(task.identifiers) },
+          { hubThreshold: this.options.hubThreshold, pdqMaxDistance: this.options.pdqMaxDistance, pdqChunkBits: this.options.pdqChunkBits, nowMs, verdicts, photoHashes: () => this.deps.changes.photoHashes() },
+        );
+        memberships = closure.memberships;
+        facts = closure.accounts;
+        closureQueries = closure.queries;
+      }
+      const touched = [...new Set([...memberships.map((m) => m.account), ...task.accounts])];
+      const previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
+      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs }, this.options);
+      const carried = new Set(result.clusters.map((cluster) => cluster.id));
+      const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
+      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed }, run.startedAt);
+      return await this.deps.runs.completeTask(
+        runId,
+        {
+          failed: false,
+          counts: {
+            accounts: result.stats.accounts,
+            memberships: result.stats.memberships,
+            links: result.stats.links,
+            clusters: result.stats.clusters,
+            crossPlatformClusters: result.stats.crossPlatformClusters,
+            clustersWritten: saved.written,
+            clustersUnchanged: saved.unchanged,
+            clustersRemoved: saved.removed,
+            closureQueries,
+          },
+          merges: result.lineage?.merges ?? [],
+          splits: result.lineage?.splits ?? [],
+        },
+        this.clock().toISOString(),
+      );
+    } catch (error) {
+      return this.deps.runs.completeTask(runId, { failed: true, error: `task ${taskNo}: ${(error as Error).message}`, counts: {}, merges: [], splits: [] }, this.clock().toISOString());
+    }
   }
 }

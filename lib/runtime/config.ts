@@ -9,6 +9,8 @@ export interface CrosslinkConfig {
   tableName: string;
   signalQueueUrl: string;
   signalDeadLetterQueueUrl: string;
+  /** Where detection runs send their component tasks; without it, tasks run inside the coordinator. */
+  detectTaskQueueUrl?: string;
   /** Signals expire this many days after they were received (DynamoDB TTL). */
   retentionDays: number;
   /** Identifiers shared by more accounts than this are excluded from linking as shared infrastructure. */
@@ -52,6 +54,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfi
     tableName: required(env, 'TABLE_NAME'),
     signalQueueUrl: required(env, 'SIGNAL_QUEUE_URL'),
     signalDeadLetterQueueUrl: required(env, 'SIGNAL_DLQ_URL'),
+    detectTaskQueueUrl: env.DETECT_COMPONENT_QUEUE_URL || undefined,
     retentionDays: positiveInt(env, 'RETENTION_DAYS', DEFAULT_RETENTION_DAYS),
     hubThreshold: positiveInt(env, 'HUB_THRESHOLD', DEFAULT_HUB_THRESHOLD),
     releaseThreshold: positiveInt(env, 'RELEASE_THRESHOLD', DEFAULT_RELEASE_THRESHOLD),

@@ -15,6 +15,7 @@ import { MessageStore } from '../ingest/store-message.js';
 import { InvestigatorService } from '../reports/investigator-service.js';
 import { DetectionRunner } from '../runs/detection-runner.js';
 import { DynamoRateLimiter, DynamoReplayGuard } from './aws/dynamo-request-guards.js';
+import { SqsDetectionTaskQueue } from './aws/sqs-detection-task-queue.js';
 import { SqsSignalQueue } from './aws/sqs-signal-queue.js';
 import type { CrosslinkConfig } from './config.js';
 
@@ -54,6 +55,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       verdicts,
       changes,
       components: new ComponentLoader(db, config.tableName),
+      taskQueue: config.detectTaskQueueUrl ? new SqsDetectionTaskQueue(sqs, config.detectTaskQueueUrl) : undefined,
       options: { hubThreshold: config.hubThreshold },
     }),
   };

@@ -127,3 +127,11 @@ export async function ensureQueues(sqs: SQSClient, prefix: string, visibilityTim
   );
   return { queueUrl: main.QueueUrl!, deadLetterQueueUrl: dead.QueueUrl! };
 }
+
+/** Creates the queue of detection component tasks (the deployed stack's component queue); returns its URL and ARN. */
+export async function ensureTaskQueue(sqs: SQSClient, prefix: string): Promise<{ queueUrl: string; queueArn: string }> {
+  // A task records its own failure on the run, so it is never retried and needs no dead-letter queue.
+  const created = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-detect-tasks`, Attributes: { VisibilityTimeout: '300' } }));
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  return { queueUrl: created.QueueUrl!, queueArn };
+}

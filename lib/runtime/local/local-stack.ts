@@ -3,12 +3,14 @@
  * a queue worker feeding the consumer handler, and detection on demand and after ingest goes quiet.
  * It plays the part AWS Lambda plays in a deployment: it calls the same handlers over the same services.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createConsumeHandler } from '../../../functions/consume-signals.js';
+import { createComponentHandler } from '../../../functions/detect.js';
 import { createApi } from '../../api/app.js';
 import { bearerTokenAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore, type CredentialsDocument } from '../../auth/credentials.js';
@@ -19,7 +21,7 @@ import { buildCore, type Core } from '../core.js';
 import { CredentialsFile } from './credentials-file.js';
 import { PlatformAdmin } from '../../auth/platform-admin.js';
 import { apiDeps } from '../api-wiring.js';
-import { ensureQueues, ensureTable, startLocalServers, type LocalServers } from './local-servers.js';
+import { ensureQueues, ensureTable, ensureTaskQueue, startLocalServers, type LocalServers } from './local-servers.js';
 import { QueueWorker } from './queue-worker.js';
 import type { RunRecord } from '../../graph/run-repository.js';
 
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   /** Default per-platform request rate (per minute). */
   requestsPerMinute?: number;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Queue worker loops running at once, as Lambda runs several consumers (default 1). */
+  workerConcurrency?: number;
 }
 
 export interface LocalStack {
@@ -60,6 +64,35 @@ export interface LocalStack {
 const TABLE_NAME = 'crosslink';
 const POLL_MS = 50;
 
+// --- endpoints.json: how ops commands (`npm run dlq`) find a running local stack ---
+/** Where a running local stack says where its servers and queues are; removed when it stops. */
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+/** The content of `<home>/endpoints.json`. */
+export interface LocalEndpoints {
+  baseUrl: string;
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  tableName: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+}
+
+/**
+ * Reads the endpoints of the local stack running with state folder `home`.
+ *
+ * @throws {Error} naming the file when no stack is running there (the file is absent).
+ */
+export function readLocalEndpoints(home: string): LocalEndpoints {
+  const path = join(home, ENDPOINTS_FILE);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LocalEndpoints;
+  } catch (error) {
+    throw new Error(`no running local stack found (${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): start it with \`npm start\` or pass --home`);
+  }
+}
+// --- end endpoints.json ---
+
 async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -77,10 +110,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const sqs = sqsClient({ sqs: servers.sqsEndpoint });
   const { queueUrl, deadLetterQueueUrl } = await ensureQueues(sqs, 'crosslink', options.visibilityTimeoutSeconds ?? 10);
   const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const taskQueue = await ensureTaskQueue(sqs, 'crosslink');
   const config: CrosslinkConfig = {
     tableName: TABLE_NAME,
     signalQueueUrl: queueUrl,
     signalDeadLetterQueueUrl: deadLetterQueueUrl,
+    detectTaskQueueUrl: taskQueue.queueUrl,
     retentionDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS,
     hubThreshold: options.hubThreshold ?? DEFAULT_HUB_THRESHOLD,
     releaseThreshold: options.releaseThreshold ?? DEFAULT_RELEASE_THRESHOLD,
@@ -109,6 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     queueUrl,
     queueArn,
     handler: consume as never,
+    concurrency: options.workerConcurrency,
     log: (message) => logger.warn(message),
     onProcessed: (stored) => {
       if (stored > 0) {
@@ -126,6 +162,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
   });
   worker.start();
+  // Detection's component tasks, fed to the component handler as the deployed component queue feeds its Lambda.
+  const taskWorker = new QueueWorker({
+    sqs,
+    queueUrl: taskQueue.queueUrl,
+    queueArn: taskQueue.queueArn,
+    handler: createComponentHandler(core.runner) as never,
+    batchSize: 1,
+    log: (message) => logger.warn(message),
+  });
+  taskWorker.start();
 
   const app = createApi(
     apiDeps(core, {
@@ -140,9 +186,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const started = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: '127.0.0.1' }, () => resolve(started));
   });
   const port = (server.address() as AddressInfo).port;
+  const endpoints: LocalEndpoints = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    dynamodbEndpoint: servers.dynamodbEndpoint,
+    sqsEndpoint: servers.sqsEndpoint,
+    tableName: TABLE_NAME,
+    queueUrl,
+    deadLetterQueueUrl,
+  };
+  writeFileSync(join(options.home, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: endpoints.baseUrl,
     home: options.home,
     credentialsPath,
     get credentials() {
@@ -163,11 +218,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return run && run.status !== 'running' ? run : undefined;
       }),
     async stop() {
+      rmSync(join(options.home, ENDPOINTS_FILE), { force: true });
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      await worker.stop();
+      await Promise.all([worker.stop(), taskWorker.stop()]);
       await Promise.allSettled([...runsInFlight]);
       await servers.stop();
     },

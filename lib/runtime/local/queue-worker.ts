@@ -31,6 +31,8 @@ export interface QueueWorkerOptions {
   handler: LocalSqsHandler;
   /** Messages per batch, as the event source mapping's BatchSize (SQS allows 10 per receive). */
   batchSize?: number;
+  /** Receive loops running at once, as Lambda scales out consumers of one queue (default 1). */
+  concurrency?: number;
   /** Called after every batch with how many messages were stored. */
   onProcessed?: (stored: number) => void;
   /** Called when a poll comes back empty. */
@@ -64,7 +66,7 @@ export class QueueWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = Promise.all(Array.from({ length: this.options.concurrency ?? 1 }, () => this.run())).then(() => undefined);
   }
 
   /** Stops after the batch in hand; messages not yet deleted return to the queue. */
