@@ -29,6 +29,8 @@ export interface LoadOptions {
   retryForMs?: number;
   /** Called after each post is settled (tests start a fault part-way through). */
   onPostSettled?: (settled: number) => void;
+  /** Called with every answer's status, or `network` (tests end a fault once it has been felt). */
+  onAnswer?: (status: number | 'network') => void;
 }
 
 export interface LoadResult {
@@ -73,6 +75,7 @@ export async function runSignedLoad(options: LoadOptions): Promise<LoadResult> {
         status = 'network';
       }
       answers[status] = (answers[status] ?? 0) + 1;
+      options.onAnswer?.(status);
       if (status === 202) {
         for (const key of signalKeys) accepted.add(key);
         return;
