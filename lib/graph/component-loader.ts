@@ -20,6 +20,11 @@ export interface ClosureOptions {
   verdicts: readonly Verdict[];
   /** Every stored photo hash, loaded only when the closure meets a photo. */
   photoHashes: () => Promise<string[]>;
+  /**
+   * When the previous run started. An identifier that is a hub now but was not then has just stopped
+   * linking its holders, so they are all revisited; one that was a hub then too links nothing either way.
+   */
+  previousRunStartedAt?: string;
 }
 
 export interface Closure {
@@ -27,6 +32,8 @@ export interface Closure {
   accounts: Map<string, AccountFacts>;
   /** Identifiers met that are held by more than the hub threshold of accounts (not followed). */
   hubs: ExcludedHub[];
+  /** Every account the closure reached, with or without live memberships (their old clusters are replaced). */
+  visited: string[];
   /** How many DynamoDB queries the closure took. */
   queries: number;
 }
@@ -87,20 +94,26 @@ export class ComponentLoader {
       await inParallel(identifiers, async (identifier) => {
         const { type, value } = splitIdentifier(identifier);
         const holders: string[] = [];
+        let holdersBefore = 0;
         const query = {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
           FilterExpression: 'expiresAt > :now',
           ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
-          ProjectionExpression: 'platform, account',
+          ProjectionExpression: 'platform, account, receivedAt',
         };
         for await (const page of pages(this.db, { query })) {
           queries += 1;
-          for (const item of page.items) holders.push(`${item.platform}#${item.account}`);
+          for (const item of page.items) {
+            holders.push(`${item.platform}#${item.account}`);
+            if (options.previousRunStartedAt !== undefined && String(item.receivedAt) < options.previousRunStartedAt) holdersBefore += 1;
+          }
         }
         if (holders.length > options.hubThreshold) {
           hubs.push({ type, value, accounts: holders.length });
           hubIdentifiers.add(identifier);
+          // Newly a hub: the links it made are gone, so its holders' clusters must be recomputed.
+          if (options.previousRunStartedAt !== undefined && holdersBefore <= options.hubThreshold) accountQueue.push(...holders);
           return;
         }
         accountQueue.push(...holders);
@@ -149,6 +162,6 @@ export class ComponentLoader {
       });
     }
     // Hub identifiers link nothing; the closure holds only some of their holders, so they leave the input.
-    return { memberships: memberships.filter((m) => !hubIdentifiers.has(`${m.type}#${m.value}`)), accounts, hubs, queries };
+    return { memberships: memberships.filter((m) => !hubIdentifiers.has(`${m.type}#${m.value}`)), accounts, hubs, visited: [...seenAccounts], queries };
   }
 }

@@ -40,6 +40,8 @@ export interface RunRecord {
 export interface DetectionTask {
   accounts: string[];
   identifiers: string[];
+  /** For an incremental task: when the run it builds on started. */
+  since?: string;
 }
 
 /** What a component task reports when it ends. */

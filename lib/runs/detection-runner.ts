@@ -119,6 +119,7 @@ export class DetectionRunner {
       const mode: 'full' | 'incremental' = run.requestedMode === 'full' || !canIncrement ? 'full' : 'incremental';
 
       let tasks: StoredTask[];
+      let since: string | undefined;
       const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
       let hubs: RunRecord['hubs'] = [];
       let hubsExcluded = 0;
@@ -134,9 +135,11 @@ export class DetectionRunner {
         counts.clustersRemoved = orphaned.length;
       } else {
         const changes = await time('changes', () => this.deps.changes.since(previous!.startedAt));
+        since = previous!.startedAt;
         tasks = chunk([...[...changes.accounts].map((a) => ({ a })), ...[...changes.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
           accounts: seeds.flatMap((seed) => ('a' in seed ? [seed.a] : [])),
           identifiers: seeds.flatMap((seed) => ('i' in seed ? [seed.i] : [])),
+          since,
         }));
         Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
       }
@@ -175,16 +178,26 @@ export class DetectionRunner {
       let memberships = task.memberships;
       let facts = new Map<string, AccountFacts>(task.facts ?? []);
       let closureQueries = 0;
+      let visited: string[] = task.accounts;
       if (!memberships) {
         const closure = await this.deps.components.closure(
           { accounts: new Set(task.accounts), identifiers: new Set(task.identifiers) },
-          { hubThreshold: this.options.hubThreshold, pdqMaxDistance: this.options.pdqMaxDistance, pdqChunkBits: this.options.pdqChunkBits, nowMs, verdicts, photoHashes: () => this.deps.changes.photoHashes() },
+          {
+            hubThreshold: this.options.hubThreshold,
+            pdqMaxDistance: this.options.pdqMaxDistance,
+            pdqChunkBits: this.options.pdqChunkBits,
+            nowMs,
+            verdicts,
+            photoHashes: () => this.deps.changes.photoHashes(),
+            previousRunStartedAt: task.since,
+          },
         );
         memberships = closure.memberships;
         facts = closure.accounts;
         closureQueries = closure.queries;
+        visited = closure.visited;
       }
-      const touched = [...new Set([...memberships.map((m) => m.account), ...task.accounts])];
+      const touched = [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
       const previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
       const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs }, this.options);
       const carried = new Set(result.clusters.map((cluster) => cluster.id));

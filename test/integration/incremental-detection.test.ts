@@ -75,3 +75,33 @@ describe('incremental detection', () => {
     }
   });
 });
+
+describe('incremental detection when an identifier becomes a hub', () => {
+  it('dissolves the cluster the identifier used to make, as a full run would', async () => {
+    const small = await startTestStack({ hubThreshold: 3 });
+    try {
+      const platform = small.credentials.platforms[0];
+      const post = async (accounts: string[]) => {
+        const signals = accounts.map((account) => ({ account, type: 'device', value: hasher.hash('device', 'shared-tablet-7f3a').value, observedAt: '2026-11-01T00:00:00Z' }));
+        expect((await postSigned(small.baseUrl, platform, JSON.stringify({ signals }), {}, { nowSeconds: ++clock })).status).toBe(202);
+        await small.waitForDrain();
+      };
+      const detectOn = async (mode: string) => {
+        const response = await fetch(`${small.baseUrl}/v1/detect?mode=${mode}`, { method: 'POST', headers: investigatorHeaders(small) });
+        return small.waitForRun((await response.json()).runId);
+      };
+      await post(['hub-a', 'hub-b']);
+      expect((await detectOn('full')).counts!.clusters).toBe(1);
+      await post(['hub-c', 'hub-d']);
+      const incremental = await detectOn('auto');
+      expect(incremental.mode).toBe('incremental');
+      const listed = await (await fetch(`${small.baseUrl}/v1/clusters`, { headers: investigatorHeaders(small) })).json();
+      expect(listed.clusters).toEqual([]);
+      const full = await detectOn('full');
+      expect(full.counts).toMatchObject({ clusters: 0, clustersWritten: 0, clustersRemoved: 0 });
+      expect(full.hubs).toEqual([expect.objectContaining({ type: 'device', accounts: 4 })]);
+    } finally {
+      await small.cleanup();
+    }
+  });
+});
