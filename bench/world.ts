@@ -87,7 +87,7 @@ export function generateWorld(options: WorldOptions): World {
   const popularUsernames = Array.from({ length: Math.max(5, Math.round(scale / 400)) }, freshValue);
   const vpnExits = Array.from({ length: Math.max(3, Math.round(scale / 1500)) }, freshValue);
   const infrastructure = (account: string) => {
-    if (chance(0.35)) see(account, 'ip', pick(carrierNats), daysAgo(0, 30));
+    if (chance(0.2)) see(account, 'ip', pick(carrierNats), daysAgo(0, 30));
     if (chance(0.01)) see(account, 'device', pick(defaultDevices));
     if (chance(0.01)) see(account, 'email', pick(testEmails));
     if (chance(0.04)) see(account, 'ip', pick(vpnExits), daysAgo(0, 60));

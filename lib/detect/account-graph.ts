@@ -67,6 +67,46 @@ export function specificWeight(type: SignalType, holders: number, options: Pick<
   return options.typeWeights[type] * Math.pow(holders - 1, -options.specificityExponent);
 }
 
+const IP_TYPE = SIGNAL_TYPES.indexOf('ip');
+
+/**
+ * Corroboration, learnt from the data: the share of a unit's holder pairs that also share some other
+ * identifier (IP addresses aside, as they are shared by households and strangers alike). A phone
+ * shared by one person's accounts is corroborated by their email and device; a tablet shared by a
+ * household, or a popular username, is not. The unit's weight is scaled by
+ * `(1 - corroborationWeight) + corroborationWeight * share`.
+ */
+function applyCorroboration(
+  corroborationWeight: number,
+  graph: Pick<AccountGraph, 'unitCount' | 'unitType' | 'unitStart' | 'entryAccount' | 'entryUnit' | 'accountEntryStart' | 'accountEntries' | 'unitPairWeight'>,
+  mark: Int32Array,
+): void {
+  const { unitCount, unitType, unitStart, entryAccount, entryUnit, accountEntryStart, accountEntries, unitPairWeight } = graph;
+  mark.fill(-1);
+  let stamp = 0;
+  for (let unit = 0; unit < unitCount; unit++) {
+    const first = unitStart[unit];
+    const end = unitStart[unit + 1];
+    const holders = end - first;
+    if (holders < 2 || unitType[unit] === IP_TYPE || unitPairWeight[unit] === 0) continue;
+    let corroborated = 0;
+    for (let x = first; x < end; x++) {
+      const account = entryAccount[x];
+      stamp++;
+      // Everyone `account` shares another (non-IP) identifier with.
+      for (let at = accountEntryStart[account]; at < accountEntryStart[account + 1]; at++) {
+        const other = entryUnit[accountEntries[at]];
+        if (other === unit || unitType[other] === IP_TYPE) continue;
+        for (let o = unitStart[other]; o < unitStart[other + 1]; o++) mark[entryAccount[o]] = stamp;
+      }
+      for (let y = x + 1; y < end; y++) if (mark[entryAccount[y]] === stamp) corroborated++;
+    }
+    const share = corroborated / ((holders * (holders - 1)) / 2);
+    unitPairWeight[unit] *= 1 - corroborationWeight + corroborationWeight * share;
+  }
+  mark.fill(-1);
+}
+
 const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / WEIGHT_DECIMALS;
 
 /**
@@ -267,6 +307,10 @@ export function buildAccountGraph(
   const entryFill = accountEntryStart.slice(0, accountCount);
   const accountEntries = new Int32Array(entryCount);
   for (let e = 0; e < entryCount; e++) accountEntries[entryFill[entryAccount[e]]++] = e;
+
+  if (options.corroborationWeight > 0) {
+    applyCorroboration(options.corroborationWeight, { unitCount, unitType, unitStart, entryAccount, entryUnit, accountEntryStart, accountEntries, unitPairWeight }, mark);
+  }
 
   // Links: every pair of holders of every unit, both directions, then merged per account row.
   const rowStart = new Int32Array(accountCount + 1);

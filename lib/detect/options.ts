@@ -35,6 +35,12 @@ export interface DetectionOptions {
    */
   specificityExponent: number;
   /**
+   * How much an identifier's weight depends on corroboration (0 to 1): the share of its holder pairs
+   * that also share another, non-IP identifier. 0 ignores it; at 0.5 an uncorroborated identifier
+   * (a household tablet, a popular username) counts half.
+   */
+  corroborationWeight: number;
+  /**
    * Two `photo_pdq` hashes link when their Hamming distance is at most this (of 256 bits). 31 is the
    * PDQ authors' recommended match threshold; re-encodes land well inside it, unrelated photos near 128.
    */
@@ -85,9 +91,9 @@ export const DEFAULT_DETECTION_OPTIONS: Readonly<DetectionOptions> = Object.free
     phone: 1.0,
     email: 1.0,
     device: 0.8,
-    photo_pdq: 0.7,
+    photo_pdq: 0.9,
     username: 0.3,
-    ip: 0.04,
+    ip: 0.01,
   }),
   halfLifeDays: Object.freeze({
     payment: Infinity,
@@ -99,9 +105,10 @@ export const DEFAULT_DETECTION_OPTIONS: Readonly<DetectionOptions> = Object.free
     ip: 30,
   }),
   specificityExponent: 0.3,
+  corroborationWeight: 0.9,
   pdqMaxDistance: 31,
   pdqChunkBits: 16,
-  cpmResolution: 0.1,
+  cpmResolution: 0.025,
   agingStepMs: DAY_MS,
   maxLinksPerCluster: 2000,
   idSeed: undefined,
@@ -136,6 +143,7 @@ export function resolveDetectionOptions(options: Partial<DetectionOptions> = {})
     if (!(days > 0)) fail(`halfLifeDays.${type}`, 'a number of days > 0 (Infinity for no ageing)', days);
   }
   if (!(merged.specificityExponent >= 0 && merged.specificityExponent <= 4)) fail('specificityExponent', 'between 0 and 4', merged.specificityExponent);
+  if (!(merged.corroborationWeight >= 0 && merged.corroborationWeight <= 1)) fail('corroborationWeight', 'between 0 and 1', merged.corroborationWeight);
   if (!Number.isInteger(merged.pdqMaxDistance) || merged.pdqMaxDistance < 0 || merged.pdqMaxDistance > 64) fail('pdqMaxDistance', 'a whole number of bits between 0 and 64', merged.pdqMaxDistance);
   if (merged.pdqChunkBits !== 8 && merged.pdqChunkBits !== 16) fail('pdqChunkBits', '8 or 16', merged.pdqChunkBits);
   if (!(merged.cpmResolution > 0 && Number.isFinite(merged.cpmResolution))) fail('cpmResolution', 'a finite number > 0', merged.cpmResolution);
@@ -152,6 +160,7 @@ export function optionsFingerprint(options: DetectionOptions): string {
     options.typeWeights,
     Object.fromEntries(Object.entries(options.halfLifeDays).map(([type, days]) => [type, String(days)])),
     options.specificityExponent,
+    options.corroborationWeight,
     options.pdqMaxDistance,
     options.pdqChunkBits,
     options.cpmResolution,

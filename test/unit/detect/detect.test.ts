@@ -105,9 +105,22 @@ describe('Function: detectClusters', () => {
   });
 
   it('keeps a payment card at full weight however old (no half-life)', () => {
-    const result = detectClusters(input([seen('snap#a', 'payment', 'card', 3000), seen('insta#b', 'payment', 'card', 3000)]));
+    const old = detectClusters(input([seen('snap#a', 'payment', 'card', 3000), seen('insta#b', 'payment', 'card', 3000)]));
+    const fresh = detectClusters(input([seen('snap#a', 'payment', 'card', 0), seen('insta#b', 'payment', 'card', 0)]));
 
-    expect(result.clusters[0].links[0].weight).toBe(1);
+    expect(old.clusters[0].links[0].weight).toBe(fresh.clusters[0].links[0].weight);
+  });
+
+  it('keeps two people apart when only an uncorroborated shared tablet joins them', () => {
+    const person = (name: string) => [seen(`snap#${name}1`, 'phone', name), seen(`wa#${name}2`, 'phone', name), seen(`snap#${name}1`, 'email', name), seen(`wa#${name}2`, 'email', name)];
+    const tablet = [seen('wa#ann2', 'device', 'tablet'), seen('wa#bob2', 'device', 'tablet'), seen('wa#ann2', 'ip', 'home'), seen('wa#bob2', 'ip', 'home')];
+    const memberships = [...person('ann'), ...person('bob'), ...tablet];
+
+    expect(memberSets(detectClusters(input(memberships)))).toEqual([
+      ['snap#ann1', 'wa#ann2'],
+      ['snap#bob1', 'wa#bob2'],
+    ]);
+    expect(detectClusters(input(memberships), { corroborationWeight: 0 }).clusters).toHaveLength(1);
   });
 
   it('weighs an identifier less the more accounts share it', () => {
