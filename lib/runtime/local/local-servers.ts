@@ -4,7 +4,7 @@
  * Crosslink needs, created as the CDK stack creates them.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { Server as HttpServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
@@ -19,7 +19,7 @@ export interface LocalServers {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
   stopDynamo(): Promise<void>;
-  /** Starts dynalite again on the same port and data (for fault tests). */
+  /** Listens again on the same port, over the same data (for fault tests). */
   restartDynamo(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -42,16 +42,19 @@ export async function startLocalServers(stateDir: string): Promise<LocalServers>
   const dynamoDir = join(stateDir, 'dynamodb');
   mkdirSync(dynamoDir, { recursive: true });
   const options = { path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
-  let dynamo = dynalite(options);
+  const dynamo = dynalite(options);
   const dynamoPort = await listen(dynamo);
   const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
   const sqsPort = (sqsServer.address() as AddressInfo).port;
   let dynamoRunning = true;
+  // An outage as clients see it: the port refuses connections and open ones are cut. LevelDB stays open:
+  // closing it under requests in flight makes dynalite throw from its callbacks (uncaught, in this
+  // process). Requests already inside finish their writes, like a server whose answers were lost.
   const stopDynamo = async () => {
     if (!dynamoRunning) return;
     dynamoRunning = false;
-    // dynalite's close also closes its LevelDB, so that a restart can reopen the files.
-    await close(dynamo);
+    dynamo.closeAllConnections();
+    await new Promise<void>((resolve) => HttpServer.prototype.close.call(dynamo, () => resolve()));
   };
   return {
     dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
@@ -59,12 +62,14 @@ export async function startLocalServers(stateDir: string): Promise<LocalServers>
     stopDynamo,
     async restartDynamo() {
       await stopDynamo();
-      dynamo = dynalite(options);
       await listen(dynamo, dynamoPort);
       dynamoRunning = true;
     },
     async stop() {
-      await Promise.all([stopDynamo(), close(sqsServer)]);
+      // dynalite's own close stops the listener and then closes LevelDB, so it needs a listener to stop.
+      if (!dynamoRunning) await listen(dynamo, dynamoPort);
+      dynamoRunning = false;
+      await Promise.all([close(dynamo), close(sqsServer)]);
     },
   };
 }
