@@ -1,15 +1,18 @@
 /**
- * The `crosslink` command line: `submit` and `hash`. Flags are read here, once, into typed
+ * The `crosslink` command line: `submit`, `hash`, `withdraw` and `lookup` for platforms;
+ * `platform ...` and `key retire` for operators. Flags are read here, once, into typed
  * options; the work happens in submit.ts and hash.ts. `bin/crosslink.ts` only wires the process.
  */
 import { parseArgs } from 'node:util';
-import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import { accountIdSchema, SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import type { PlatformLookup } from '../reports/platform-lookup.js';
 import { CrosslinkError } from '../errors.js';
-import { resolvePlatformCredentials } from './credentials.js';
+import { resolveOperatorToken, resolvePlatformCredentials } from './credentials.js';
 import { NormalisationError, SubmitInterruptedError } from './errors.js';
 import { hasherFromEnv, PREVIOUS_HASH_KEY_ENV } from './hash.js';
 import type { InputFormat } from './input.js';
 import { terminalProgress, type ProgressStream } from './progress.js';
+import { OperatorClient, type PlatformSummary } from './operator.js';
 import { formatSummary, submitFile } from './submit.js';
 import { SignalsTransport } from './transport.js';
 
@@ -41,6 +44,15 @@ const USAGE = `crosslink: the Crosslink platform client
 
   crosslink submit FILE [options]     normalise, hash, batch, sign and send a CSV or JSON Lines file
   crosslink hash --type TYPE VALUE    print the normalised form and the hashed value of one identifier
+  crosslink withdraw ACCOUNT          delete one of your accounts' signals (DELETE /v1/accounts/ACCOUNT)
+  crosslink lookup ACCOUNT            is one of your accounts in a cross-platform cluster? (GET /v1/lookup/ACCOUNT)
+
+operator commands (bearer token: --token, env CROSSLINK_OPERATOR_TOKEN, or "operatorToken" of --credentials):
+  crosslink platform list                                   list platforms (never their secrets)
+  crosslink platform add ID [--requests-per-minute N]       add a platform and print its secret once
+  crosslink platform rotate ID                              issue a new secret; the old one works 24 h more
+  crosslink platform remove ID                              remove a platform: its signatures are refused at once
+  crosslink key retire KEY_ID                               delete every signal stamped with a retired hashing key id
 
 submit options:
   --url URL             Crosslink API base URL (env CROSSLINK_URL, default ${DEFAULT_URL})
@@ -60,6 +72,9 @@ submit options:
   --checkpoint PATH     the resume checkpoint (default FILE.crosslink-checkpoint.json)
   --restart             ignore the checkpoint and send from the first row
   --json                print the summary as JSON on stdout
+
+withdraw and lookup take --url, --platform, --secret, --credentials, --max-attempts and --json as submit does.
+operator commands take --url, --token, --credentials and --json.
 
 hash options:
   --type TYPE           ${SIGNAL_TYPES.join(', ')}
@@ -81,6 +96,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (command === 'submit') return await submitCommand(rest, io);
     if (command === 'hash') return hashCommand(rest, io);
+    if (command === 'withdraw' || command === 'lookup') return await accountCommand(command, rest, io);
+    if (command === 'platform') return await platformCommand(rest, io);
+    if (command === 'key') return await keyCommand(rest, io);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       io.stdout.write(USAGE);
       return command === undefined ? EXIT.usage : EXIT.ok;
@@ -168,10 +186,7 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
       args,
       allowPositionals: true,
       options: {
-        url: { type: 'string' },
-        platform: { type: 'string' },
-        secret: { type: 'string' },
-        credentials: { type: 'string' },
+        ...PLATFORM_OPTIONS,
         format: { type: 'string' },
         hashed: { type: 'boolean' },
         'key-id': { type: 'string' },
@@ -179,11 +194,9 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
         region: { type: 'string' },
         concurrency: { type: 'string' },
         'batch-size': { type: 'string' },
-        'max-attempts': { type: 'string' },
         rejected: { type: 'string' },
         checkpoint: { type: 'string' },
         restart: { type: 'boolean' },
-        json: { type: 'boolean' },
       },
     }),
   );
@@ -192,14 +205,7 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
   const batchSize = positiveInteger('batch-size', values['batch-size'], 500);
   if (batchSize > 500) throw new UsageError('--batch-size must be at most 500, the contract limit');
 
-  const url = values.url ?? io.env.CROSSLINK_URL ?? DEFAULT_URL;
-  const credentials = resolvePlatformCredentials({ platform: values.platform, secret: values.secret, credentialsPath: values.credentials }, io.env);
-  const transport = new SignalsTransport({
-    baseUrl: url,
-    ...credentials,
-    fetch: io.fetch,
-    retry: { maxAttempts: positiveInteger('max-attempts', values['max-attempts'], 8) },
-  });
+  const { url, transport } = platformTransport(values, io);
   const region = values.region ?? io.env.CROSSLINK_DEFAULT_REGION;
   const previousKeyId = values['previous-key-id'] ?? io.env.CROSSLINK_HASH_KEY_PREVIOUS_ID;
   const progress = terminalProgress(io.stderr);
@@ -227,4 +233,147 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     progress.finish();
   }
+}
+
+/** The flags of every command that signs as a platform. */
+const PLATFORM_OPTIONS = {
+  url: { type: 'string' },
+  platform: { type: 'string' },
+  secret: { type: 'string' },
+  credentials: { type: 'string' },
+  'max-attempts': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function platformTransport(
+  values: { url?: string; platform?: string; secret?: string; credentials?: string; 'max-attempts'?: string },
+  io: CliIo,
+): { url: string; transport: SignalsTransport } {
+  const url = values.url ?? io.env.CROSSLINK_URL ?? DEFAULT_URL;
+  const credentials = resolvePlatformCredentials({ platform: values.platform, secret: values.secret, credentialsPath: values.credentials }, io.env);
+  const transport = new SignalsTransport({
+    baseUrl: url,
+    ...credentials,
+    fetch: io.fetch,
+    retry: { maxAttempts: positiveInteger('max-attempts', values['max-attempts'], 8) },
+  });
+  return { url, transport };
+}
+
+function oneAccount(command: string, positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(`give exactly one account id: crosslink ${command} ACCOUNT`);
+  const parsed = accountIdSchema.safeParse(positionals[0]);
+  if (!parsed.success) throw new UsageError(`account ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** `crosslink withdraw ACCOUNT` and `crosslink lookup ACCOUNT`: signed as the platform, like submit. */
+async function accountCommand(command: 'withdraw' | 'lookup', args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = asUsage(() => parseArgs({ args, allowPositionals: true, options: PLATFORM_OPTIONS }));
+  const account = oneAccount(command, positionals);
+  const { transport } = platformTransport(values, io);
+  const path = command === 'withdraw' ? `/v1/accounts/${encodeURIComponent(account)}` : `/v1/lookup/${encodeURIComponent(account)}`;
+  const answer = await transport.requestBodiless(command === 'withdraw' ? 'DELETE' : 'GET', path, io.signal);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(answer)}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(command === 'withdraw' ? describeWithdrawal(transport.platform, account, answer) : describeLookup(account, answer));
+  return EXIT.ok;
+}
+
+function describeWithdrawal(platform: string, account: string, answer: unknown): string {
+  const deleted = (answer as { signalsDeleted?: unknown }).signalsDeleted;
+  return `withdrew ${platform} account ${account}: ${typeof deleted === 'number' ? `${deleted} signals deleted` : 'done'}; it leaves clusters and reports after the next detection run\n`;
+}
+
+function describeLookup(account: string, answer: unknown): string {
+  const lookup = answer as Partial<PlatformLookup>;
+  if (!lookup.inCrossPlatformCluster || !lookup.cluster) return `account ${account} is not in a cross-platform cluster\n`;
+  const { cluster } = lookup;
+  return [
+    `account ${account} is in a cross-platform cluster`,
+    `risk           ${cluster.risk}`,
+    `size           ${cluster.size} accounts on ${cluster.platformCount} platforms`,
+    `your accounts  ${cluster.yourAccounts.join(', ')}`,
+    `detected at    ${cluster.detectedAt}`,
+    '',
+  ].join('\n');
+}
+
+const OPERATOR_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  credentials: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function operatorClient(values: { url?: string; token?: string; credentials?: string }, io: CliIo): OperatorClient {
+  const token = resolveOperatorToken({ token: values.token, credentialsPath: values.credentials }, io.env);
+  return new OperatorClient({ baseUrl: values.url ?? io.env.CROSSLINK_URL ?? DEFAULT_URL, token, fetch: io.fetch });
+}
+
+/** Says how to hand a new secret over; printed with every secret, which Crosslink shows only once. */
+const SECRET_HANDOVER =
+  'Hand this secret to the platform over a secure channel (a password manager share or an encrypted message, not plain email or chat); ' +
+  'Crosslink will not show it again. A deployment accepts it within the API\'s credentials cache time (5 minutes).';
+
+/** `crosslink platform list|add|rotate|remove`. */
+async function platformCommand(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = asUsage(() =>
+    parseArgs({ args: rest, allowPositionals: true, options: { ...OPERATOR_OPTIONS, 'requests-per-minute': { type: 'string' } } }),
+  );
+  if (action === undefined || !['list', 'add', 'rotate', 'remove'].includes(action)) {
+    throw new UsageError(`say what to do: crosslink platform list|add ID|rotate ID|remove ID${action ? ` (not "${action}")` : ''}`);
+  }
+  if (values['requests-per-minute'] !== undefined && action !== 'add') throw new UsageError('--requests-per-minute goes with platform add');
+  if (action === 'list') {
+    if (positionals.length > 0) throw new UsageError('platform list takes no arguments');
+    const platforms = await operatorClient(values, io).listPlatforms();
+    if (values.json) io.stdout.write(`${JSON.stringify({ platforms })}\n`);
+    else io.stdout.write(formatPlatforms(platforms));
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`give exactly one platform id: crosslink platform ${action} ID`);
+  const id = positionals[0];
+  const operator = operatorClient(values, io);
+  if (action === 'add') {
+    const requestsPerMinute = values['requests-per-minute'] === undefined ? undefined : positiveInteger('requests-per-minute', values['requests-per-minute'], 0);
+    const issued = await operator.addPlatform(id, { requestsPerMinute });
+    if (values.json) io.stdout.write(`${JSON.stringify(issued)}\n`);
+    else io.stdout.write(`added platform ${issued.id}\nsecret  ${issued.secret}\n${SECRET_HANDOVER}\n`);
+    if (values.json) io.stderr.write(`${SECRET_HANDOVER}\n`);
+    return EXIT.ok;
+  }
+  if (action === 'rotate') {
+    const rotated = await operator.rotatePlatform(id);
+    if (values.json) io.stdout.write(`${JSON.stringify(rotated)}\n`);
+    else io.stdout.write(`rotated the secret of ${rotated.id}\nsecret  ${rotated.secret}\nthe previous secret keeps working until ${rotated.previousSecretExpiresAt}\n${SECRET_HANDOVER}\n`);
+    if (values.json) io.stderr.write(`${SECRET_HANDOVER}\n`);
+    return EXIT.ok;
+  }
+  await operator.removePlatform(id);
+  if (values.json) io.stdout.write(`${JSON.stringify({ id, removed: true })}\n`);
+  else io.stdout.write(`removed platform ${id}: its signatures are refused from now on; its stored signals stay until withdrawn or expired\n`);
+  return EXIT.ok;
+}
+
+function formatPlatforms(platforms: PlatformSummary[]): string {
+  if (platforms.length === 0) return 'no platforms\n';
+  const width = Math.max(8, ...platforms.map((p) => p.id.length));
+  const lines = platforms.map((p) => `${p.id.padEnd(width)}  ${String(p.requestsPerMinute ?? 'default').padEnd(13)}  ${p.rotating ? 'yes' : 'no'}`);
+  return `${'platform'.padEnd(width)}  requests/min   rotating\n${lines.join('\n')}\n`;
+}
+
+/** `crosslink key retire KEY_ID`. */
+async function keyCommand(args: string[], io: CliIo): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = asUsage(() => parseArgs({ args: rest, allowPositionals: true, options: OPERATOR_OPTIONS }));
+  if (action !== 'retire') throw new UsageError(`say what to do: crosslink key retire KEY_ID${action ? ` (not "${action}")` : ''}`);
+  if (positionals.length !== 1) throw new UsageError('give exactly one key id: crosslink key retire KEY_ID');
+  const retired = await operatorClient(values, io).retireKey(positionals[0]);
+  if (values.json) io.stdout.write(`${JSON.stringify(retired)}\n`);
+  else io.stdout.write(`retired hashing key id ${retired.keyId}: ${retired.signalsDeleted} signals deleted\n`);
+  return EXIT.ok;
 }

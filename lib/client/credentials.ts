@@ -19,6 +19,41 @@ const credentialsFileSchema = z.object({
   platforms: z.array(z.object({ id: platformIdSchema, secret: z.string().min(1) })),
 });
 
+const operatorFileSchema = z.object({ operatorToken: z.string().min(1) });
+
+/** The local stack's credentials file, when there is one: `$CROSSLINK_HOME/credentials.json` (default `.crosslink/`). */
+function localStackCredentialsPath(env: Record<string, string | undefined>): string | undefined {
+  const path = join(env.CROSSLINK_HOME ?? '.crosslink', 'credentials.json');
+  return existsSync(path) ? path : undefined;
+}
+
+function readCredentialsFile<T>(path: string, schema: z.ZodType<T>, what: string, expected: string): T {
+  try {
+    return schema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new ClientConfigError(`cannot read ${what} from ${path}: expected ${expected}`, { cause: error });
+  }
+}
+
+/**
+ * The operator's bearer token. Order: `--token`, then `CROSSLINK_OPERATOR_TOKEN`, then the
+ * `operatorToken` of a credentials file (`--credentials`, or the local stack's own). On AWS the
+ * token is a Cognito ID token of a user in the `operators` group.
+ *
+ * @throws ClientConfigError when no token can be found, naming the three ways to give one.
+ * @example
+ * resolveOperatorToken({ credentialsPath: '.crosslink/credentials.json' }, process.env) // -> '3f9c...'
+ */
+export function resolveOperatorToken(sources: { token?: string; credentialsPath?: string }, env: Record<string, string | undefined>): string {
+  if (sources.token) return sources.token;
+  if (env.CROSSLINK_OPERATOR_TOKEN && !sources.credentialsPath) return env.CROSSLINK_OPERATOR_TOKEN;
+  const path = sources.credentialsPath ?? localStackCredentialsPath(env);
+  if (!path) {
+    throw new ClientConfigError('no operator token: pass --token, set CROSSLINK_OPERATOR_TOKEN, or pass --credentials <credentials.json> holding "operatorToken"');
+  }
+  return readCredentialsFile(path, operatorFileSchema, 'the operator token', '{"operatorToken": "..."} (the local stack writes one)').operatorToken;
+}
+
 /** What the caller gave; flags win over the environment. */
 export interface CredentialSources {
   platform?: string;
@@ -42,19 +77,13 @@ export function resolvePlatformCredentials(sources: CredentialSources, env: Reco
   const secret = sources.secret ?? env.CROSSLINK_PLATFORM_SECRET;
   if (platform && secret && !sources.credentialsPath) return { platform, secret };
 
-  const localStackFile = join(env.CROSSLINK_HOME ?? '.crosslink', 'credentials.json');
-  const path = sources.credentialsPath ?? (existsSync(localStackFile) ? localStackFile : undefined);
+  const path = sources.credentialsPath ?? localStackCredentialsPath(env);
   if (!path) {
     throw new ClientConfigError(
       'no platform credentials: pass --platform and --secret, set CROSSLINK_PLATFORM and CROSSLINK_PLATFORM_SECRET, or pass --credentials <credentials.json>',
     );
   }
-  let document: z.infer<typeof credentialsFileSchema>;
-  try {
-    document = credentialsFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-  } catch (error) {
-    throw new ClientConfigError(`cannot read platform credentials from ${path}: expected {"platforms":[{"id","secret"}]}`, { cause: error });
-  }
+  const document = readCredentialsFile(path, credentialsFileSchema, 'platform credentials', '{"platforms":[{"id","secret"}]}');
   const ids = document.platforms.map((entry) => entry.id);
   if (!platform && document.platforms.length !== 1) {
     throw new ClientConfigError(`${path} holds ${ids.length} platforms (${ids.join(', ')}): choose one with --platform or CROSSLINK_PLATFORM`);

@@ -66,3 +66,23 @@ export class SubmitInterruptedError extends CrosslinkError {
     super(message);
   }
 }
+
+/**
+ * Crosslink refused an operator request (`crosslink platform ...`, `crosslink key retire`). The
+ * message is the server's, with what to check for the status (a wrong token, a token without
+ * the operator role, an unknown platform, a platform that exists already).
+ *
+ * @example
+ * await operator.addPlatform('chatapp');
+ * // OperatorRequestError: 409 Conflict: platform chatapp exists already: rotate its secret instead
+ */
+export class OperatorRequestError extends CrosslinkError {
+  constructor(
+    message: string,
+    /** The HTTP status, or undefined when the server could not be reached. */
+    readonly httpStatus?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
-import { signRequest } from '../auth/signing.js';
+import { bodilessSigningContent, signRequest } from '../auth/signing.js';
 import type { SubmitSignalsResponse } from '../contract/signals.js';
 import { SubmitError } from './errors.js';
 
@@ -88,6 +88,7 @@ function isRetryableStatus(status: number): boolean {
  */
 export class SignalsTransport {
   readonly endpoint: string;
+  private readonly baseUrl: string;
   private readonly policy: RetryPolicy;
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -99,7 +100,8 @@ export class SignalsTransport {
   }
 
   constructor(private readonly options: TransportOptions) {
-    this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/v1/signals`;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.endpoint = `${this.baseUrl}/v1/signals`;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }));
@@ -113,6 +115,35 @@ export class SignalsTransport {
    * @throws the abort reason when `signal` aborts.
    */
   async send(body: string, signal?: AbortSignal): Promise<BatchResult> {
+    const answer = await this.exchange({ method: 'POST', url: this.endpoint, body, signedContent: body }, signal);
+    return { ...parseAnswer(answer.text, answer.status), attempts: answer.attempts };
+  }
+
+  /**
+   * Sends one bodiless platform request (`DELETE /v1/accounts/{account}`, `GET /v1/lookup/{account}`),
+   * signed over `"<METHOD> <path>"` as the server expects, with the same retries as {@link send}.
+   * Both routes are idempotent, so a retry after a lost answer is safe.
+   *
+   * @throws SubmitError on an answer retrying cannot fix (400, 401, 403, 404) or when attempts run out.
+   * @example
+   * await transport.requestBodiless('GET', `/v1/lookup/${encodeURIComponent('acc-1')}`)
+   * // -> { account: 'acc-1', inCrossPlatformCluster: false, cluster: null }
+   */
+  async requestBodiless(method: 'GET' | 'DELETE', path: string, signal?: AbortSignal): Promise<unknown> {
+    const url = `${this.baseUrl}${path}`;
+    const answer = await this.exchange({ method, url, signedContent: bodilessSigningContent(method, serverSidePath(url)) }, signal);
+    try {
+      return JSON.parse(answer.text) as unknown;
+    } catch {
+      throw new SubmitError(`Crosslink answered ${answer.status} with a body that is not JSON: is --url the Crosslink API?`, answer.status);
+    }
+  }
+
+  /** One request, retried until a 2xx or an answer retrying cannot fix. */
+  private async exchange(
+    request: { method: string; url: string; body?: string; signedContent: string | Buffer },
+    signal?: AbortSignal,
+  ): Promise<{ status: number; text: string; attempts: number }> {
     let lastTimestamp = 0;
     let lastProblem = '';
     for (let attempt = 1; ; attempt += 1) {
@@ -120,18 +151,18 @@ export class SignalsTransport {
       // A fresh timestamp per attempt: the server refuses a signature it has already seen.
       const timestamp = Math.max(Math.floor(Date.now() / 1000), lastTimestamp + 1);
       lastTimestamp = timestamp;
-      const headers = signRequest({ platform: this.options.platform, secret: this.options.secret, body, nowSeconds: timestamp });
+      const headers = signRequest({ platform: this.options.platform, secret: this.options.secret, body: request.signedContent, nowSeconds: timestamp });
       let retryAfterMs: number | undefined;
       try {
         const timeout = AbortSignal.timeout(this.policy.requestTimeoutMs);
-        const response = await this.fetchImpl(this.endpoint, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body,
+        const response = await this.fetchImpl(request.url, {
+          method: request.method,
+          headers: request.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          body: request.body,
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
         const text = await response.text();
-        if (response.ok) return { ...parseAnswer(text, response.status), attempts: attempt };
+        if (response.ok) return { status: response.status, text, attempts: attempt };
         const serverMessage = errorMessageOf(text);
         if (!isRetryableStatus(response.status)) {
           throw new SubmitError(`Crosslink answered ${response.status}: ${serverMessage}`, response.status);
@@ -174,7 +205,18 @@ function parseAnswer(text: string, status: number): SubmitSignalsResponse {
   return parsed.data;
 }
 
-function errorMessageOf(text: string): string {
+/**
+ * The path as the server's router reports it (`c.req.path` in hono), which is what a bodiless
+ * request signs: the URL's path with percent-escapes decoded as `decodeURI` does, `%25` kept.
+ * A base URL with a path (an API Gateway stage) is part of it, as it is of the request.
+ */
+export function serverSidePath(url: string): string {
+  const { pathname } = new URL(url);
+  return pathname.includes('%') ? decodeURI(pathname.replace(/%25/g, '%2525')) : pathname;
+}
+
+/** The `error` of a JSON error body, else the start of the body. */
+export function errorMessageOf(text: string): string {
   try {
     const json = JSON.parse(text) as { error?: unknown };
     if (typeof json.error === 'string') return json.error;
