@@ -8,11 +8,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createApi, type ApiSurface } from '../../api/app.js';
 import { apiGatewayJwtAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore } from '../../auth/credentials.js';
+import { PlatformAdmin } from '../../auth/platform-admin.js';
 import { apiDeps } from '../api-wiring.js';
 import { ConfigError } from '../config.js';
 import { lambdaCore } from './lambda-core.js';
 import { LambdaDetectionDispatcher } from './lambda-detection-dispatcher.js';
 import { secretsManagerCredentialsLoader } from './secrets-credentials.js';
+import { SecretsManagerDocumentStore } from './secrets-document-store.js';
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -23,11 +25,15 @@ function requiredEnv(name: string): string {
 /** The hono app for one API surface, wired for Lambda. */
 export function lambdaApi(surface: Exclude<ApiSurface, 'all'>) {
   const services = lambdaCore();
-  const credentials = new DocumentCredentialStore(secretsManagerCredentialsLoader(new SecretsManagerClient({}), requiredEnv('CREDENTIALS_SECRET_ARN')));
+  const secrets = new SecretsManagerClient({});
+  const credentialsSecretArn = requiredEnv('CREDENTIALS_SECRET_ARN');
+  const credentials = new DocumentCredentialStore(secretsManagerCredentialsLoader(secrets, credentialsSecretArn));
   return createApi(
     apiDeps(services, {
       credentials,
       staffAuthenticator: apiGatewayJwtAuthenticator(),
+      // Operator edits are read by every container's cached loader within DEFAULT_CREDENTIALS_CACHE_SECONDS.
+      platformAdmin: surface === 'investigator' ? new PlatformAdmin(new SecretsManagerDocumentStore(secrets, credentialsSecretArn)) : undefined,
       dispatcher: new LambdaDetectionDispatcher(new LambdaClient({}), surface === 'investigator' ? requiredEnv('DETECT_FUNCTION_NAME') : 'unused'),
       logger: new Logger({ serviceName: 'crosslink' }),
     }),
