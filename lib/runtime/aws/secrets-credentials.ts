@@ -5,7 +5,6 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { credentialsDocumentSchema, type CredentialsDocument } from '../../auth/credentials.js';
-import { ConfigError } from '../config.js';
 
 /** How long a fetched document is trusted before it is read again: bounds how late a rotation is seen. */
 export const DEFAULT_CREDENTIALS_CACHE_SECONDS = 300;
@@ -20,13 +19,19 @@ export interface SecretsCredentialsOptions {
 
 /**
  * Thrown when the secret holds no string, is not JSON, or is not a credentials document.
- * The message names the secret and the field to fix, never the secret's value.
+ * The message names the secret and the field to fix, never the secret's value. It is deliberately
+ * not a CrosslinkError: callers get an opaque 500 and the operator finds the message in the log.
  *
  * @example
  * await load();
  * // CredentialsSecretError: secret arn:aws:secretsmanager:...:crosslink-credentials is not a credentials document: platforms.0.secret: Too small: expected string to have >=16 characters
  */
-export class CredentialsSecretError extends ConfigError {}
+export class CredentialsSecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialsSecretError';
+  }
+}
 
 /**
  * A loader for `DocumentCredentialStore` that reads the document from Secrets Manager.
