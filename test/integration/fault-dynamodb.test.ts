@@ -32,10 +32,10 @@ describe('Fault: DynamoDB stops during ingest', () => {
       onPostSettled: (settled) => {
         if (settled === 40) outage = stack.servers.stopDynamo();
       },
-      // The server comes back once the outage has been felt: a dozen requests refused while it was down.
+      // The server comes back once the outage has been felt: forty requests refused while it was down (a few seconds).
       onAnswer: (status) => {
         if (outage === undefined || recovery !== undefined || (status !== 'network' && status < 500)) return;
-        if (++failedDuringOutage === 12) recovery = outage.then(() => stack.servers.restartDynamo());
+        if (++failedDuringOutage === 40) recovery = outage.then(() => stack.servers.restartDynamo());
       },
     });
     await recovery;
