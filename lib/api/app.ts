@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { errorResponse, type ApiLogger } from './errors.js';
 import { registerPlatformRoutes, type PlatformRouteDeps } from './platform-routes.js';
 import { registerStaffRoutes, staffGuard, type StaffRouteDeps } from './staff-routes.js';
+import { registerReviewRoutes, type ReviewRouteDeps } from './review-routes.js';
 
 /** Which routes an app serves: on AWS the platform and staff APIs are separate functions. */
 export type ApiSurface = 'platform' | 'investigator' | 'all';
@@ -13,6 +14,8 @@ export type ApiSurface = 'platform' | 'investigator' | 'all';
 export interface ApiDeps {
   platform: PlatformRouteDeps;
   staff: StaffRouteDeps;
+  /** The console's review routes; absent where no console is served. */
+  review?: ReviewRouteDeps;
   logger: ApiLogger;
 }
 
@@ -24,6 +27,7 @@ export function createApi(deps: ApiDeps, surface: ApiSurface = 'all'): Hono {
   if (surface !== 'investigator') registerPlatformRoutes(app, deps.platform);
   if (surface !== 'platform') {
     const staff = staffGuard(deps.staff.staffAuthenticator);
+    if (deps.review) registerReviewRoutes(app, deps.review, staff);
     registerStaffRoutes(app, deps.staff, staff);
   }
   return app;

@@ -38,6 +38,7 @@ export function apiDeps(
       platformAdmin: edge.platformAdmin,
       signals: core.signals,
     },
+    review: { review: core.review },
     logger: edge.logger,
   };
 }

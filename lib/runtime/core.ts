@@ -10,6 +10,10 @@ import { ComponentLoader } from '../graph/component-loader.js';
 import { RunRepository } from '../graph/run-repository.js';
 import { SignalRepository } from '../graph/signal-repository.js';
 import { VerdictRepository } from '../graph/verdict-repository.js';
+import { AuditRepository } from '../graph/audit-repository.js';
+import { MemberFactsReader } from '../graph/member-facts.js';
+import { ReviewRepository } from '../graph/review-repository.js';
+import { ReviewService } from '../reports/review-service.js';
 import { IngestService } from '../ingest/ingest-service.js';
 import { MessageStore } from '../ingest/store-message.js';
 import { InvestigatorService } from '../reports/investigator-service.js';
@@ -48,6 +52,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
     changes,
     messageStore: new MessageStore(signals, changes, config.retentionDays),
     investigator: new InvestigatorService({ signals, clusters, runs, queue }),
+    review: new ReviewService({ reviews: new ReviewRepository(db, config.tableName), audit: new AuditRepository(db, config.tableName), members: new MemberFactsReader(db, config.tableName), verdicts, clusters, runs }),
     runner: new DetectionRunner({
       signals,
       clusters,

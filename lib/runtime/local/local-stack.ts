@@ -23,6 +23,7 @@ import { PlatformAdmin } from '../../auth/platform-admin.js';
 import { apiDeps } from '../api-wiring.js';
 import { ensureQueues, ensureTable, ensureTaskQueue, startLocalServers, type LocalServers } from './local-servers.js';
 import { QueueWorker } from './queue-worker.js';
+import { serveConsole } from '../../../web/serve.js';
 import type { RunRecord } from '../../graph/run-repository.js';
 
 export interface LocalStackOptions {
@@ -182,6 +183,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
     }),
   );
+  // The investigator console at `/` (built from web/ when its build is missing or stale).
+  await serveConsole(app);
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: '127.0.0.1' }, () => resolve(started));
   });

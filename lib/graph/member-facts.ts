@@ -1,0 +1,80 @@
+/**
+ * What the console shows about a cluster's members beyond the report: each account's metadata
+ * (`ACC#..` / `META`) and the signals it was seen with (gsi1 by account), for the timeline and for
+ * telling which excluded hubs touch the cluster.
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AccountRef } from '../contract/platforms.js';
+import { accountPk, SK_META } from './keys.js';
+import { allItems } from './paginate.js';
+
+/** Metadata of one member; null where the platform sent none. */
+export interface MemberFactsRecord extends AccountRef {
+  createdAt: string | null;
+  minorContacts7d: number | null;
+  reports30d: number | null;
+}
+
+/** One signal observation of one member. */
+export interface MemberObservation extends AccountRef {
+  type: string;
+  value: string;
+  observedAt: string;
+}
+
+export class MemberFactsReader {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Metadata of each account, in the order given. */
+  async facts(refs: AccountRef[]): Promise<MemberFactsRecord[]> {
+    const found = new Map<string, Record<string, any>>();
+    for (let start = 0; start < refs.length; start += 100) {
+      let pending: Array<Record<string, unknown>> = refs.slice(start, start + 100).map((ref) => ({ pk: accountPk(ref.platform, ref.account), sk: SK_META }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
+        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
+        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
+      }
+    }
+    return refs.map((ref) => {
+      const item = found.get(accountPk(ref.platform, ref.account));
+      return {
+        platform: ref.platform,
+        account: ref.account,
+        createdAt: item?.createdAt ?? null,
+        minorContacts7d: item?.minorContacts7d ?? null,
+        reports30d: item?.reports30d ?? null,
+      };
+    });
+  }
+
+  /** Every stored signal of these accounts (a few queries at a time). */
+  async observations(refs: AccountRef[], concurrency = 8): Promise<MemberObservation[]> {
+    const observations: MemberObservation[] = [];
+    for (let start = 0; start < refs.length; start += concurrency) {
+      const batch = refs.slice(start, start + concurrency);
+      const results = await Promise.all(
+        batch.map((ref) =>
+          allItems(this.db, {
+            query: {
+              TableName: this.tableName,
+              IndexName: 'gsi1',
+              KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :sig)',
+              ExpressionAttributeValues: { ':pk': accountPk(ref.platform, ref.account), ':sig': 'SIG#' },
+              ProjectionExpression: '#type, #value, observedAt',
+              ExpressionAttributeNames: { '#type': 'type', '#value': 'value' },
+            },
+          }),
+        ),
+      );
+      results.forEach((items, n) => {
+        for (const item of items) observations.push({ ...batch[n], type: String(item.type), value: String(item.value), observedAt: String(item.observedAt) });
+      });
+    }
+    return observations;
+  }
+}

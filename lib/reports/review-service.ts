@@ -1,0 +1,188 @@
+/**
+ * The investigator's review of a cluster: the queue with its filters and counts, the context the
+ * console shows around a report (member facts, timeline, hubs, lineage, recorded verdicts), status,
+ * assignee, notes, verdicts and exports, each change written to the cluster's audit log.
+ */
+import type { AccountRef } from '../contract/platforms.js';
+import type { Verdict } from '../detect/model.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { AuditAction, AuditEntry, AuditRepository } from '../graph/audit-repository.js';
+import type { ClusterReport, ClusterRepository, ReviewStatus } from '../graph/cluster-repository.js';
+import type { MemberFactsReader, MemberFactsRecord, MemberObservation } from '../graph/member-facts.js';
+import type { QueueCounts, QueueFilters, QueueRow, ReviewNote, ReviewRepository, ReviewState } from '../graph/review-repository.js';
+import type { RunRepository } from '../graph/run-repository.js';
+import type { VerdictRepository } from '../graph/verdict-repository.js';
+import { evidencePath, EvidencePathError, type EvidencePath } from './evidence-path.js';
+import { exportCluster, exportFileName, type ExportFormat } from './export.js';
+
+/** Members beyond this many are left out of the timeline (one query each); the report still lists them all. */
+export const MAX_TIMELINE_MEMBERS = 300;
+
+/** The context the console shows around a report. */
+export interface ClusterContext {
+  clusterId: string;
+  members: MemberFactsRecord[];
+  /** Signal observations of the members, oldest first. */
+  observations: MemberObservation[];
+  /** True when the cluster is larger than {@link MAX_TIMELINE_MEMBERS} and observations cover only the first ones. */
+  observationsTruncated: boolean;
+  /** Hubs of the report's run that some member shares: excluded from linking, shown apart. */
+  hubs: Array<{ type: string; value: string; accounts: number; members: AccountRef[] }>;
+  /** How the run that last changed this cluster relates it to the clusters before. */
+  change: {
+    runId: string;
+    detectedAt: string;
+    kind: 'born' | 'kept' | 'unknown';
+    splitFrom: string[];
+    mergedFrom: string[];
+  };
+  /** Verdicts recorded on pairs of members (applied or waiting for the next run). */
+  recordedVerdicts: Verdict[];
+}
+
+export interface ReviewServiceDeps {
+  reviews: ReviewRepository;
+  audit: AuditRepository;
+  members: MemberFactsReader;
+  verdicts: Pick<VerdictRepository, 'put' | 'all'>;
+  clusters: Pick<ClusterRepository, 'report' | 'list'>;
+  runs: Pick<RunRepository, 'get' | 'lastSuccessfulRunId'>;
+  now?: () => Date;
+}
+
+const refKey = (ref: AccountRef) => `${ref.platform}#${ref.account}`;
+
+export class ReviewService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReviewServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async queue(filters: QueueFilters, page: { limit: number; cursor?: string }): Promise<{ clusters: QueueRow[]; next: string | null; runId: string | null }> {
+    const [runId, result] = await Promise.all([this.deps.runs.lastSuccessfulRunId(), this.deps.reviews.queue(filters, page)]);
+    return { ...result, runId: runId ?? null };
+  }
+
+  counts(): Promise<QueueCounts> {
+    return this.deps.reviews.counts();
+  }
+
+  /** Records that someone opened a cluster's report. */
+  async viewed(clusterId: string, actor: string): Promise<void> {
+    await this.log(clusterId, actor, 'viewed', 'opened the cluster report');
+  }
+
+  async review(clusterId: string): Promise<ReviewState & { clusterId: string; notes: ReviewNote[] }> {
+    await this.report(clusterId);
+    const [state, notes] = await Promise.all([this.deps.reviews.get(clusterId), this.deps.reviews.notes(clusterId)]);
+    return { clusterId, ...state, notes };
+  }
+
+  /** Changes status and/or assignee; each actual change is one audit entry. */
+  async updateReview(clusterId: string, change: { status?: ReviewStatus; assignee?: string | null }, actor: string): Promise<ReviewState> {
+    await this.report(clusterId);
+    const { before, after } = await this.deps.reviews.update(clusterId, change, actor, this.now().toISOString());
+    if (before.status !== after.status) await this.log(clusterId, actor, 'status-changed', `status ${before.status} -> ${after.status}`);
+    if (before.assignee !== after.assignee) await this.log(clusterId, actor, 'assigned', after.assignee ? `assigned to ${after.assignee}` : `unassigned (was ${before.assignee})`);
+    return after;
+  }
+
+  async addNote(clusterId: string, text: string, actor: string): Promise<ReviewNote> {
+    await this.report(clusterId);
+    const note = await this.deps.reviews.addNote(clusterId, text, actor, this.now().toISOString());
+    await this.log(clusterId, actor, 'note-added', `note: ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`);
+    return note;
+  }
+
+  async auditLog(clusterId: string, page: { limit: number; cursor?: string }): Promise<{ entries: AuditEntry[]; next: string | null }> {
+    return this.deps.audit.list(clusterId, page);
+  }
+
+  /** Records a verdict on two accounts; with a cluster id, both must be members and the cluster's log says so. */
+  async recordVerdict(input: { a: AccountRef; b: AccountRef; kind: Verdict['kind']; clusterId?: string }, actor: string): Promise<Verdict> {
+    if (refKey(input.a) === refKey(input.b)) throw new ValidationError('a and b are the same account: a verdict needs two different accounts');
+    if (input.clusterId) {
+      const report = await this.report(input.clusterId);
+      const members = new Set(report.members.map(refKey));
+      for (const ref of [input.a, input.b]) {
+        if (!members.has(refKey(ref))) throw new ValidationError(`${ref.platform}/${ref.account} is not a member of cluster ${input.clusterId}`);
+      }
+    }
+    const verdict: Verdict = { a: refKey(input.a), b: refKey(input.b), kind: input.kind, by: actor, atMs: this.now().getTime() };
+    await this.deps.verdicts.put(verdict);
+    if (input.clusterId) {
+      const words = input.kind === 'same-actor' ? 'same actor' : 'not the same actor';
+      await this.log(input.clusterId, actor, 'verdict-recorded', `${input.a.platform}/${input.a.account} and ${input.b.platform}/${input.b.account}: ${words} (applies from the next detection run)`);
+    }
+    return verdict;
+  }
+
+  async context(clusterId: string): Promise<ClusterContext> {
+    const report = await this.report(clusterId);
+    const timelineMembers = report.members.slice(0, MAX_TIMELINE_MEMBERS);
+    const [members, observations, run, verdicts] = await Promise.all([
+      this.deps.members.facts(report.members),
+      this.deps.members.observations(timelineMembers),
+      this.deps.runs.get(report.runId),
+      this.deps.verdicts.all(),
+    ]);
+    const hubValues = new Map((run?.hubs ?? []).map((hub) => [`${hub.type}#${hub.value}`, { ...hub, members: [] as AccountRef[] }]));
+    for (const observation of observations) {
+      hubValues.get(`${observation.type}#${observation.value}`)?.members.push({ platform: observation.platform, account: observation.account });
+    }
+    const lineage = run?.lineage;
+    const memberKeys = new Set(report.members.map(refKey));
+    return {
+      clusterId,
+      members,
+      observations: observations.sort((x, y) => (x.observedAt < y.observedAt ? -1 : x.observedAt > y.observedAt ? 1 : 0)),
+      observationsTruncated: report.members.length > timelineMembers.length,
+      hubs: [...hubValues.values()].filter((hub) => hub.members.length > 0),
+      change: {
+        runId: report.runId,
+        detectedAt: report.detectedAt,
+        kind: lineage?.born.includes(clusterId) ? 'born' : lineage?.kept.includes(clusterId) ? 'kept' : 'unknown',
+        splitFrom: (lineage?.splits ?? []).filter((split) => split.into.includes(clusterId) && split.from !== clusterId).map((split) => split.from),
+        mergedFrom: (lineage?.merges ?? []).find((merge) => merge.into === clusterId)?.from.filter((id) => id !== clusterId) ?? [],
+      },
+      recordedVerdicts: verdicts.filter((verdict) => memberKeys.has(verdict.a) && memberKeys.has(verdict.b)),
+    };
+  }
+
+  /** The evidence path between two members of a cluster. */
+  async path(clusterId: string, from: AccountRef, to: AccountRef): Promise<EvidencePath> {
+    const report = await this.report(clusterId);
+    try {
+      return evidencePath(report.links, from, to);
+    } catch (error) {
+      if (error instanceof EvidencePathError) throw new ValidationError(error.message);
+      throw error;
+    }
+  }
+
+  /** A cluster rendered as a file, and the export written to its log. */
+  async export(clusterId: string, format: ExportFormat, actor: string): Promise<{ fileName: string; body: string }> {
+    const report = await this.report(clusterId);
+    const [review, notes, members, audit] = await Promise.all([
+      this.deps.reviews.get(clusterId),
+      this.deps.reviews.notes(clusterId),
+      this.deps.members.facts(report.members),
+      this.deps.audit.list(clusterId, { limit: 500 }),
+    ]);
+    const at = this.now().toISOString();
+    const body = exportCluster({ report, review, notes, members, audit: audit.entries, exportedAt: at, exportedBy: actor }, format);
+    await this.log(clusterId, actor, 'exported', `exported as ${format.toUpperCase()}`);
+    return { fileName: exportFileName(clusterId, format), body };
+  }
+
+  private async report(clusterId: string): Promise<ClusterReport> {
+    const report = await this.deps.clusters.report(clusterId);
+    if (!report) throw new NotFoundError(`no cluster ${clusterId}: list clusters with GET /v1/clusters`);
+    return report;
+  }
+
+  private log(clusterId: string, actor: string, action: AuditAction, detail: string): Promise<void> {
+    return this.deps.audit.record(clusterId, { at: this.now().toISOString(), actor, action, detail });
+  }
+}
