@@ -234,61 +234,60 @@ export function buildAccountGraph(
   }
 
   // Linking units: plain identifiers, then photo families (holders merged, latest observation wins).
-  const unitTypeList: number[] = [];
-  const unitStartList: number[] = [0];
-  const entryAccountList: number[] = [];
-  const entryIdentList: number[] = [];
-  const entryObservedList: number[] = [];
+  // Units never hold more entries than there are holders, nor more units than identifiers.
+  const unitTypeAll = new Uint8Array(identCount);
+  const unitStartAll = new Int32Array(identCount + 1);
+  const entryAccountAll = new Int32Array(written);
+  const entryIdentAll = new Int32Array(written);
+  const entryObservedAll = new Float64Array(written);
+  let unitCount = 0;
+  let entryCount = 0;
   mark.fill(-1);
   for (let ident = 0; ident < identCount; ident++) {
     if (isHub[ident] || familyOf[ident] !== -1) continue;
-    unitTypeList.push(identType[ident]);
+    unitTypeAll[unitCount] = identType[ident];
     for (let at = holderStart[ident]; at < holderStart[ident + 1]; at++) {
-      entryAccountList.push(holderAccount[at]);
-      entryIdentList.push(ident);
-      entryObservedList.push(holderObserved[at]);
+      entryAccountAll[entryCount] = holderAccount[at];
+      entryIdentAll[entryCount] = ident;
+      entryObservedAll[entryCount++] = holderObserved[at];
     }
-    unitStartList.push(entryAccountList.length);
+    unitStartAll[++unitCount] = entryCount;
   }
   families.forEach((family, familyNo) => {
-    const startAt = entryAccountList.length;
+    const startAt = entryCount;
+    const stamp = identCount + familyNo;
     for (const ident of family) {
       for (let at = holderStart[ident]; at < holderStart[ident + 1]; at++) {
         const account = holderAccount[at];
-        const stamp = identCount + familyNo;
         if (mark[account] !== stamp) {
           mark[account] = stamp;
-          position[account] = entryAccountList.length;
-          entryAccountList.push(account);
-          entryIdentList.push(ident);
-          entryObservedList.push(holderObserved[at]);
-        } else if (holderObserved[at] > entryObservedList[position[account]]) {
-          entryIdentList[position[account]] = ident;
-          entryObservedList[position[account]] = holderObserved[at];
+          position[account] = entryCount;
+          entryAccountAll[entryCount] = account;
+          entryIdentAll[entryCount] = ident;
+          entryObservedAll[entryCount++] = holderObserved[at];
+        } else if (holderObserved[at] > entryObservedAll[position[account]]) {
+          entryIdentAll[position[account]] = ident;
+          entryObservedAll[position[account]] = holderObserved[at];
         }
       }
     }
-    const holders = entryAccountList.length - startAt;
+    const holders = entryCount - startAt;
     if (holders > options.hubThreshold) {
-      entryAccountList.length = startAt;
-      entryIdentList.length = startAt;
-      entryObservedList.length = startAt;
+      entryCount = startAt;
       const values = family.map((ident) => identValue[ident]).sort();
       hubs.push({ type: 'photo_pdq', value: values[0], accounts: holders, values });
       return;
     }
-    unitTypeList.push(PHOTO_TYPE);
-    unitStartList.push(entryAccountList.length);
+    unitTypeAll[unitCount] = PHOTO_TYPE;
+    unitStartAll[++unitCount] = entryCount;
   });
   hubs.sort((a, b) => b.accounts - a.accounts || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) || (a.value < b.value ? -1 : 1));
 
-  const unitCount = unitTypeList.length;
-  const unitType = Uint8Array.from(unitTypeList);
-  const unitStart = Int32Array.from(unitStartList);
-  const entryAccount = Int32Array.from(entryAccountList);
-  const entryIdent = Int32Array.from(entryIdentList);
-  const entryObservedAtMs = Float64Array.from(entryObservedList);
-  const entryCount = entryAccount.length;
+  const unitType = unitTypeAll.slice(0, unitCount);
+  const unitStart = unitStartAll.slice(0, unitCount + 1);
+  const entryAccount = entryAccountAll.slice(0, entryCount);
+  const entryIdent = entryIdentAll.slice(0, entryCount);
+  const entryObservedAtMs = entryObservedAll.slice(0, entryCount);
   const entryDecay = new Float64Array(entryCount);
   const entryUnit = new Int32Array(entryCount);
   const unitPairWeight = new Float64Array(unitCount);

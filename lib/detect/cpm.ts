@@ -28,6 +28,11 @@ export interface CpmOptions {
   mustLinkGroups?: Int32Array;
   /** Pairs of nodes that must end in different communities. */
   cannotLink?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * After CPM, two communities whose links between them add up to at least this are merged (strongest
+   * first), however large they are. Infinity disables it.
+   */
+  mergeWeight?: number;
 }
 
 /** Gains closer than this are ties: weights are rounded to 1e-9, so this separates rounding noise from real differences. */
@@ -200,6 +205,43 @@ function splitDisconnected(graph: WeightedCsr, community: Int32Array): void {
 }
 
 /**
+ * Merges pairs of communities whose links between them total at least `mergeWeight`, strongest pair
+ * first (ties: lowest labels), unless a cannot-link forbids it; repeats until no pair qualifies.
+ * CPM charges a merge by the product of the sizes, which splits a large actor whose halves are held
+ * together by several strong links (two device pools joined by burner phones); an absolute amount of
+ * shared evidence between two groups is itself a reason to join them.
+ */
+function mergeStronglyLinked(graph: WeightedCsr, community: Int32Array, cannot: ReadonlyArray<readonly [number, number]>, mergeWeight: number): void {
+  for (;;) {
+    const between = new Map<number, number>();
+    const n = graph.nodeCount;
+    for (let node = 0; node < n; node++) {
+      const own = community[node];
+      for (let at = graph.rowStart[node]; at < graph.rowStart[node + 1]; at++) {
+        const other = community[graph.neighbors[at]];
+        if (other <= own) continue;
+        const key = own * n + other;
+        between.set(key, (between.get(key) ?? 0) + graph.weights[at]);
+      }
+    }
+    let bestKey = -1;
+    let bestWeight = -Infinity;
+    for (const [key, weight] of [...between].sort((x, y) => x[0] - y[0])) {
+      if (weight < mergeWeight - GAIN_EPSILON || (bestKey !== -1 && weight <= bestWeight + GAIN_EPSILON)) continue;
+      const a = Math.floor(key / n);
+      const b = key % n;
+      if (cannot.some(([x, y]) => (community[x] === a && community[y] === b) || (community[x] === b && community[y] === a))) continue;
+      bestKey = key;
+      bestWeight = weight;
+    }
+    if (bestKey === -1) return;
+    const keep = Math.floor(bestKey / n);
+    const absorbed = bestKey % n;
+    for (let node = 0; node < n; node++) if (community[node] === absorbed) community[node] = keep;
+  }
+}
+
+/**
  * {@link cpmPartition} of a two-node graph without constraints, without its set-up cost (most
  * components are pairs): the pair stays together when its link beats the resolution.
  */
@@ -246,6 +288,7 @@ export function cpmPartition(graph: WeightedCsr, options: CpmOptions): Int32Arra
   // Polish at the finest movable level: aggregation can strand a group in a community it no longer fits.
   moveNodes(base.graph, base.nodeSize, membership, cannotListsFor(groupCount, baseCannot), options);
   splitDisconnected(base.graph, membership);
+  if (options.mergeWeight !== undefined && Number.isFinite(options.mergeWeight)) mergeStronglyLinked(base.graph, membership, baseCannot, options.mergeWeight);
 
   const labels = new Int32Array(n);
   for (let node = 0; node < n; node++) labels[node] = membership[groupOf[node]];

@@ -215,7 +215,7 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     const community =
       size === 2 && !constrained && cannotLink.length === 0
         ? pairPartition(graphOfComponent, options.cpmResolution)
-        : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink });
+        : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mergeWeight: options.clusterMergeWeight, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink });
 
     const members = group.map((account) => accountKeys[account]);
     const byCommunity = new Map<number, number[]>();

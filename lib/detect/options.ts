@@ -59,6 +59,12 @@ export interface DetectionOptions {
    */
   cpmResolution: number;
   /**
+   * Two groups found by CPM whose links between them add up to at least this are merged anyway:
+   * CPM charges a merge by the product of the group sizes, which splits a large actor whose halves
+   * are held together by several strong links. Must be at least `cpmResolution`. Infinity disables it.
+   */
+  clusterMergeWeight: number;
+  /**
    * Evidence ages in whole steps of this many ms (`nowMs` is floored to it), so that runs within one
    * step see identical weights and an incremental run can reuse untouched components exactly. A day is
    * far below every half-life.
@@ -109,6 +115,7 @@ export const DEFAULT_DETECTION_OPTIONS: Readonly<DetectionOptions> = Object.free
   pdqMaxDistance: 31,
   pdqChunkBits: 16,
   cpmResolution: 0.025,
+  clusterMergeWeight: 0.3,
   agingStepMs: DAY_MS,
   maxLinksPerCluster: 2000,
   idSeed: undefined,
@@ -147,6 +154,7 @@ export function resolveDetectionOptions(options: Partial<DetectionOptions> = {})
   if (!Number.isInteger(merged.pdqMaxDistance) || merged.pdqMaxDistance < 0 || merged.pdqMaxDistance > 64) fail('pdqMaxDistance', 'a whole number of bits between 0 and 64', merged.pdqMaxDistance);
   if (merged.pdqChunkBits !== 8 && merged.pdqChunkBits !== 16) fail('pdqChunkBits', '8 or 16', merged.pdqChunkBits);
   if (!(merged.cpmResolution > 0 && Number.isFinite(merged.cpmResolution))) fail('cpmResolution', 'a finite number > 0', merged.cpmResolution);
+  if (!(merged.clusterMergeWeight >= merged.cpmResolution)) fail('clusterMergeWeight', `at least cpmResolution (${merged.cpmResolution}), or Infinity`, merged.clusterMergeWeight);
   if (!Number.isInteger(merged.agingStepMs) || merged.agingStepMs < 1) fail('agingStepMs', 'a whole number of ms >= 1', merged.agingStepMs);
   if (!Number.isInteger(merged.maxLinksPerCluster) || merged.maxLinksPerCluster < 1) fail('maxLinksPerCluster', 'a whole number >= 1', merged.maxLinksPerCluster);
   if (!Number.isInteger(merged.maxMovePasses) || merged.maxMovePasses < 1) fail('maxMovePasses', 'a whole number >= 1', merged.maxMovePasses);
@@ -164,6 +172,7 @@ export function optionsFingerprint(options: DetectionOptions): string {
     options.pdqMaxDistance,
     options.pdqChunkBits,
     options.cpmResolution,
+    String(options.clusterMergeWeight),
     options.agingStepMs,
     options.maxLinksPerCluster,
     options.maxMovePasses,
