@@ -12,6 +12,7 @@ import { NormalisationError, SubmitInterruptedError } from './errors.js';
 import { hasherFromEnv, PREVIOUS_HASH_KEY_ENV } from './hash.js';
 import type { InputFormat } from './input.js';
 import { terminalProgress, type ProgressStream } from './progress.js';
+import { formatAccountsSummary, submitAccountsFile } from './accounts.js';
 import { OperatorClient, type PlatformSummary } from './operator.js';
 import { formatSummary, submitFile } from './submit.js';
 import { SignalsTransport } from './transport.js';
@@ -71,7 +72,9 @@ submit options:
   --rejected PATH       where rejected rows go (default FILE.rejected.jsonl)
   --checkpoint PATH     the resume checkpoint (default FILE.crosslink-checkpoint.json)
   --restart             ignore the checkpoint and send from the first row
-  --json                print the summary as JSON on stdout
+  --accounts PATH       also send account metadata (CSV/JSONL: account,createdAt,minorContacts7d,reports30d),
+                        used for risk only; FILE may then be left out
+  --json                print the summary as JSON on stdout (one line per file)
 
 withdraw and lookup take --url, --platform, --secret, --credentials, --max-attempts and --json as submit does.
 operator commands take --url, --token, --credentials and --json.
@@ -197,10 +200,14 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
         rejected: { type: 'string' },
         checkpoint: { type: 'string' },
         restart: { type: 'boolean' },
+        accounts: { type: 'string' },
       },
     }),
   );
-  if (positionals.length !== 1) throw new UsageError('give exactly one input file: crosslink submit FILE');
+  const accountsPath = values.accounts;
+  if (positionals.length > 1 || (positionals.length === 0 && !accountsPath)) {
+    throw new UsageError('give exactly one input file: crosslink submit FILE [--accounts ACCOUNTS_FILE] (or only --accounts ACCOUNTS_FILE)');
+  }
   if (values.format !== undefined && values.format !== 'csv' && values.format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got "${values.format}"`);
   const batchSize = positiveInteger('batch-size', values['batch-size'], 500);
   if (batchSize > 500) throw new UsageError('--batch-size must be at most 500, the contract limit');
@@ -208,31 +215,39 @@ async function submitCommand(args: string[], io: CliIo): Promise<number> {
   const { url, transport } = platformTransport(values, io);
   const region = values.region ?? io.env.CROSSLINK_DEFAULT_REGION;
   const previousKeyId = values['previous-key-id'] ?? io.env.CROSSLINK_HASH_KEY_PREVIOUS_ID;
-  const progress = terminalProgress(io.stderr);
-  try {
-    const summary = await submitFile({
-      inputPath: positionals[0],
-      format: values.format as InputFormat | undefined,
-      transport,
-      url,
-      hasher: () => hasherFromEnv(io.env, { defaultRegion: region }),
-      allHashed: values.hashed,
-      keyId: values['key-id'] ?? io.env.CROSSLINK_HASH_KEY_ID,
-      previousKey: previousKeyId ? { keyId: previousKeyId, hasher: () => hasherFromEnv(io.env, { defaultRegion: region }, PREVIOUS_HASH_KEY_ENV) } : undefined,
-      maxSignalsPerBatch: batchSize,
-      concurrency: positiveInteger('concurrency', values.concurrency, 2),
-      rejectedPath: values.rejected,
-      checkpointPath: values.checkpoint,
-      restart: values.restart,
-      signal: io.signal,
-      onProgress: progress.update,
-    });
-    if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
-    else io.stdout.write(`${formatSummary(summary)}\n`);
-    return summary.rejected > 0 ? EXIT.someRejected : EXIT.ok;
-  } finally {
-    progress.finish();
+  let signalsRejected = false;
+  if (positionals.length === 1) {
+    const progress = terminalProgress(io.stderr);
+    try {
+      const summary = await submitFile({
+        inputPath: positionals[0],
+        format: values.format as InputFormat | undefined,
+        transport,
+        url,
+        hasher: () => hasherFromEnv(io.env, { defaultRegion: region }),
+        allHashed: values.hashed,
+        keyId: values['key-id'] ?? io.env.CROSSLINK_HASH_KEY_ID,
+        previousKey: previousKeyId ? { keyId: previousKeyId, hasher: () => hasherFromEnv(io.env, { defaultRegion: region }, PREVIOUS_HASH_KEY_ENV) } : undefined,
+        maxSignalsPerBatch: batchSize,
+        concurrency: positiveInteger('concurrency', values.concurrency, 2),
+        rejectedPath: values.rejected,
+        checkpointPath: values.checkpoint,
+        restart: values.restart,
+        signal: io.signal,
+        onProgress: progress.update,
+      });
+      if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+      else io.stdout.write(`${formatSummary(summary)}\n`);
+      signalsRejected = summary.rejected > 0;
+    } finally {
+      progress.finish();
+    }
   }
+  if (!accountsPath) return signalsRejected ? EXIT.someRejected : EXIT.ok;
+  const accounts = await submitAccountsFile({ inputPath: accountsPath, transport, maxAccountsPerBatch: batchSize, signal: io.signal });
+  if (values.json) io.stdout.write(`${JSON.stringify({ accounts })}\n`);
+  else io.stdout.write(`${formatAccountsSummary(accounts)}\n`);
+  return signalsRejected || accounts.rejected.length > 0 ? EXIT.someRejected : EXIT.ok;
 }
 
 /** The flags of every command that signs as a platform. */

@@ -1,5 +1,6 @@
 /**
- * Reading a submission file: CSV with a header row, or JSON Lines, one signal per row. Streams,
+ * Reading a submission file: CSV with a header row, or JSON Lines, one signal (or one account's
+ * metadata) per row. Streams,
  * so a file of millions of rows never sits in memory.
  */
 import { createReadStream } from 'node:fs';
@@ -23,6 +24,18 @@ export interface InputRow {
 /** Columns every CSV input must have (any order, any case). */
 export const REQUIRED_COLUMNS = ['account', 'type', 'value', 'observedAt'] as const;
 
+/** The columns a kind of input file names: the required ones, and the optional ones it recognises. */
+export interface ColumnSet {
+  required: readonly string[];
+  optional: readonly string[];
+}
+
+/** A file of signals (`crosslink submit FILE`). */
+export const SIGNAL_COLUMNS: ColumnSet = { required: REQUIRED_COLUMNS, optional: ['hashed', 'keyId'] };
+
+/** A file of account metadata (`crosslink submit --accounts FILE`). */
+export const ACCOUNT_COLUMNS: ColumnSet = { required: ['account'], optional: ['createdAt', 'minorContacts7d', 'reports30d'] };
+
 /**
  * The format of a file from its extension: `.csv` is CSV, `.jsonl`/`.ndjson`/`.json` JSON Lines.
  *
@@ -42,12 +55,13 @@ export function formatFromPath(path: string): InputFormat {
  * @example
  * for await (const row of readRows('signals.csv', 'csv')) console.log(row.row, row.fields.account);
  */
-export async function* readRows(path: string, format: InputFormat): AsyncGenerator<InputRow> {
-  if (format === 'jsonl') yield* readJsonLines(path);
-  else yield* readCsv(path);
+export async function* readRows(path: string, format: InputFormat, columns: ColumnSet = SIGNAL_COLUMNS): AsyncGenerator<InputRow> {
+  if (format === 'jsonl') yield* readJsonLines(path, columns);
+  else yield* readCsv(path, columns);
 }
 
-async function* readJsonLines(path: string): AsyncGenerator<InputRow> {
+async function* readJsonLines(path: string, columns: ColumnSet): AsyncGenerator<InputRow> {
+  const example = `{${columns.required.map((column) => `"${column}"`).join(',')}}`;
   let row = 0;
   for await (const { text, line } of physicalLines(path)) {
     if (!text.trim()) continue;
@@ -55,7 +69,7 @@ async function* readJsonLines(path: string): AsyncGenerator<InputRow> {
     try {
       const parsed: unknown = JSON.parse(text);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        yield { row, line, fields: {}, parseError: 'the line is not a JSON object: write one {"account","type","value","observedAt"} object per line' };
+        yield { row, line, fields: {}, parseError: `the line is not a JSON object: write one ${example} object per line` };
       } else {
         yield { row, line, fields: parsed as Record<string, unknown> };
       }
@@ -83,16 +97,18 @@ function stripBom(text: string, line: number): string {
   return line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-async function* readCsv(path: string): AsyncGenerator<InputRow> {
+async function* readCsv(path: string, columns: ColumnSet): AsyncGenerator<InputRow> {
   let header: string[] | undefined;
   let row = 0;
   for await (const record of csvRecords(path)) {
     if (record.cells.length === 1 && record.cells[0].trim() === '') continue;
     if (!header) {
-      header = record.cells.map((cell) => canonicalColumn(cell.trim()));
-      const missing = REQUIRED_COLUMNS.filter((column) => !header!.includes(column));
+      header = record.cells.map((cell) => canonicalColumn(cell.trim(), columns));
+      const missing = columns.required.filter((column) => !header!.includes(column));
       if (missing.length > 0) {
-        throw new ClientConfigError(`the CSV header of "${path}" lacks ${missing.join(', ')}: the first line must name the columns ${REQUIRED_COLUMNS.join(',')} (and optionally hashed)`);
+        throw new ClientConfigError(
+          `the CSV header of "${path}" lacks ${missing.join(', ')}: the first line must name the columns ${columns.required.join(',')} (and optionally ${columns.optional.join(', ')})`,
+        );
       }
       continue;
     }
@@ -109,8 +125,8 @@ async function* readCsv(path: string): AsyncGenerator<InputRow> {
   }
 }
 
-function canonicalColumn(name: string): string {
-  const known = [...REQUIRED_COLUMNS, 'hashed', 'keyId'].find((column) => column.toLowerCase() === name.toLowerCase().replace(/_/g, ''));
+function canonicalColumn(name: string, columns: ColumnSet): string {
+  const known = [...columns.required, ...columns.optional].find((column) => column.toLowerCase() === name.toLowerCase().replace(/_/g, ''));
   return known ?? name;
 }
 

@@ -417,7 +417,7 @@ function isTrue(flag: unknown): boolean {
 }
 
 /** Epoch seconds or milliseconds become ISO-8601; anything else goes to the schema as it is. */
-function isoInstant(value: unknown): unknown {
+export function isoInstant(value: unknown): unknown {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : value;
   if (typeof text === 'string' && /^\d{9,10}$/.test(text)) return new Date(Number(text) * 1000).toISOString();
   if (typeof text === 'string' && /^\d{12,13}$/.test(text)) return new Date(Number(text)).toISOString();

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, runCli, type CliIo } from '../../lib/client/cli.js';
+import { MemberFactsReader } from '../../lib/graph/member-facts.js';
+import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
 
 const HASH_KEY = 'consortium-key-for-e2e-tests-0001';
@@ -97,6 +99,31 @@ describe('crosslink submit against the local stack', () => {
     expect(JSON.parse(result.stdout).accepted).toBeGreaterThan(0);
     expect(await stack.core.signals.storedCount()).toBe(UNIQUE_SIGNALS);
     expect(await statusSignalsStored()).toBe(UNIQUE_SIGNALS);
+  });
+});
+
+describe('crosslink submit --accounts against the local stack', () => {
+  it('stores account metadata beside the signals and reports the rows refused', async () => {
+    const accountsPath = join(dir, 'accounts.csv');
+    await writeFile(
+      accountsPath,
+      'account,created_at,minor_contacts_7d,reports_30d\nacc-1,2026-10-01T10:00:00Z,14,2\nacc-2,1790000000,,0\nacc-3,2026-10-01T10:00:00Z,-1,0\n',
+    );
+    const path = await csvFile('with-accounts.csv', [`acc-1,username,@Acc_One,${OBSERVED}`]);
+
+    const result = await crosslink(['submit', path, '--accounts', accountsPath, '--platform', 'chatapp']);
+    await stack.waitForDrain();
+
+    expect(result.code).toBe(EXIT.someRejected);
+    expect(result.stdout).toMatch(/accounts.csv: 3 rows, 2 account records accepted, 1 rejected, in 1 requests\n {2}row 3 \(line 4\) minorContacts7d: must not be negative/);
+    const facts = await new MemberFactsReader(dynamoDocumentClient({ dynamodb: stack.servers.dynamodbEndpoint }), stack.core.config.tableName).facts([
+      { platform: 'chatapp', account: 'acc-1' },
+      { platform: 'chatapp', account: 'acc-2' },
+    ]);
+    expect(facts).toEqual([
+      { platform: 'chatapp', account: 'acc-1', createdAt: '2026-10-01T10:00:00Z', minorContacts7d: 14, reports30d: 2 },
+      { platform: 'chatapp', account: 'acc-2', createdAt: new Date(1_790_000_000_000).toISOString(), minorContacts7d: null, reports30d: 0 },
+    ]);
   });
 });
 
