@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -100,7 +101,6 @@ export class CrosslinkStack extends Stack {
     this.investigatorApi = new CrosslinkFunction(this, 'InvestigatorApi', {
       defaults: functions,
       environment: {
-        // Read only when a platform route is served, which this function never does; set because the shared wiring requires it.
         CREDENTIALS_SECRET_ARN: this.credentials.secret.secretArn,
         DETECT_FUNCTION_NAME: this.detection.detect.fn.functionName,
       },
@@ -111,6 +111,11 @@ export class CrosslinkStack extends Stack {
       memorySize: 1024,
     });
     grantTableData(this.graph.table, this.investigatorApi.fn);
+    // Operators add, rotate and remove platforms through /v1/platforms, a read-modify-write of the secret.
+    // Only PutSecretValue: grantWrite would add UpdateSecret and UpdateSecretVersionStage, which it never needs.
+    this.credentials.secret.grantRead(this.investigatorApi.fn);
+    iam.Grant.addToPrincipal({ grantee: this.investigatorApi.fn, actions: ['secretsmanager:PutSecretValue'], resourceArns: [this.credentials.secret.secretArn] });
+    this.dataKey.grantEncrypt(this.investigatorApi.fn);
     grantInvokeFunction(this.detection.detect.fn, this.investigatorApi.fn);
     // GET /v1/status reads the depth of both queues.
     for (const queue of [this.ingestion.signals.queue, this.ingestion.signals.deadLetterQueue]) queue.grant(this.investigatorApi.fn, 'sqs:GetQueueAttributes');

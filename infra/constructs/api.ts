@@ -45,6 +45,11 @@ export const STAFF_ROUTES: ApiRoute[] = [
   { method: GET, path: '/v1/clusters/{id}' },
   { method: GET, path: '/v1/accounts/{platform}/{account}' },
   { method: POST, path: '/v1/keys/{keyId}/retire', throttle: { rateLimit: 1, burstLimit: 2 } },
+  // Operators manage platform credentials (lib/auth/platform-admin.ts over the credentials secret).
+  { method: GET, path: '/v1/platforms' },
+  { method: POST, path: '/v1/platforms', throttle: { rateLimit: 1, burstLimit: 2 } },
+  { method: POST, path: '/v1/platforms/{id}/rotate', throttle: { rateLimit: 1, burstLimit: 2 } },
+  { method: DELETE, path: '/v1/platforms/{id}', throttle: { rateLimit: 1, burstLimit: 2 } },
 ];
 
 /** Throttle of every route without one of its own. */

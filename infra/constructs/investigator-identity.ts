@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import type { ExistingIdentityProvider } from '../config.js';
 
 /** The Cognito groups lib/api/auth.ts maps to roles. */
-export const STAFF_GROUPS = { investigators: 'Read clusters and reports, run detection', operators: 'Manage platforms and keys, read status' } as const;
+export const STAFF_GROUPS = { investigators: 'Read clusters and reports, run detection', operators: 'Manage platform credentials and keys, read status' } as const;
 
 /** Props of {@link InvestigatorIdentity}. */
 export interface InvestigatorIdentityProps {

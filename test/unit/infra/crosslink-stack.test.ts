@@ -190,12 +190,18 @@ describe('Stack: CrosslinkStack', () => {
       expect(actionsOn(statements, ids().secret)).toEqual([]);
     });
 
-    it('lets the investigator API invoke detection and read queue depths, but not read platform secrets or enqueue', () => {
+    it('lets the investigator API invoke detection, read queue depths and put new credential versions, but not enqueue', () => {
       const statements = statementsOfFunction(synth.template, ids().investigatorApi);
       expect(actionsOn(statements, ids().detect)).toEqual(['lambda:InvokeFunction']);
       expect(actionsOn(statements, ids().signalQueue)).toEqual(['sqs:GetQueueAttributes']);
       expect(actionsOn(statements, ids().signalDlq)).toEqual(['sqs:GetQueueAttributes']);
-      expect(actionsOn(statements, ids().secret)).toEqual([]);
+      expect(actionsOn(statements, ids().secret).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']);
+    });
+
+    it('lets only the investigator API (operator routes) change the credentials secret', () => {
+      for (const id of ['platformApi', 'consumer', 'detect', 'componentWorker'] as const) {
+        expect(actionsOn(statementsOfFunction(synth.template, ids()[id]), ids().secret), id).not.toContain('secretsmanager:PutSecretValue');
+      }
     });
 
     it('lets detection enqueue component work and only the component worker consume it', () => {
