@@ -168,6 +168,8 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
   }
 
   const localOf = new Int32Array(accountCount).fill(-1);
+  const weightOfLocal = new Float64Array(accountCount);
+  const hasVerdicts = verdicts.mustPartners.size > 0 || verdicts.cannotPartners.size > 0;
   const rankOf = new Int32Array(accountCount).fill(-1);
   const outcomes: ComponentOutcome[] = [];
   for (const group of groups) {
@@ -180,42 +182,42 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     for (let i = 0; i < size; i++) rowStart[i + 1] = rowStart[i] + linkStart[group[i] + 1] - linkStart[group[i]];
     const neighbors = new Int32Array(rowStart[size]);
     const weights = new Float64Array(rowStart[size]);
-    const weightOfLocal = new Map<number, number>();
     for (let i = 0; i < size; i++) {
       const account = group[i];
       const row = neighbors.subarray(rowStart[i], rowStart[i + 1]);
-      weightOfLocal.clear();
       let k = 0;
       for (let at = linkStart[account]; at < linkStart[account + 1]; at++) {
         const local = localOf[linkNeighbor[at]];
         row[k++] = local;
-        weightOfLocal.set(local, linkWeight[at]);
+        weightOfLocal[local] = linkWeight[at];
       }
       row.sort();
-      for (let r = 0; r < row.length; r++) weights[rowStart[i] + r] = weightOfLocal.get(row[r])!;
+      for (let r = 0; r < row.length; r++) weights[rowStart[i] + r] = weightOfLocal[row[r]];
     }
 
-    const mustLinkGroups = new Int32Array(size);
+    let mustLinkGroups: Int32Array | undefined;
     const cannotLink: Array<readonly [number, number]> = [];
-    let constrained = false;
-    const localSets = new UnionFind(size);
-    for (let i = 0; i < size; i++) {
-      for (const partner of verdicts.mustPartners.get(group[i]) ?? []) {
-        localSets.union(i, localOf[partner]);
-        constrained = true;
+    if (hasVerdicts) {
+      const localSets = new UnionFind(size);
+      let constrained = false;
+      for (let i = 0; i < size; i++) {
+        for (const partner of verdicts.mustPartners.get(group[i]) ?? []) {
+          localSets.union(i, localOf[partner]);
+          constrained = true;
+        }
+        for (const partner of verdicts.cannotPartners.get(group[i]) ?? []) {
+          const j = localOf[partner];
+          if (j > i) cannotLink.push([i, j]);
+        }
       }
-      for (const partner of verdicts.cannotPartners.get(group[i]) ?? []) {
-        const j = localOf[partner];
-        if (j > i) cannotLink.push([i, j]);
-      }
+      if (constrained) mustLinkGroups = Int32Array.from({ length: size }, (_, i) => localSets.find(i));
     }
-    for (let i = 0; i < size; i++) mustLinkGroups[i] = localSets.find(i);
 
     const graphOfComponent = { nodeCount: size, rowStart, neighbors, weights };
     const community =
-      size === 2 && !constrained && cannotLink.length === 0
+      size === 2 && mustLinkGroups === undefined && cannotLink.length === 0
         ? pairPartition(graphOfComponent, options.cpmResolution)
-        : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mergeWeight: options.clusterMergeWeight, mustLinkGroups: constrained ? mustLinkGroups : undefined, cannotLink });
+        : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mergeWeight: options.clusterMergeWeight, mustLinkGroups, cannotLink });
 
     const members = group.map((account) => accountKeys[account]);
     const byCommunity = new Map<number, number[]>();
