@@ -30,7 +30,7 @@ export interface DeadLetterQueues {
 /** One message in the dead-letter queue. */
 export interface DeadLetter {
   messageId: string;
-  /** `ApproximateReceiveCount` as SQS reports it (local-aws-sqs restarts the count in the dead-letter queue; AWS carries it over). */
+  /** `ApproximateReceiveCount` as the dead-letter queue reports it, this listing's receive included (local-aws-sqs restarts the count when it dead-letters a message). */
   receiveCount: number;
   /** When the message was sent to the queue it is in (ISO-8601), if SQS says. */
   sentAt?: string;
@@ -103,7 +103,7 @@ export function diagnoseDeadLetter(body: string): Pick<DeadLetter, 'verdict' | '
  * @example
  * const deadLetters = new DeadLetters(sqs, { queueUrl, deadLetterQueueUrl });
  * await deadLetters.list();
- * // -> [{ messageId: '5f0c…', receiveCount: 1, verdict: 'poison', reason: 'queue message body is not JSON' }]
+ * // -> [{ messageId: '5f0c…', receiveCount: 1, verdict: 'poison', reason: 'the body is not JSON' }]
  * await deadLetters.redrive();
  * // -> { method: 'move-task', moved: 1 }
  */
@@ -142,9 +142,10 @@ export class DeadLetters {
   }
 
   private async moveAll(timeoutMs: number): Promise<number> {
-    const sourceArn = (await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.queues.deadLetterQueueUrl, AttributeNames: ['QueueArn'] })))
-      .Attributes!.QueueArn!;
-    const { TaskHandle: taskHandle } = await this.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn }));
+    const queueArn = async (QueueUrl: string) => (await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const sourceArn = await queueArn(this.queues.deadLetterQueueUrl);
+    // The destination named, not left to SQS: a message sent to the dead-letter queue by hand has no source queue to go back to.
+    const { TaskHandle: taskHandle } = await this.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: await queueArn(this.queues.queueUrl) }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const tasks = (await this.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }))).Results ?? [];

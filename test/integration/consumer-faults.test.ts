@@ -136,20 +136,25 @@ describe('npm run dlq redrive', () => {
     expect((await listed()).map((letter) => letter.verdict)).toEqual(['poison']);
   });
 
-  it('redrives everything with a move task; a poison message then comes back to the dead-letter queue', async () => {
+  it('redrives everything with a move task, also a message written to the dead-letter queue by hand; a poison message then comes back', async () => {
+    const good = aMessage(`by-hand-${randomUUID().slice(0, 8)}`, 2);
+    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.core.config.signalDeadLetterQueueUrl, MessageBody: JSON.stringify(good) }));
+
     const redrive = await dlq('redrive', '--json');
 
     expect(redrive.code).toBe(0);
-    expect(JSON.parse(redrive.stdout)).toEqual({ method: 'move-task', moved: 1 });
-    await eventually(
+    expect(JSON.parse(redrive.stdout)).toEqual({ method: 'move-task', moved: 2 });
+    const letters = await eventually(
       'the poison message to be dead-lettered again',
       async () => {
-        const letters = await listed();
+        const listing = await listed();
         const depth = await stack.core.queue.depth();
-        return letters.length === 1 && depth.waiting === 0 && depth.inFlight === 0 ? letters : undefined;
+        return listing.length === 1 && depth.waiting === 0 && depth.inFlight === 0 ? listing : undefined;
       },
       30_000,
     );
+    expect(letters.map((letter) => letter.verdict)).toEqual(['poison']);
+    expect(await storedComparison(keysOf(good), 'by-hand')).toEqual({ accepted: 2, stored: 2, storedTwice: 0, missing: 0, notAccepted: 0 });
   });
 
   it('says where it looked when no local stack is running there', async () => {
