@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_ROUTES, STAFF_ROUTES } from '../../../infra/constructs/api.js';
@@ -162,6 +164,19 @@ describe('Stack: CrosslinkStack', () => {
           RETENTION_DAYS: '180',
         });
         expect(fn.LoggingConfig?.LogGroup, `${id} logs to its own group`).toBeDefined();
+      }
+    });
+
+    it('bundles each handler into an ES module that loads outside Lambda and exports the configured handler', async () => {
+      const resources = synth.template.toJSON().Resources;
+      for (const id of ['platformApi', 'investigatorApi', 'consumer', 'detect', 'componentWorker'] as const) {
+        const fn = resources[ids()[id]];
+        // The code's S3 key is the asset hash; the assembly stages the bundle as asset.<hash>.
+        const assetHash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+        const bundle = path.join(synth.assemblyDir, `asset.${assetHash}`, 'index.mjs');
+        const handlerExport = String(fn.Properties.Handler).replace(/^index\./, '');
+        const loaded = (await import(pathToFileURL(bundle).href)) as Record<string, unknown>;
+        expect(typeof loaded[handlerExport], `${id} exports ${handlerExport}`).toBe('function');
       }
     });
 

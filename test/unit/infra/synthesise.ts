@@ -22,6 +22,8 @@ export interface ReportedViolation {
 export interface Synthesised {
   stack: CrosslinkStack;
   template: Template;
+  /** The cloud assembly's folder (templates and bundled assets). */
+  assemblyDir: string;
   /** Unsuppressed findings of every validation plugin (cdk-nag included), errors and warnings. */
   violations: Array<ReportedViolation & { plugin: string }>;
   /** Every acknowledgement in the app: rule id, reason, where. */
@@ -54,7 +56,7 @@ export function synthesise(context: Record<string, unknown>): Synthesised {
         .filter((entry) => entry.type === 'aws:cdk:acknowledged-rules')
         .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: construct.node.path }))),
     );
-  return { stack, template: Template.fromStack(stack), violations, acknowledgements };
+  return { stack, template: Template.fromStack(stack), assemblyDir: assembly.directory, violations, acknowledgements };
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string }>;
