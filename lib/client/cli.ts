@@ -330,8 +330,8 @@ function operatorClient(values: { url?: string; token?: string; credentials?: st
 
 /** Says how to hand a new secret over; printed with every secret, which Crosslink shows only once. */
 const SECRET_HANDOVER =
-  'Hand this secret to the platform over a secure channel (a password manager share or an encrypted message, not plain email or chat); ' +
-  'Crosslink will not show it again. A deployment accepts it within the API\'s credentials cache time (5 minutes).';
+  'Hand this secret to the platform over a secure channel (a password manager share or an encrypted message, not plain email or chat).\n' +
+  'Crosslink will not show it again. A deployment accepts it within its credentials cache time (5 minutes).';
 
 /** `crosslink platform list|add|rotate|remove`. */
 async function platformCommand(args: string[], io: CliIo): Promise<number> {

@@ -43,6 +43,8 @@ const STATUS_HINTS: Record<number, string> = {
   403: 'this token does not carry the operator role (on AWS: the user must be in the "operators" group)',
 };
 
+const MISSING_ROUTE_HINT = 'this API has no operator routes: on AWS pass the investigator API URL as --url';
+
 /**
  * Calls the operator routes of one Crosslink API.
  *
@@ -97,12 +99,15 @@ export class OperatorClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
-      throw new OperatorRequestError(`cannot reach ${this.baseUrl} (${cause?.code ?? (error as Error).message}): check --url`, undefined, { cause: error });
+      const reason = (error as Error).name === 'TimeoutError' ? 'no answer in time' : (cause?.code ?? (error as Error).message);
+      throw new OperatorRequestError(`cannot reach ${this.baseUrl} (${reason}): check --url`, undefined, { cause: error });
     }
     const text = await response.text();
     if (!response.ok) {
-      const hint = STATUS_HINTS[response.status];
-      const message = `${response.status} ${response.statusText || 'refused'}: ${errorMessageOf(text)}`;
+      const serverMessage = errorMessageOf(text);
+      // A 404 for the route itself (not for a platform) means --url is not where operator routes live.
+      const hint = response.status === 404 && serverMessage.startsWith('no route') ? MISSING_ROUTE_HINT : STATUS_HINTS[response.status];
+      const message = `${response.status} ${response.statusText || 'refused'}: ${serverMessage}`;
       throw new OperatorRequestError(hint ? `${message}\n${hint}` : message, response.status);
     }
     if (!schema) return;

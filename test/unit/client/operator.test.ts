@@ -54,6 +54,12 @@ describe('Class: OperatorClient', () => {
     expect((failure as Error).message).toMatch(expected);
   });
 
+  it('says when --url has no operator routes at all', async () => {
+    const { fetchImpl } = scriptedFetch(() => ({ status: 404, body: { error: 'no route GET /v1/platforms: see the API section of the README' } }));
+
+    await expect(new OperatorClient({ baseUrl: BASE, token: TOKEN, fetch: fetchImpl }).listPlatforms()).rejects.toThrow(/no route GET \/v1\/platforms.*\n.*pass the investigator API URL as --url/);
+  });
+
   it('says the server cannot be reached, naming --url, and does not retry', async () => {
     let attempts = 0;
     const fetchImpl = (async () => {
