@@ -87,37 +87,78 @@ export class ComponentLoader {
       return photoIndex.index.query(value).map((match) => photoIndex!.hashes[match.index]);
     };
 
+    const holderCache = new Map<string, Promise<{ all: string[]; before: string[] }>>();
+    const holdersOf = (identifier: string) => {
+      let found = holderCache.get(identifier);
+      if (!found) {
+        const { type, value } = splitIdentifier(identifier);
+        found = (async () => {
+          const all: string[] = [];
+          const before: string[] = [];
+          const query = {
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: 'expiresAt > :now',
+            ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
+            ProjectionExpression: 'platform, account, receivedAt',
+          };
+          for await (const page of pages(this.db, { query })) {
+            queries += 1;
+            for (const item of page.items) {
+              const holder = `${item.platform}#${item.account}`;
+              all.push(holder);
+              if (options.previousRunStartedAt !== undefined && String(item.receivedAt) < options.previousRunStartedAt) before.push(holder);
+            }
+          }
+          return { all, before };
+        })();
+        holderCache.set(identifier, found);
+      }
+      return found;
+    };
+    /** The family of near-identical photos `value` belongs to (single linkage; photos that are hubs on their own do not bridge). */
+    const photoFamily = async (value: string): Promise<string[]> => {
+      const family = new Set([`photo_pdq#${value}`]);
+      const frontier = [value];
+      while (frontier.length > 0) {
+        const current = frontier.pop()!;
+        if ((await holdersOf(`photo_pdq#${current}`)).all.length > options.hubThreshold && current !== value) continue;
+        for (const near of await nearPhotos(current)) {
+          const key = `photo_pdq#${near}`;
+          if (family.has(key)) continue;
+          if ((await holdersOf(key)).all.length > options.hubThreshold) continue;
+          family.add(key);
+          frontier.push(near);
+        }
+      }
+      family.forEach((member) => seenIdentifiers.add(member));
+      return [...family];
+    };
+
     // Level by level, each level's look-ups in parallel: the closure's depth is small, its breadth is not.
     while (accountQueue.length > 0 || identifierQueue.length > 0) {
       const identifiers = [...new Set(identifierQueue.splice(0))].filter((identifier) => !seenIdentifiers.has(identifier));
       identifiers.forEach((identifier) => seenIdentifiers.add(identifier));
       await inParallel(identifiers, async (identifier) => {
         const { type, value } = splitIdentifier(identifier);
-        const holders: string[] = [];
-        let holdersBefore = 0;
-        const query = {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'expiresAt > :now',
-          ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
-          ProjectionExpression: 'platform, account, receivedAt',
-        };
-        for await (const page of pages(this.db, { query })) {
-          queries += 1;
-          for (const item of page.items) {
-            holders.push(`${item.platform}#${item.account}`);
-            if (options.previousRunStartedAt !== undefined && String(item.receivedAt) < options.previousRunStartedAt) holdersBefore += 1;
-          }
+        // A photo links as part of its family of near-identical hashes; the family is a hub as a whole.
+        const unit = type === 'photo_pdq' ? await photoFamily(value) : [identifier];
+        const holders = new Set<string>();
+        const holdersBefore = new Set<string>();
+        for (const member of unit) {
+          const found = await holdersOf(member);
+          if (unit.length > 1 && found.all.length > options.hubThreshold) continue;
+          found.all.forEach((holder) => holders.add(holder));
+          found.before.forEach((holder) => holdersBefore.add(holder));
         }
-        if (holders.length > options.hubThreshold) {
-          hubs.push({ type, value, accounts: holders.length });
-          hubIdentifiers.add(identifier);
+        if (holders.size > options.hubThreshold) {
+          hubs.push({ type, value: [...unit].sort()[0].slice(type.length + 1), accounts: holders.size });
+          unit.forEach((member) => hubIdentifiers.add(member));
           // Newly a hub: the links it made are gone, so its holders' clusters must be recomputed.
-          if (options.previousRunStartedAt !== undefined && holdersBefore <= options.hubThreshold) accountQueue.push(...holders);
+          if (options.previousRunStartedAt !== undefined && holdersBefore.size <= options.hubThreshold) accountQueue.push(...holders);
           return;
         }
         accountQueue.push(...holders);
-        if (type === 'photo_pdq') for (const near of await nearPhotos(value)) identifierQueue.push(`photo_pdq#${near}`);
       });
 
       const level = [...new Set(accountQueue.splice(0))].filter((account) => !seenAccounts.has(account));

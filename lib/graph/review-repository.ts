@@ -257,8 +257,8 @@ export class ReviewRepository {
     };
   }
 
-  /** How many current clusters there are, how many span platforms, and how many are in each status. */
-  async counts(): Promise<QueueCounts> {
+  /** How many current clusters there are and how many span platforms: two counting reads of the whole ranking. */
+  async rankCounts(): Promise<{ total: number; crossPlatform: number }> {
     const countRank = async (filterExpression?: string) => {
       let total = 0;
       for await (const page of pages(this.db, {
@@ -273,17 +273,22 @@ export class ReviewRepository {
         total += page.count;
       return total;
     };
+    const [total, crossPlatform] = await Promise.all([countRank(), countRank('platformCount >= :two')]);
+    return { total, crossPlatform };
+  }
+
+  /**
+   * The queue's counts, given the ranking's ({@link rankCounts}, which callers may cache per run):
+   * clusters in each status other than `new` are read from the review index; `new` is the rest.
+   */
+  async counts(rank: { total: number; crossPlatform: number }): Promise<QueueCounts> {
     const reviewed = (await Promise.all(REVIEW_STATUSES.filter((s) => s !== 'new').map((status) => this.reviewItemsWithStatus(status)))).flat();
-    const [total, crossPlatform, heads] = await Promise.all([
-      countRank(),
-      countRank('platformCount >= :two'),
-      this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankSk, removedAt'),
-    ]);
+    const heads = await this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankSk, removedAt');
     const current = new Set(heads.filter((head) => head.rankSk && !head.removedAt).map((head) => String(head.pk).slice('CLUSTER#'.length)));
     const byStatus = { new: 0, 'in-review': 0, escalated: 0, dismissed: 0 } as Record<ReviewStatus, number>;
     for (const review of reviewed) if (current.has(String(review.clusterId))) byStatus[review.status as ReviewStatus] += 1;
-    byStatus.new = total - byStatus['in-review'] - byStatus.escalated - byStatus.dismissed;
-    return { total, crossPlatform, byStatus };
+    byStatus.new = rank.total - byStatus['in-review'] - byStatus.escalated - byStatus.dismissed;
+    return { ...rank, byStatus };
   }
 
   private async idsWithStatus(status: ReviewStatus): Promise<string[]> {

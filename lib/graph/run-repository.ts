@@ -4,6 +4,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write.js';
+import { allItems } from './paginate.js';
 import type { ClusterLineage } from '../detect/model.js';
 import { RUNS_INDEX_PK, runPk, SK_LAST_SUCCESSFUL_RUN, SK_LATEST_RUN, SK_RUN, STAT_PK } from './keys.js';
 
@@ -54,8 +55,25 @@ export interface TaskOutcome {
   splits: ClusterLineage['splits'];
 }
 
+/** Memberships in one stored part of a task. */
+const MEMBERSHIPS_PER_PART = 1_500;
+
 /** Counts a fanned-out run sums over its tasks. */
-export const TASK_COUNTS = ['accounts', 'memberships', 'links', 'clusters', 'crossPlatformClusters', 'clustersWritten', 'clustersUnchanged', 'clustersRemoved', 'closureQueries'] as const;
+export const TASK_COUNTS = [
+  'accounts',
+  'memberships',
+  'links',
+  'clusters',
+  'crossPlatformClusters',
+  'clustersWritten',
+  'clustersUnchanged',
+  'clustersRemoved',
+  'closureQueries',
+  // Milliseconds summed over tasks, per phase: where a run's time goes.
+  'taskLoadMs',
+  'taskDetectMs',
+  'taskSaveMs',
+] as const;
 
 export class RunRepository {
   constructor(
@@ -96,18 +114,32 @@ export class RunRepository {
     if (outcome.status === 'succeeded') await this.setPointer(SK_LAST_SUCCESSFUL_RUN, runId);
   }
 
-  /** Stores a fanned-out run's tasks (gzipped: a giant component's task can be large). */
-  async putTasks(runId: string, tasks: DetectionTask[]): Promise<void> {
-    await batchWriteAll(
-      this.db,
-      this.tableName,
-      tasks.map((task, n) => ({ PutRequest: { Item: { pk: runPk(runId), sk: `TASK#${n}`, kind: 'task', body: gzipSync(JSON.stringify(task)), expiresAt: Math.floor(Date.now() / 1000) + 7 * 86_400 } } })),
-    );
+  /**
+   * Stores a fanned-out run's tasks, each as one or more gzipped parts (a part holds at most
+   * {@link MEMBERSHIPS_PER_PART} memberships, so that no item nears DynamoDB's 400 KB).
+   */
+  async putTasks(runId: string, tasks: Array<DetectionTask & { memberships?: unknown[] }>): Promise<void> {
+    const expiresAt = Math.floor(Date.now() / 1000) + 7 * 86_400;
+    const items = tasks.flatMap((task, n) => {
+      const { memberships, ...rest } = task;
+      const parts: unknown[][] = [];
+      for (let start = 0; start < (memberships?.length ?? 0); start += MEMBERSHIPS_PER_PART) parts.push(memberships!.slice(start, start + MEMBERSHIPS_PER_PART));
+      const bodies = [JSON.stringify({ ...rest, hasMemberships: memberships !== undefined }), ...parts.map((part) => JSON.stringify(part))];
+      return bodies.map((body, part) => ({
+        PutRequest: { Item: { pk: runPk(runId), sk: `TASK#${n}#${String(part).padStart(4, '0')}`, kind: 'task', body: gzipSync(body), expiresAt } },
+      }));
+    });
+    await batchWriteAll(this.db, this.tableName, items);
   }
 
-  async getTask(runId: string, taskNo: number): Promise<DetectionTask | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: `TASK#${taskNo}` } }));
-    return result.Item ? JSON.parse(gunzipSync(result.Item.body as Uint8Array).toString('utf8')) : undefined;
+  async getTask(runId: string, taskNo: number): Promise<(DetectionTask & { memberships?: unknown[] }) | undefined> {
+    const items = await allItems(this.db, {
+      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :task)', ExpressionAttributeValues: { ':pk': runPk(runId), ':task': `TASK#${taskNo}#` } },
+    });
+    if (items.length === 0) return undefined;
+    const [head, ...parts] = items.map((item) => JSON.parse(gunzipSync(item.body as Uint8Array).toString('utf8')));
+    const { hasMemberships, ...task } = head;
+    return hasMemberships ? { ...task, memberships: parts.flat() } : task;
   }
 
   /**

@@ -1,11 +1,13 @@
 /**
- * Splits a detection run's graph into independent pieces of work: the connected components that
- * non-hub identifiers, photo near matches and same-actor verdicts make, packed into tasks. Only a
- * compact projection is held here; the weighted graph and community detection are built per task.
+ * Splits a full detection run into independent pieces of work: the connected components of the
+ * account graph (links as detection builds them: hubs and hub photo families out) and of same-actor
+ * verdicts, packed into tasks that carry their components' memberships. The coordinator builds only
+ * the links; weights, community detection and reports are built per task.
  */
+import { buildAccountGraph } from '../detect/account-graph.js';
+import { agedNow } from '../detect/detect.js';
 import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
-import { PdqIndex } from '../detect/pdq-index.js';
 import { UnionFind } from '../detect/union-find.js';
 
 /** A piece of detection work: the memberships of whole components, ready to detect. */
@@ -17,67 +19,32 @@ export interface ComponentTask {
 }
 
 /**
- * Memberships one task carries at most (small components are packed together up to this): its item,
- * gzipped, must stay under DynamoDB's 400 KB, and a membership is ~150 bytes of JSON that gzips about
- * 2:1 (hex hashes barely compress). A larger component travels as its accounts alone, and its worker
- * loads it from the table.
+ * Small components are packed into one task up to this many memberships, so that a run of thousands
+ * of small components does not become thousands of invocations; a larger component is a task alone.
  */
 export const TASK_MEMBERSHIPS = 2_000;
 
 export function partitionIntoTasks(
-  input: { memberships: Membership[]; accounts: Map<string, AccountFacts>; verdicts: readonly Verdict[] },
-  options: Pick<DetectionOptions, 'hubThreshold' | 'pdqMaxDistance' | 'pdqChunkBits'>,
+  input: { memberships: Membership[]; accounts: Map<string, AccountFacts>; verdicts: readonly Verdict[]; nowMs: number },
+  options: DetectionOptions,
+  /** Keeps only the components this says yes to (an incremental run keeps those its changes touch). */
+  keep: (memberships: readonly Membership[]) => boolean = () => true,
 ): { tasks: ComponentTask[]; hubs: ExcludedHub[]; componentAccounts: Set<string> } {
-  const accountIds = new Map<string, number>();
-  const idOf = (account: string) => {
-    let id = accountIds.get(account);
-    if (id === undefined) accountIds.set(account, (id = accountIds.size));
-    return id;
-  };
-  const holders = new Map<string, number[]>();
-  for (const m of input.memberships) {
-    const key = `${m.type}#${m.value}`;
-    const list = holders.get(key);
-    const id = idOf(m.account);
-    if (list) list.push(id);
-    else holders.set(key, [id]);
+  const verdictAccounts = input.verdicts.flatMap((verdict) => [verdict.a, verdict.b]);
+  const graph = buildAccountGraph(input.memberships, verdictAccounts, options, agedNow(input.nowMs, options));
+  const { accountKeys, accountIndex, linkStart, linkNeighbor } = graph;
+  const sets = new UnionFind(accountKeys.length);
+  for (let a = 0; a < accountKeys.length; a++) {
+    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a) sets.union(a, linkNeighbor[at]);
   }
-  for (const verdict of input.verdicts) {
-    idOf(verdict.a);
-    idOf(verdict.b);
-  }
-  const sets = new UnionFind(accountIds.size);
-  const hubs: ExcludedHub[] = [];
-  const hubKeys = new Set<string>();
-  const photos: Array<{ value: string; holders: number[] }> = [];
-  for (const [key, ids] of holders) {
-    const distinct = [...new Set(ids)];
-    const cut = key.indexOf('#');
-    const type = key.slice(0, cut) as Membership['type'];
-    if (distinct.length > options.hubThreshold) {
-      hubs.push({ type, value: key.slice(cut + 1), accounts: distinct.length });
-      hubKeys.add(key);
-      continue;
-    }
-    for (let i = 1; i < distinct.length; i++) sets.union(distinct[0], distinct[i]);
-    if (type === 'photo_pdq') photos.push({ value: key.slice(cut + 1), holders: distinct });
-  }
-  if (photos.length > 1) {
-    const index = PdqIndex.build(
-      photos.map((photo) => photo.value),
-      { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits },
-    );
-    for (const pair of index.nearPairs()) sets.union(photos[pair.a].holders[0], photos[pair.b].holders[0]);
-  }
-  for (const verdict of input.verdicts) if (verdict.kind === 'same-actor') sets.union(idOf(verdict.a), idOf(verdict.b));
+  for (const verdict of input.verdicts) if (verdict.kind === 'same-actor') sets.union(accountIndex.get(verdict.a)!, accountIndex.get(verdict.b)!);
 
-  // Group memberships by component root, leaving out singletons (an account alone forms no cluster).
-  const accountsById: string[] = [];
-  for (const [account, id] of accountIds) accountsById[id] = account;
+  // A hub links nothing, so a task never needs its memberships (and its holders would miscount it).
+  const hubValues = new Set(graph.hubs.flatMap((hub) => hub.values.map((value) => `${hub.type}#${value}`)));
   const byRoot = new Map<number, Membership[]>();
   for (const m of input.memberships) {
-    if (hubKeys.has(`${m.type}#${m.value}`)) continue;
-    const id = accountIds.get(m.account)!;
+    if (hubValues.has(`${m.type}#${m.value}`)) continue;
+    const id = accountIndex.get(m.account)!;
     if (sets.sizeOf(id) < 2) continue;
     const root = sets.find(id);
     const list = byRoot.get(root);
@@ -90,6 +57,7 @@ export function partitionIntoTasks(
   for (const memberships of byRoot.values()) {
     const accounts = [...new Set(memberships.map((m) => m.account))];
     accounts.forEach((account) => componentAccounts.add(account));
+    if (!keep(memberships)) continue;
     if (!current || current.memberships.length + memberships.length > TASK_MEMBERSHIPS) {
       current = { accounts: [], identifiers: [], memberships: [], facts: [] };
       tasks.push(current);
@@ -101,5 +69,5 @@ export function partitionIntoTasks(
       if (facts) current.facts.push([account, facts]);
     }
   }
-  return { tasks, hubs, componentAccounts };
+  return { tasks, hubs: graph.hubs.map(({ type, value, accounts }) => ({ type, value, accounts })), componentAccounts };
 }

@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { detectClusters } from '../detect/detect.js';
-import type { AccountFacts, Verdict } from '../detect/model.js';
+import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import type { ChangeLog } from '../graph/change-log.js';
 import type { ClusterRepository } from '../graph/cluster-repository.js';
@@ -19,7 +19,7 @@ import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
-import { partitionIntoTasks, TASK_MEMBERSHIPS, type ComponentTask } from './component-partition.js';
+import { partitionIntoTasks, type ComponentTask } from './component-partition.js';
 
 /** A run still "running" after this long is taken to have died, and a new one may start. */
 export const STALE_RUN_MS = 15 * 60 * 1000;
@@ -27,6 +27,11 @@ export const STALE_RUN_MS = 15 * 60 * 1000;
 const HUBS_LISTED = 100;
 /** Changed accounts and identifiers one incremental task starts from. */
 const SEEDS_PER_TASK = 500;
+/**
+ * Up to this many changed accounts and identifiers, an incremental run loads only their closure (a few
+ * look-ups each); beyond it, reading the whole graph once is cheaper than the closure's look-ups.
+ */
+const CLOSURE_SEEDS_MAX = 200;
 
 /** `auto` runs incrementally when it can give the same answer as a full run, and fully otherwise. */
 export type RunMode = 'full' | 'incremental' | 'auto';
@@ -123,10 +128,17 @@ export class DetectionRunner {
       const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
       let hubs: RunRecord['hubs'] = [];
       let hubsExcluded = 0;
-      if (mode === 'full') {
+      // An incremental run with few changes loads only their closure; with many, it reads the graph once
+      // and re-detects only the components the changes touch. Both give a full run's answer.
+      const changes = mode === 'incremental' ? await time('changes', () => this.deps.changes.since(previous!.startedAt)) : undefined;
+      const closureSized = changes !== undefined && changes.accounts.size + changes.identifiers.size <= CLOSURE_SEEDS_MAX;
+      if (changes) Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
+      if (!closureSized) {
         const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), this.deps.clusters.currentClusters()]);
-        const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts }, this.options));
-        tasks = partition.tasks.map((task) => (task.memberships.length > TASK_MEMBERSHIPS ? { accounts: task.accounts, identifiers: [] } : task));
+        const touches = (memberships: readonly Membership[]) =>
+          !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
+        const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
+        tasks = partition.tasks;
         hubs = [...partition.hubs].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED);
         hubsExcluded = partition.hubs.length;
         // Clusters none of whose members is in any component any more: no task will see them.
@@ -134,14 +146,12 @@ export class DetectionRunner {
         if (orphaned.length > 0) await this.deps.clusters.applyRun(runId, { upserts: [], removed: orphaned }, run.startedAt);
         counts.clustersRemoved = orphaned.length;
       } else {
-        const changes = await time('changes', () => this.deps.changes.since(previous!.startedAt));
         since = previous!.startedAt;
-        tasks = chunk([...[...changes.accounts].map((a) => ({ a })), ...[...changes.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
+        tasks = chunk([...[...changes!.accounts].map((a) => ({ a })), ...[...changes!.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
           accounts: seeds.flatMap((seed) => ('a' in seed ? [seed.a] : [])),
           identifiers: seeds.flatMap((seed) => ('i' in seed ? [seed.i] : [])),
           since,
         }));
-        Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
       }
       await this.deps.runs.putTasks(runId, tasks);
       await this.deps.runs.finish(runId, {
@@ -175,6 +185,7 @@ export class DetectionRunner {
       const [run, task, verdicts] = await Promise.all([this.deps.runs.get(runId), this.deps.runs.getTask(runId, taskNo) as Promise<StoredTask | undefined>, this.deps.verdicts.all()]);
       if (!run || !task) throw new Error(`no task ${taskNo} of run ${runId}`);
       const nowMs = Date.parse(run.startedAt);
+      const phaseStarted = performance.now();
       let memberships = task.memberships;
       let facts = new Map<string, AccountFacts>(task.facts ?? []);
       let closureQueries = 0;
@@ -199,9 +210,11 @@ export class DetectionRunner {
       }
       const touched = [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
       const previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
+      const detectStarted = performance.now();
       const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs }, this.options);
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
+      const saveStarted = performance.now();
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed }, run.startedAt);
       return await this.deps.runs.completeTask(
         runId,
@@ -217,6 +230,9 @@ export class DetectionRunner {
             clustersUnchanged: saved.unchanged,
             clustersRemoved: saved.removed,
             closureQueries,
+            taskLoadMs: Math.round(detectStarted - phaseStarted),
+            taskDetectMs: Math.round(saveStarted - detectStarted),
+            taskSaveMs: Math.round(performance.now() - saveStarted),
           },
           merges: result.lineage?.merges ?? [],
           splits: result.lineage?.splits ?? [],

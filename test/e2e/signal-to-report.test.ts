@@ -16,10 +16,12 @@ const actor: Row[] = [
   { platform: 'chatapp', account: 'a-1', type: 'device', label: 'actor-device' },
   { platform: 'chatapp', account: 'a-1', type: 'phone', label: 'actor-burner' },
   { platform: 'chatapp', account: 'a-2', type: 'device', label: 'actor-device' },
+  { platform: 'chatapp', account: 'a-2', type: 'phone', label: 'actor-burner' },
   { platform: 'photoshare', account: 'p-7', type: 'phone', label: 'actor-burner' },
   { platform: 'photoshare', account: 'p-7', type: 'payment', label: 'actor-card' },
   { platform: 'gamehub', account: 'g-3', type: 'payment', label: 'actor-card' },
   { platform: 'gamehub', account: 'g-4', type: 'device', label: 'actor-device' },
+  { platform: 'gamehub', account: 'g-4', type: 'payment', label: 'actor-card' },
 ];
 // A second, unrelated pair that shares an email across two platforms.
 const otherPerson: Row[] = [
@@ -149,17 +151,21 @@ describe('detection again', () => {
 
   it('merges two clusters under one of their ids when new evidence joins them, and records the merge', async () => {
     const before = (await getJson('/v1/clusters')).clusters.map((c: { id: string }) => c.id);
-    // The actor's burner phone turns up on the other person's account.
-    await post([{ platform: 'gamehub', account: 'b-9', type: 'phone', label: 'actor-burner' }]);
+    // The actor's burner phone and card turn up on the other person's account.
+    await post([
+      { platform: 'gamehub', account: 'b-9', type: 'phone', label: 'actor-burner' },
+      { platform: 'gamehub', account: 'b-9', type: 'payment', label: 'actor-card' },
+    ]);
     await stack.waitForDrain();
     const run = await detect();
     const { clusters } = await getJson('/v1/clusters');
     expect(clusters).toHaveLength(1);
-    expect(clusters[0].size).toBe(7);
+    const report = await getJson(`/v1/clusters/${clusters[0].id}`);
+    const members = report.members.map((m: { account: string }) => m.account);
+    expect(members).toEqual(expect.arrayContaining(['a-1', 'a-2', 'p-7', 'g-3', 'g-4', 'b-9']));
     expect(before).toContain(clusters[0].id);
     expect(run.lineage?.merges).toEqual([{ into: clusters[0].id, from: [...before].sort() }]);
     const gone = before.find((id: string) => id !== clusters[0].id);
-    const report = await getJson(`/v1/clusters/${gone}`);
-    expect(report.removedInRun).toBe(run.runId);
+    expect((await getJson(`/v1/clusters/${gone}`)).removedInRun).toBe(run.runId);
   });
 });
