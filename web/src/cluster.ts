@@ -36,7 +36,7 @@ function riskSection(report: ClusterReport): HTMLElement {
   );
 }
 
-function membersSection(report: ClusterReport, context: ClusterContext, pick: (key: string) => void): HTMLElement {
+function membersSection(report: ClusterReport, context: ClusterContext, pick?: (key: string) => void): HTMLElement {
   const facts = new Map(context.members.map((member) => [keyOf(member), member]));
   const byPlatform = new Map<string, Ref[]>();
   for (const member of report.members) byPlatform.set(member.platform, [...(byPlatform.get(member.platform) ?? []), member]);
@@ -51,7 +51,7 @@ function membersSection(report: ClusterReport, context: ClusterContext, pick: (k
         h(
           'table',
           { class: 'compact' },
-          h('thead', {}, h('tr', {}, ...['Account', 'Created', 'Minors contacted (7d)', 'Reports (30d)', ''].map((label) => h('th', { scope: 'col' }, label)))),
+          h('thead', {}, h('tr', {}, ...['Account', 'Created', 'Minors contacted (7d)', 'Reports (30d)', ...(pick ? ['Why linked'] : [])].map((label) => h('th', { scope: 'col' }, label)))),
           h(
             'tbody',
             {},
@@ -64,7 +64,7 @@ function membersSection(report: ClusterReport, context: ClusterContext, pick: (k
                 h('td', {}, formatDate(fact?.createdAt)),
                 h('td', { class: 'num' }, fact?.minorContacts7d ?? '—'),
                 h('td', { class: 'num' }, fact?.reports30d ?? '—'),
-                h('td', {}, h('button', { type: 'button', class: 'small', onclick: () => pick(keyOf(member)), 'aria-label': `Pick ${labelOf(member)} for "Why linked"` }, 'Pick')),
+                pick ? h('td', {}, h('button', { type: 'button', class: 'small', onclick: () => pick(keyOf(member)), 'aria-label': `Pick ${labelOf(member)} for "Why linked"` }, 'Pick')) : null,
               );
             }),
           ),
@@ -344,7 +344,7 @@ function printView(report: ClusterReport, context: ClusterContext, review: Revie
     h('h1', {}, `Cluster ${report.id}`),
     h('p', {}, `Risk ${formatRisk(report.risk)} of 100 · ${report.size} accounts on ${report.platforms.join(', ')} · status ${statusLabel(review.status)}${review.assignee ? ` · assigned to ${review.assignee}` : ''} · detection run ${report.runId} (${formatDate(report.detectedAt)}) · printed ${formatDate(new Date().toISOString())}`),
     riskSection(report),
-    membersSection(report, context, () => undefined),
+    membersSection(report, context),
     section(
       'links-print',
       'Links and their evidence',
@@ -373,14 +373,15 @@ export function disposeClusterPage(): void {
 }
 
 /** Renders cluster `clusterId` into `main` (or its printable report). */
-export async function renderCluster(main: HTMLElement, clusterId: string, options: { print: boolean; signal: AbortSignal }): Promise<void> {
+export async function renderCluster(main: HTMLElement, clusterId: string, options: { print: boolean; signal: AbortSignal; report?: ClusterReport }): Promise<void> {
   disposeClusterPage();
   document.title = `Cluster ${clusterId} · Crosslink`;
-  replace(main, notice('loading', `Loading cluster ${clusterId}…`));
+  if (!options.report) replace(main, notice('loading', `Loading cluster ${clusterId}…`));
   const base = `/v1/clusters/${encodeURIComponent(clusterId)}`;
   let report: ClusterReport;
   try {
-    report = await getJson<ClusterReport>(base);
+    // Reading the report is what the audit log counts as a view; a refresh after a change reuses it.
+    report = options.report ?? (await getJson<ClusterReport>(base));
   } catch (error) {
     if ((error as { status?: number }).status === 404) {
       replace(main, notice('empty', `There is no cluster ${clusterId}.`, 'It may never have existed under this id; pick a cluster from the queue.', h('a', { href: '#/queue', class: 'button' }, 'Back to the queue')));
@@ -398,7 +399,10 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
     replace(main, printView(report, context, review, audit.entries));
     return;
   }
-  const refresh = () => void renderCluster(main, clusterId, options).then(() => document.getElementById('review-status')?.focus());
+  const refresh = () => {
+    const scroll = window.scrollY;
+    void renderCluster(main, clusterId, { ...options, report }).then(() => window.scrollTo(0, scroll));
+  };
   let graphView: ClusterGraphView | null = null;
   const why = whyLinkedSection(report, clusterId, () => graphView, refresh);
   const graphBox = h('div', { class: 'graph', role: 'img', 'aria-label': `Graph of the ${report.size} accounts and ${report.links.length} links; the same links are listed in the table below it` });
