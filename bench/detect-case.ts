@@ -29,13 +29,16 @@ if (method === 'crosslink') {
   report({ seconds: (performance.now() - at) / 1000, clusters: clusters.length, buildSeconds: buildMs / 1000, louvainSeconds: louvainMs / 1000 });
 } else if (method === 'incremental') {
   const { state } = detectClustersDetailed(input);
-  // 1% new signals: existing accounts seen with new values (most fresh, some already held by others).
+  // 1% new signals: existing accounts seen with new values (most fresh, some already held by others),
+  // arriving as platforms send them, a few signals per account (`SIGNALS_PER_ACCOUNT`, default 4).
   const random = seededRandom(7);
   const added: Membership[] = [];
   const keys = [...world.truth.keys()];
   const newCount = Math.round(world.memberships.length / 100);
+  const perAccount = Number(process.env.SIGNALS_PER_ACCOUNT ?? 4);
+  let account = keys[0];
   for (let i = 0; i < newCount; i++) {
-    const account = keys[Math.floor(random() * keys.length)];
+    if (i % perAccount === 0) account = keys[Math.floor(random() * keys.length)];
     const reused = random() < 0.2 ? world.memberships[Math.floor(random() * world.memberships.length)] : undefined;
     const type = reused?.type ?? (['ip', 'device', 'username', 'email'] as const)[Math.floor(random() * 4)];
     const value = reused?.value ?? `${'e'.repeat(48)}${i.toString(16).padStart(16, '0')}`;

@@ -35,20 +35,24 @@ export interface RiskOptions {
   maxReportPoints: number;
 }
 
-/** Defaults: platforms and minors weigh most, as the harm this system looks for is cross-platform grooming. */
+/**
+ * Defaults: minors and platforms weigh most, as the harm this system looks for is cross-platform
+ * grooming. Minor contacts reach their cap only at hundreds (a teenager's friends are minors too; an
+ * actor's dozen profiles each contact dozens). The caps add up to 100.
+ */
 export const DEFAULT_RISK_OPTIONS: Readonly<RiskOptions> = Object.freeze({
   pointsPerExtraPlatform: 8,
   maxPlatformPoints: 24,
   pointsPerProfileDoubling: 4,
   maxProfilePoints: 16,
-  pointsPerMinorContactDoubling: 5,
-  maxMinorContactPoints: 30,
+  pointsPerMinorContactDoubling: 4,
+  maxMinorContactPoints: 36,
   burstWindowDays: 7,
   minBurstAccounts: 3,
   pointsPerBurstAccount: 2,
   maxBurstPoints: 15,
   pointsPerReportDoubling: 3,
-  maxReportPoints: 15,
+  maxReportPoints: 9,
 });
 
 /** A risk score (0-100, 3 decimals) and the reasons that add up to it, largest first. */
