@@ -7,7 +7,7 @@
  * the queue, the counts) timed with fetch from Node.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -86,7 +86,7 @@ try {
     await browser.close();
   }
   const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
-  console.log(`\nqueue page with ${clusterCount.toLocaleString('en')} clusters, ${rounds} cold loads (headless Chromium, local stack on dynalite)`);
+  console.log(`\nqueue page with ${clusterCount.toLocaleString('en')} clusters, ${rounds} cold loads (headless Chromium, local stack on dynalite; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)})`);
   console.log('round   first rows   counts shown | API: one page   counts');
   rows.forEach((row, n) => console.log(`${String(n + 1).padStart(5)}  ${fmt(row.rows)}   ${fmt(row.counts)}  |   ${fmt(row.apiPage)}  ${fmt(row.apiCounts)}`));
   console.log(`median ${fmt(median(rows.map((r) => r.rows)))}   ${fmt(median(rows.map((r) => r.counts)))}  |   ${fmt(median(rows.map((r) => r.apiPage)))}  ${fmt(median(rows.map((r) => r.apiCounts)))}`);

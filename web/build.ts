@@ -5,7 +5,7 @@
  * (a content hash in `dist/build-stamp.json`), so `npm start` on a fresh clone serves a current console.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,22 +56,30 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
   const { build } = await import('esbuild');
   const hash = sourceHash();
   const result = await build({
-    entryPoints: [join(WEB_DIR, 'src/main.ts')],
+    entryPoints: { app: join(WEB_DIR, 'src/main.ts') },
     bundle: true,
+    // The cluster page (sigma, graphology) is a separate chunk, loaded when a cluster is opened.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     format: 'esm',
     target: 'es2022',
     platform: 'browser',
     minify: options.minify ?? true,
     sourcemap: false,
     write: false,
-    outfile: join(DIST_DIR, 'app.js'),
+    outdir: DIST_DIR,
     logLevel: 'silent',
   });
   mkdirSync(DIST_DIR, { recursive: true });
   const files: string[] = [];
+  mkdirSync(join(DIST_DIR, 'chunks'), { recursive: true });
   for (const output of result.outputFiles) {
     writeAtomically(output.path, output.contents);
     files.push(relative(DIST_DIR, output.path));
+  }
+  // Chunks are named by content hash: drop those no build of these sources refers to.
+  for (const name of readdirSync(join(DIST_DIR, 'chunks'))) {
+    if (!files.includes(join('chunks', name))) rmSync(join(DIST_DIR, 'chunks', name), { force: true });
   }
   for (const name of STATIC_FILES) {
     writeAtomically(join(DIST_DIR, name), readFileSync(join(WEB_DIR, name)));

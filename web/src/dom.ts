@@ -49,8 +49,9 @@ const COLORS_KEY = 'crosslink.platformColors';
  * A colour per platform, the same in the graph, the member list and the legend: platforms get the
  * palette's colours in the order this tab first meets them (a hash would give two platforms one colour).
  */
+let assigned: Record<string, string> | undefined;
 export function platformColor(platform: string): string {
-  const assigned: Record<string, string> = JSON.parse(sessionStorage.getItem(COLORS_KEY) ?? '{}');
+  assigned ??= JSON.parse(sessionStorage.getItem(COLORS_KEY) ?? '{}') as Record<string, string>;
   if (!assigned[platform]) {
     assigned[platform] = PALETTE[Object.keys(assigned).length % PALETTE.length];
     sessionStorage.setItem(COLORS_KEY, JSON.stringify(assigned));

@@ -3,12 +3,15 @@
  * Routes: `#/signin`, `#/queue?<filters>`, `#/cluster/<id>`, `#/cluster/<id>/print`.
  */
 import { ApiError, clearSession, currentSession, getJson, saveSession } from './api.js';
-import { disposeClusterPage, renderCluster } from './cluster.js';
 import { h, notice, replace } from './dom.js';
 import { renderQueue } from './queue.js';
 
 const main = document.getElementById('main')!;
 const account = document.getElementById('account')!;
+
+/** The cluster page (and sigma with it) loads on first use, so that the queue's first paint does not wait for it. */
+let clusterPage: typeof import('./cluster.js') | undefined;
+const loadClusterPage = async () => (clusterPage ??= await import('./cluster.js'));
 
 /** Each page gets a signal that aborts when the user navigates away, so late answers do not paint over the next page. */
 let pageController = new AbortController();
@@ -70,7 +73,7 @@ function renderSignIn(reason?: string): void {
 
 async function route(): Promise<void> {
   pageController.abort();
-  disposeClusterPage();
+  clusterPage?.disposeClusterPage();
   pageController = new AbortController();
   const signal = pageController.signal;
   renderAccountBar();
@@ -81,7 +84,7 @@ async function route(): Promise<void> {
     return;
   }
   try {
-    if ((parts[0] === 'cluster' || parts[0] === 'clusters') && parts[1]) await renderCluster(main, decodeURIComponent(parts[1]), { print: parts[2] === 'print', signal });
+    if ((parts[0] === 'cluster' || parts[0] === 'clusters') && parts[1]) await (await loadClusterPage()).renderCluster(main, decodeURIComponent(parts[1]), { print: parts[2] === 'print', signal });
     else await renderQueue(main, new URLSearchParams(query), signal);
   } catch (error) {
     if (signal.aborted) return;
