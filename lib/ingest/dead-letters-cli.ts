@@ -129,6 +129,10 @@ export async function runDlqCommand(argv: string[], io: DlqIo): Promise<number> 
     } else {
       const result = await deadLetters.redrive({ messageIds: values.id, timeoutMs: timeoutSeconds * 1000 });
       io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `redrove ${result.moved} messages to ${located.queues.queueUrl} (${result.method})\n`);
+      if (result.notFound?.length) {
+        io.stderr.write(`dlq redrive: not in the dead-letter queue (already redriven, or mistyped): ${result.notFound.join(', ')}\n`);
+        return DLQ_EXIT.failed;
+      }
     }
     return DLQ_EXIT.ok;
   } catch (error) {

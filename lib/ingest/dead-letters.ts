@@ -49,6 +49,8 @@ export interface RedriveResult {
   /** `move-task`: SQS StartMessageMoveTask (all messages); `resend`: receive, send to the signal queue, delete (selected messages). */
   method: 'move-task' | 'resend';
   moved: number;
+  /** `resend` only: ids asked for that are not in the dead-letter queue (already redriven, or mistyped). */
+  notFound?: string[];
 }
 
 /**
@@ -137,7 +139,7 @@ export class DeadLetters {
    * @throws {RedriveError} when the move task fails or has not finished within `timeoutMs`.
    */
   async redrive(options: { messageIds?: string[]; timeoutMs?: number } = {}): Promise<RedriveResult> {
-    if (options.messageIds) return { method: 'resend', moved: await this.resend(new Set(options.messageIds)) };
+    if (options.messageIds) return { method: 'resend', ...(await this.resend(new Set(options.messageIds))) };
     return { method: 'move-task', moved: await this.moveAll(options.timeoutMs ?? 60_000) };
   }
 
@@ -164,7 +166,7 @@ export class DeadLetters {
     }
   }
 
-  private async resend(messageIds: Set<string>): Promise<number> {
+  private async resend(messageIds: Set<string>): Promise<{ moved: number; notFound: string[] }> {
     const seen = await this.receiveAll(Number.POSITIVE_INFINITY);
     const chosen = seen.filter((message) => messageIds.has(message.MessageId!));
     try {
@@ -184,7 +186,8 @@ export class DeadLetters {
     } finally {
       await this.release(seen.filter((message) => !messageIds.has(message.MessageId!)));
     }
-    return chosen.length;
+    const found = new Set(chosen.map((message) => message.MessageId!));
+    return { moved: chosen.length, notFound: [...messageIds].filter((id) => !found.has(id)) };
   }
 
   /** Receives until the queue has nothing more to show (or `max` messages), hiding each one seen. */

@@ -129,11 +129,13 @@ describe('npm run dlq redrive', () => {
 
     const redrive = await dlq('redrive', '--id', storable.messageId);
 
-    expect(redrive).toMatchObject({ code: 0, stdout: expect.stringMatching(/^redrove 1 messages .* \(resend\)/) });
+    expect(redrive).toMatchObject({ code: 0, stdout: expect.stringMatching(/^redrove 1 messages .* \(resend\)/), stderr: '' });
     await eventually('the redriven message to be stored', async () => ((await storedComparison(keysOf(good), 'redriven')).missing === 0 ? true : undefined));
     await stack.waitForDrain();
     expect(await storedComparison(keysOf(good), 'redriven')).toEqual({ accepted: 4, stored: 4, storedTwice: 0, missing: 0, notAccepted: 0 });
     expect((await listed()).map((letter) => letter.verdict)).toEqual(['poison']);
+    // Asked again, the message is no longer there: said, and nothing else moves.
+    expect(await dlq('redrive', '--id', storable.messageId)).toMatchObject({ code: 1, stdout: expect.stringMatching(/^redrove 0 messages/), stderr: expect.stringMatching(/not in the dead-letter queue .*: /) });
   });
 
   it('redrives everything with a move task, also a message written to the dead-letter queue by hand; a poison message then comes back', async () => {
