@@ -170,9 +170,8 @@ export class PdqIndex {
     const pairs: PdqNearPair[] = [];
     const inBucketOrder = new Int32Array(size * 8);
     const probes: number[] = [];
-    const buckets = 1 << chunkBits;
     const perWord = 32 / chunkBits;
-    const chunkMask = buckets - 1;
+    const chunkMask = (1 << chunkBits) - 1;
     for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
       const starts = this.bucketStarts[chunkNo];
       const entries = this.bucketEntries[chunkNo];
@@ -207,10 +206,10 @@ export class PdqIndex {
           }
         }
       };
-      for (let bucket = 0; bucket < buckets; bucket++) {
-        const first = starts[bucket];
+      // Walk the non-empty buckets only (entries are in bucket order), so a small index stays cheap.
+      for (let first = 0; first < size; ) {
+        const bucket = chunkValue(words, entries[first] * 8, chunkNo, chunkBits);
         const end = starts[bucket + 1];
-        if (first === end) continue;
         compareBlocks(first, end, first, end, true);
         if (probeRadius === 1) {
           for (let bit = 0; bit < chunkBits; bit++) {
@@ -224,6 +223,7 @@ export class PdqIndex {
             if (other > bucket) compareBlocks(first, end, starts[other], starts[other + 1], false);
           }
         }
+        first = end;
       }
     }
     return pairs.sort((x, y) => x.a - y.a || x.b - y.b);

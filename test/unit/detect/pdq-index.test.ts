@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { pdqDistance, PdqIndex } from '../../../lib/detect/pdq-index.js';
+import { hashed, pdqVariant } from './fixtures.js';
+
+/** Every pair within `maxDistance`, by comparing all pairs: the independent answer the index must give. */
+function bruteForce(hashes: string[], maxDistance: number) {
+  const pairs: Array<{ a: number; b: number; distance: number }> = [];
+  for (let a = 0; a < hashes.length; a++) {
+    for (let b = a + 1; b < hashes.length; b++) {
+      const distance = pdqDistance(hashes[a], hashes[b]);
+      if (distance <= maxDistance) pairs.push({ a, b, distance });
+    }
+  }
+  return pairs;
+}
+
+// Photos and re-encodes of them at chosen distances, so that pairs fall on both sides of the threshold.
+const hashesArb = fc.array(fc.record({ base: fc.integer({ min: 0, max: 5 }), bits: fc.integer({ min: 0, max: 36 }), offset: fc.integer({ min: 0, max: 255 }) }), { minLength: 2, maxLength: 25 }).map((specs) =>
+  [...new Set(specs.map(({ base, bits, offset }) => pdqVariant(hashed(`photo-${base}`), bits, offset)))],
+);
+
+describe('Class: PdqIndex', () => {
+  it.each([16, 8] as const)('finds exactly the pairs all-pairs comparison finds (%i-bit chunks)', (chunkBits) => {
+    fc.assert(
+      fc.property(hashesArb, fc.integer({ min: 0, max: 40 }), (hashes, maxDistance) => {
+        expect(PdqIndex.build(hashes, { maxDistance, chunkBits }).nearPairs()).toEqual(bruteForce(hashes, maxDistance));
+      }),
+      { numRuns: 60, seed: 3 },
+    );
+  });
+
+  it('answers a query with the indexed hashes within the distance, nearest first', () => {
+    const photo = hashed('photo');
+    const index = PdqIndex.build([pdqVariant(photo, 20), hashed('unrelated'), pdqVariant(photo, 5)], { maxDistance: 31, chunkBits: 16 });
+
+    expect(index.query(photo)).toEqual([
+      { index: 2, distance: 5 },
+      { index: 0, distance: 20 },
+    ]);
+  });
+});
