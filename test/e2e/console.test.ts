@@ -120,8 +120,8 @@ describe('the investigator console', () => {
 
   it('shows the audit log of who viewed and changed the cluster', async () => {
     await page.reload();
-    await page.locator('#audit tbody tr').first().waitFor();
-    const rows = await page.locator('#audit tbody tr').allTextContents();
+    await page.locator('#audit li').first().waitFor();
+    const rows = await page.locator('#audit li').allTextContents();
     const text = rows.join('\n');
     expect(text).toMatch(/Dana \(investigator-token\)\s*status-changed\s*status new -> escalated/);
     expect(text).toMatch(/note-added/);

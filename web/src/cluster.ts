@@ -298,10 +298,14 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
 }
 
 function auditSection(clusterId: string, first: { entries: AuditEntry[]; next: string | null }): HTMLElement {
-  const body = h('tbody', {});
+  const list = h('ol', { class: 'audit-log' });
   const more = h('div', {});
   const append = (page: { entries: AuditEntry[]; next: string | null }) => {
-    body.append(...page.entries.map((entry) => h('tr', {}, h('td', {}, formatDate(entry.at)), h('td', {}, entry.actor), h('td', {}, entry.action), h('td', {}, entry.detail))));
+    list.append(
+      ...page.entries.map((entry) =>
+        h('li', {}, h('p', { class: 'help' }, h('time', { datetime: entry.at }, formatDate(entry.at)), ' · ', entry.actor), h('p', {}, h('span', { class: 'tag' }, entry.action), ' ', entry.detail)),
+      ),
+    );
     replace(
       more,
       page.next
@@ -310,7 +314,7 @@ function auditSection(clusterId: string, first: { entries: AuditEntry[]; next: s
     );
   };
   append(first);
-  return section('audit', 'Audit log', h('table', { class: 'compact audit-table' }, h('thead', {}, h('tr', {}, ...['When', 'Who', 'Action', 'Detail'].map((label) => h('th', { scope: 'col' }, label)))), body), more);
+  return section('audit', 'Audit log', first.entries.length === 0 ? h('p', { class: 'help' }, 'Nothing recorded yet.') : list, more);
 }
 
 function exportActions(clusterId: string, onExport: () => void): HTMLElement {
