@@ -126,9 +126,11 @@ export class CrosslinkStack extends Stack {
       platformApi: this.platformApi,
       investigatorApi: this.investigatorApi,
       authorizer: this.identity.authorizer,
-      corsOrigins: [this.console.url, ...config.corsOrigins],
+      // The console reaches the API through its own CloudFront origin; CORS is for other browser clients.
+      corsOrigins: config.corsOrigins,
       logRetention,
     });
+    this.console.routeApi(this.api.httpApi);
     this.console.publish(path.resolve(PROJECT_ROOT, config.consoleAssetPath), {
       apiUrl: this.api.url,
       ...(this.identity.userPool && this.identity.userPoolClient

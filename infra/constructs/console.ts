@@ -1,10 +1,12 @@
 /**
- * The investigator console: a private S3 bucket served by CloudFront through origin access control.
+ * The investigator console: a private S3 bucket served by CloudFront through origin access control,
+ * with the API proxied under `/v1/*` on the same origin.
  * The built console (`web/dist`) is published when it exists, with a `config.json` telling it where
  * the API and the user pool are; without a build the bucket and distribution are still created.
  */
 import * as fs from 'node:fs';
 import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -51,11 +53,7 @@ export class Console extends Construct {
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       },
-      // The console routes in the browser: unknown paths serve the app, which shows its own 404.
-      errorResponses: [
-        { httpStatus: 403, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.minutes(1) },
-        { httpStatus: 404, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.minutes(1) },
-      ],
+      // No error-page rewriting: the console routes by URL hash, and the API behind /v1/* must keep its statuses.
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
@@ -71,6 +69,32 @@ export class Console extends Construct {
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR4',
       reason: 'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose security policy cannot be raised; TLSv1.2_2021 applies as soon as a custom domain and certificate are added.',
+    });
+  }
+
+  /**
+   * Serves the API under `/v1/*` on the console's own origin, so that the console calls it with
+   * relative paths and needs no CORS. Nothing is cached: the cache policy only carries Authorization
+   * (CloudFront forwards that header through a cache policy, never an origin request policy) with
+   * zero default TTL, and the origin request policy forwards everything else but Host.
+   */
+  routeApi(httpApi: apigwv2.IHttpApi): void {
+    const stack = Stack.of(this);
+    const apiDomain = `${httpApi.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+    const passThrough = new cloudfront.CachePolicy(this, 'ApiPassThrough', {
+      comment: 'Crosslink API through the console origin: Authorization forwarded, nothing cached unless the API says so',
+      defaultTtl: Duration.seconds(0),
+      minTtl: Duration.seconds(0),
+      maxTtl: Duration.seconds(1),
+      headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+    });
+    this.distribution.addBehavior('/v1/*', new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }), {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: passThrough,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
     });
   }
 

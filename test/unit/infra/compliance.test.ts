@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addComplianceChecks } from '../../../infra/checks.js';
@@ -8,14 +9,20 @@ import { consoleFixture, synthesise, type Synthesised } from './synthesise.js';
 // pool and alarm e-mail, and an existing identity provider with no console build and no e-mail.
 let withCognito: Synthesised;
 let withExistingIdp: Synthesised;
+// The checks read the template, not the code: skip esbuild bundling (crosslink-stack.test.ts bundles).
+const NO_BUNDLING = { [BUNDLING_STACKS]: [] };
+const SYNTH_TIMEOUT_MS = 300_000;
 beforeAll(() => {
-  withCognito = synthesise({ stage: 'nag', alarmEmail: 'alerts@example.org', consoleAssetPath: consoleFixture() });
+  withCognito = synthesise({ ...NO_BUNDLING, stage: 'nag', alarmEmail: 'alerts@example.org', consoleAssetPath: consoleFixture() });
+}, SYNTH_TIMEOUT_MS);
+beforeAll(() => {
   withExistingIdp = synthesise({
+    ...NO_BUNDLING,
     stage: 'nagidp',
     identityProvider: { issuer: 'https://login.example.org/realms/crosslink', audience: ['crosslink-console'] },
     consoleAssetPath: 'does-not-exist',
   });
-});
+}, SYNTH_TIMEOUT_MS);
 
 describe('Compliance: cdk-nag AwsSolutions', () => {
   it('reports no unacknowledged finding, error or warning, with the Cognito pool and a published console', () => {
