@@ -278,18 +278,29 @@ export function assembleResult(parts: {
   timingsMs: Record<string, number>;
   /** `performance.now()` when the run began: `timingsMs.total` runs from it. */
   startedMs: number;
+  /**
+   * Outcomes carried over unchanged by an incremental run, whose clusters keep the ids in `carriedIds`
+   * (by lowest member): they would match their previous selves anyway, so only `outcomes` are matched
+   * against `previousClusters` (the previous clusters of the recomputed part).
+   */
+  carried?: { outcomes: ComponentOutcome[]; idOfLowestMember: ReadonlyMap<string, string> };
 }): { result: DetectionResult; state: DetectionState } {
   const assembleStarted = performance.now();
   const drafts = parts.outcomes.flatMap((outcome) => outcome.clusters);
   const seed = parts.options.idSeed ?? String(parts.nowMs);
-  const { ids, lineage } = assignClusterIds(drafts, parts.previousClusters, seed);
+  const carriedDrafts = parts.carried?.outcomes.flatMap((outcome) => outcome.clusters) ?? [];
+  const carriedIds = carriedDrafts.map((draft) => parts.carried!.idOfLowestMember.get(draft.members[0])!);
+  const { ids, lineage } = assignClusterIds(drafts, parts.previousClusters, seed, new Set(carriedIds));
+  if (carriedIds.length > 0) lineage.kept = [...lineage.kept, ...carriedIds].sort(byString);
   const clusters: DetectedCluster[] = drafts.map((draft, i) => ({ id: ids[i], ...draft }));
+  carriedDrafts.forEach((draft, i) => clusters.push({ id: carriedIds[i], ...draft }));
   clusters.sort(byRisk);
+  const allOutcomes = parts.carried ? [...parts.carried.outcomes, ...parts.outcomes] : parts.outcomes;
   let memberships = 0;
   for (const count of parts.membershipCounts.values()) memberships += count;
   let links = 0;
   let largestComponent = parts.membershipCounts.size > 0 ? 1 : 0;
-  for (const outcome of parts.outcomes) {
+  for (const outcome of allOutcomes) {
     links += outcome.links;
     largestComponent = Math.max(largestComponent, outcome.members.length);
   }
@@ -303,7 +314,7 @@ export function assembleResult(parts: {
       accounts: parts.membershipCounts.size,
       memberships,
       links,
-      components: parts.outcomes.length,
+      components: allOutcomes.length,
       largestComponent,
       clusters: clusters.length,
       crossPlatformClusters: clusters.filter((cluster) => cluster.platforms.length > 1).length,
@@ -316,7 +327,7 @@ export function assembleResult(parts: {
     version: 1,
     optionsFingerprint: optionsFingerprint(parts.options),
     agedNowMs: parts.agedNowMs,
-    components: parts.outcomes,
+    components: allOutcomes,
     hubs,
     membershipCounts: parts.membershipCounts,
     clusters: clusters.map(({ id, members }) => ({ id, members })),

@@ -198,7 +198,26 @@ export function detectIncremental(
   for (const account of inClosure) membershipCounts.delete(account);
   for (const [account, count] of membershipCountsOf(graph)) membershipCounts.set(account, count);
 
-  const assembled = assembleResult({ outcomes: [...carried, ...outcomes], hubs, membershipCounts, previousClusters: previous.clusters, conflicts: plan.conflicts, options: resolved, nowMs: input.nowMs, agedNowMs, timingsMs, startedMs: started });
+  // Clusters of carried components keep their ids; only the recomputed part is matched (stable-ids.ts: the matching decomposes).
+  const idOfLowestMember = new Map<string, string>();
+  const touchedPrevious = [];
+  for (const cluster of previous.clusters) {
+    if (inClosure.has(cluster.members[0])) touchedPrevious.push(cluster);
+    else idOfLowestMember.set([...cluster.members].sort()[0], cluster.id);
+  }
+  const assembled = assembleResult({
+    outcomes,
+    carried: { outcomes: carried, idOfLowestMember },
+    hubs,
+    membershipCounts,
+    previousClusters: touchedPrevious,
+    conflicts: plan.conflicts,
+    options: resolved,
+    nowMs: input.nowMs,
+    agedNowMs,
+    timingsMs,
+    startedMs: started,
+  });
   return { ...assembled, recomputedAccounts: inClosure.size };
 }
 

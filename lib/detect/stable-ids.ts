@@ -30,6 +30,8 @@ export function assignClusterIds(
   clusters: ReadonlyArray<{ members: readonly string[] }>,
   previous: readonly PreviousCluster[],
   seed: string,
+  /** Ids in use elsewhere that a fresh id must not take either. */
+  reservedIds: ReadonlySet<string> = new Set(),
 ): { ids: string[]; lineage: ClusterLineage } {
   const previousOf = new Map<string, number>();
   previous.forEach((cluster, index) => {
@@ -37,7 +39,9 @@ export function assignClusterIds(
   });
 
   const candidates: Array<{ cluster: number; previous: number; overlap: number; jaccard: number }> = [];
+  const noOverlaps = new Map<number, number>();
   const sourcesOf: Array<Map<number, number>> = clusters.map((cluster, index) => {
+    if (previousOf.size === 0) return noOverlaps;
     const overlaps = new Map<number, number>();
     for (const member of cluster.members) {
       const from = previousOf.get(member);
@@ -65,7 +69,7 @@ export function assignClusterIds(
     previousTaken[candidate.previous] = 1;
   }
 
-  const taken = new Set(previous.map((cluster) => cluster.id));
+  const taken = new Set([...reservedIds, ...previous.map((cluster) => cluster.id)]);
   const kept: string[] = [];
   const born: string[] = [];
   const unmatched = clusters
