@@ -19,7 +19,18 @@ export function errorResponse(error: unknown, c: Context, logger: ApiLogger): Re
     if (error.status >= 500) logger.warn('dependency unavailable', { error: error.message });
     return c.json({ error: error.message }, error.status as ContentfulStatusCode);
   }
+  if (isUnreachableDependency(error)) {
+    logger.warn('dependency unreachable', { error: (error as Error).message });
+    c.header('Retry-After', '5');
+    return c.json({ error: 'a storage or queue service is unreachable: retry in a few seconds (resending the same signals is safe)' }, 503);
+  }
   const requestId = crypto.randomUUID();
   logger.error('unhandled error', { requestId, error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
-  return c.json({ error: `internal error (request ${requestId}); nothing was accepted, retry later` }, 500);
+  return c.json({ error: `internal error (request ${requestId}): retry later; resending the same signals is safe` }, 500);
+}
+
+/** Connection-level failures of the AWS SDK (refused, reset, timed out): the service is down, not the request bad. */
+function isUnreachableDependency(error: unknown): boolean {
+  const code = (error as { code?: string; name?: string } | null)?.code ?? (error as { name?: string } | null)?.name;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'TimeoutError', 'RequestTimeout'].includes(String(code));
 }

@@ -19,6 +19,7 @@ export class IngestService {
     private readonly queue: SignalQueue,
     private readonly counter: AcceptedCounter,
     private readonly clock: () => Date = () => new Date(),
+    private readonly onCounterError?: (error: unknown) => void,
   ) {}
 
   /**
@@ -44,7 +45,9 @@ export class IngestService {
       });
     }
     if (messages.length > 0) await this.queue.enqueue(messages);
-    await this.counter.addAccepted(batch.signals.length);
+    // The signals are durably enqueued: a failing counter must not turn that into an error the caller
+    // would retry. The status count then runs short, which the stored count shows.
+    await this.counter.addAccepted(batch.signals.length).catch((error: unknown) => this.onCounterError?.(error));
     return { accepted: batch.signals.length, accountsAccepted: batch.accounts.length, rejected: batch.rejected };
   }
 }

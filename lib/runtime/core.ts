@@ -2,6 +2,7 @@
  * Wires the domain services over their adapters. Lambda and the local stack both call this; they
  * differ only in the clients and credentials they pass in.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ChangeLog } from '../graph/change-log.js';
@@ -33,6 +34,7 @@ export interface CoreDeps {
 export type Core = ReturnType<typeof buildCore>;
 
 export function buildCore({ db, sqs, config }: CoreDeps) {
+  const logger = new Logger({ serviceName: 'crosslink' });
   const changes = new ChangeLog(db, config.tableName);
   const signals = new SignalRepository(db, config.tableName, changes, config.retentionDays);
   const clusters = new ClusterRepository(db, config.tableName);
@@ -48,7 +50,9 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
     queue,
     replayGuard: new DynamoReplayGuard(db, config.tableName),
     rateLimiter: new DynamoRateLimiter(db, config.tableName),
-    ingest: new IngestService(queue, signals),
+    ingest: new IngestService(queue, signals, undefined, (error) =>
+      logger.warn('signals enqueued but the accepted counter was not updated', { error: (error as Error).message }),
+    ),
     changes,
     messageStore: new MessageStore(signals, changes, config.retentionDays),
     investigator: new InvestigatorService({ signals, clusters, runs, queue }),

@@ -85,7 +85,7 @@ export class QueueWorker {
       let messages: Message[] = [];
       try {
         const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: this.options.batchSize ?? 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: this.options.batchSize ?? 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'] }),
         );
         messages = received.Messages ?? [];
       } catch (error) {
