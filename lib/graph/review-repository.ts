@@ -7,7 +7,7 @@
  * few next to the ranking, so a status filter reads that small set instead of the whole ranking.
  */
 import { randomBytes } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
 import { clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
@@ -127,35 +127,43 @@ export class ReviewRepository {
 
   /**
    * Changes status and/or assignee (`assignee: null` unassigns) and answers the state before and after.
+   * One UpdateItem sets only the fields given, so two investigators changing different fields at once
+   * both keep their change.
    *
    * @example
    * await reviews.update('c-1f3a', { status: 'in-review', assignee: 'dana' }, 'investigator-token', new Date().toISOString());
    */
   async update(clusterId: string, change: { status?: ReviewStatus; assignee?: string | null }, by: string, at: string): Promise<{ before: ReviewState; after: ReviewState }> {
-    const before = await this.get(clusterId);
+    const sets = ['kind = :kind', 'clusterId = :id', 'updatedAt = :at', 'updatedBy = :by', 'gsi1pk = :index'];
+    const values: Record<string, unknown> = { ':kind': 'review', ':id': clusterId, ':at': at, ':by': by, ':index': REVIEWS_INDEX_PK };
+    if (change.status !== undefined) {
+      sets.push('#status = :status', 'gsi1sk = :indexSk');
+      Object.assign(values, { ':status': change.status, ':indexSk': `${change.status}#${clusterId}` });
+    } else {
+      sets.push('#status = if_not_exists(#status, :new)', 'gsi1sk = if_not_exists(gsi1sk, :newSk)');
+      Object.assign(values, { ':new': 'new', ':newSk': `new#${clusterId}` });
+    }
+    if (change.assignee !== undefined) {
+      sets.push('assignee = :assignee');
+      values[':assignee'] = change.assignee;
+    }
+    const result = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: clusterPk(clusterId), sk: SK_REVIEW },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const before = toReview(result.Attributes);
     const after: ReviewState = {
       status: change.status ?? before.status,
       assignee: change.assignee === undefined ? before.assignee : change.assignee,
       updatedAt: at,
       updatedBy: by,
     };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          pk: clusterPk(clusterId),
-          sk: SK_REVIEW,
-          kind: 'review',
-          clusterId,
-          status: after.status,
-          assignee: after.assignee,
-          updatedAt: at,
-          updatedBy: by,
-          gsi1pk: REVIEWS_INDEX_PK,
-          gsi1sk: `${after.status}#${clusterId}`,
-        },
-      }),
-    );
     return { before, after };
   }
 
