@@ -3,6 +3,7 @@
  * every whole-request rejection, item-by-item rejection, and idempotent storage.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSignature } from '../../lib/auth/signing.js';
 import type { IngestMessage } from '../../lib/contract/signals.js';
@@ -125,6 +126,27 @@ describe('POST /v1/signals', () => {
       await postSigned(stack.baseUrl, platform, '{"signals":[');
       expect((await status()).signalsAccepted).toBe(before.signalsAccepted);
     });
+  });
+});
+
+describe('generated garbage over HTTP', () => {
+  it('answers every signed body with 202 or a 4xx that says what is wrong, never a 5xx', async () => {
+    // Distinct timestamps inside the window, so that no two posts share a signature.
+    let timestamp = Math.floor(Date.now() / 1000) - 200;
+    const bodies = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc.record({ signals: fc.array(fc.anything(), { maxLength: 5 }), accounts: fc.option(fc.array(fc.anything(), { maxLength: 3 }), { nil: undefined }) }).map((value) => JSON.stringify(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const response = await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: timestamp++ });
+        expect([202, 400, 413]).toContain(response.status);
+        const answer = await response.json();
+        if (response.status !== 202) expect(answer.error).toEqual(expect.any(String));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
