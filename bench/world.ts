@@ -14,22 +14,13 @@
  */
 import type { SignalType } from '../lib/contract/signals.js';
 import type { AccountFacts, Membership } from '../lib/detect/model.js';
+import { seededRandom } from '../lib/demo/seeded-random.js';
 
 export const PLATFORMS = ['snap', 'insta', 'wa', 'tiktok', 'discord', 'fb'] as const;
 const DAY_MS = 86_400_000;
 export const WORLD_NOW_MS = Date.parse('2026-11-28T00:00:00Z');
 
-/** Small fast seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export interface World {
   memberships: Membership[];

@@ -5,6 +5,7 @@
  * shows the same world every time.
  */
 import type { SignalType } from '../contract/signals.js';
+import { seededRandom } from './seeded-random.js';
 
 /** One raw observation as a platform would hold it before hashing. */
 export interface RawSignal {
@@ -30,17 +31,6 @@ export interface SyntheticPopulation {
   actors: string[][];
 }
 
-/** mulberry32: a tiny seeded generator, good enough for test data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAY_MS = 86_400_000;
 
