@@ -64,7 +64,7 @@ try {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
   });
-  const rows: Array<{ rows: number; counts: number; apiPage: number; apiCounts: number }> = [];
+  const rows: Array<{ rows: number; counts: number; pageRows: number; pageCounts: number; apiPage: number; apiCounts: number }> = [];
   try {
     for (let round = 0; round < rounds; round++) {
       // A fresh context per round: a cold load, nothing cached.
@@ -77,22 +77,28 @@ try {
       const rowsAt = performance.now() - started;
       await page.waitForFunction(() => !document.querySelector('.counts .count-value')?.textContent?.includes('…'));
       const countsAt = performance.now() - started;
+      const marks = await page.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((mark) => [mark.name, mark.startTime])));
       const shown = await page.locator('.counts .count-value').first().textContent();
       if (shown !== clusterCount.toLocaleString('en')) throw new Error(`the page counted ${shown} clusters, expected ${clusterCount}`);
       await context.close();
-      rows.push({ rows: rowsAt, counts: countsAt, apiPage: await timeFetch('/v1/clusters?limit=50&status=any'), apiCounts: await timeFetch('/v1/queue/counts') });
+      rows.push({ rows: rowsAt, counts: countsAt, pageRows: marks['crosslink:queue-rows'], pageCounts: marks['crosslink:queue-counts'], apiPage: await timeFetch('/v1/clusters?limit=50&status=any'), apiCounts: await timeFetch('/v1/queue/counts') });
     }
   } finally {
     await browser.close();
   }
   const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
   console.log(`\nqueue page with ${clusterCount.toLocaleString('en')} clusters, ${rounds} cold loads (headless Chromium, local stack on dynalite; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)})`);
-  console.log('round   first rows   counts shown | API: one page   counts');
-  rows.forEach((row, n) => console.log(`${String(n + 1).padStart(5)}  ${fmt(row.rows)}   ${fmt(row.counts)}  |   ${fmt(row.apiPage)}  ${fmt(row.apiCounts)}`));
-  console.log(`median ${fmt(median(rows.map((r) => r.rows)))}   ${fmt(median(rows.map((r) => r.counts)))}  |   ${fmt(median(rows.map((r) => r.apiPage)))}  ${fmt(median(rows.map((r) => r.apiCounts)))}`);
+  console.log('        seen by the test driver  | in the page (from navigation start) | API from Node (baseline)');
+  console.log('round   first rows   counts shown |   first rows   counts shown        |  one page     counts');
+  const line = (label: string, r: (typeof rows)[number]) =>
+    console.log(`${label.padStart(5)}  ${fmt(r.rows)}   ${fmt(r.counts)}  |  ${fmt(r.pageRows)}    ${fmt(r.pageCounts)}         | ${fmt(r.apiPage)}  ${fmt(r.apiCounts)}`);
+  rows.forEach((row, n) => line(String(n + 1), row));
+  const medians = Object.fromEntries(Object.keys(rows[0]).map((key) => [key, median(rows.map((r) => r[key as keyof (typeof rows)[number]]))])) as (typeof rows)[number];
+  line('median', medians);
   const target = 1000;
-  const worst = median(rows.map((r) => Math.max(r.rows, r.counts)));
-  console.log(`\npage fully loaded (rows and counts), median: ${worst.toFixed(0)} ms; target under ${target} ms: ${worst < target ? 'met' : 'NOT met'}`);
+  const inPage = median(rows.map((r) => Math.max(r.pageRows, r.pageCounts)));
+  const driver = median(rows.map((r) => Math.max(r.rows, r.counts)));
+  console.log(`\nqueue fully loaded (rows and counts), median: ${inPage.toFixed(0)} ms in the page, ${driver.toFixed(0)} ms seen by the driver; target under ${target} ms: ${inPage < target ? 'met' : 'NOT met'} (in the page)`);
 } finally {
   await stack.stop();
   rmSync(home, { recursive: true, force: true });

@@ -158,7 +158,11 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
   replace(main, h('section', { class: 'queue', 'aria-labelledby': 'queue-title' }, h('div', { class: 'page-head' }, h('h1', { id: 'queue-title' }, 'Cluster queue'), h('p', { class: 'help' }, 'Highest risk first. Keys: j / k to move, Enter to open.')), counts, filterForm(params), results));
 
   void getJson<QueueCounts>('/v1/queue/counts')
-    .then((value) => !signal.aborted && replace(counts, countsBar(value, params)))
+    .then((value) => {
+      if (signal.aborted) return;
+      replace(counts, countsBar(value, params));
+      performance.mark('crosslink:queue-counts');
+    })
     .catch(() => !signal.aborted && replace(counts, notice('error', 'Counts are unavailable right now.', 'The queue below still works; reload to retry.')));
 
   let page: { clusters: QueueRow[]; next: string | null; runId: string | null };
@@ -226,6 +230,8 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
     }, 'Next →'),
   );
   replace(results, table, pager);
+  // For bench:console: when the rows were on the page, from navigation start.
+  performance.mark('crosslink:queue-rows');
   bindRowKeys(table);
 }
 
