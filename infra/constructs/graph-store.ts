@@ -7,6 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { GSI1 as TABLE_GSI1, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lib/graph/table-schema.js';
 
 /** Props of {@link GraphStore}. */
 export interface GraphStoreProps {
@@ -15,9 +16,9 @@ export interface GraphStoreProps {
 }
 
 /** The name of the secondary index that lists an account's signals and the runs by start time. */
-export const GSI1 = 'gsi1';
+export const GSI1 = TABLE_GSI1.name;
 /** The TTL attribute: epoch seconds after which DynamoDB deletes the item. */
-export const TTL_ATTRIBUTE = 'expiresAt';
+export { TTL_ATTRIBUTE };
 
 export class GraphStore extends Construct {
   readonly table: dynamodb.Table;
@@ -25,8 +26,8 @@ export class GraphStore extends Construct {
   constructor(scope: Construct, id: string, props: GraphStoreProps) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
@@ -37,8 +38,8 @@ export class GraphStore extends Construct {
     });
     this.table.addGlobalSecondaryIndex({
       indexName: GSI1,
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: TABLE_GSI1.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_GSI1.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }

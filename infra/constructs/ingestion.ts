@@ -10,9 +10,10 @@ import { Construct } from 'constructs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { grantTableData } from './grants.js';
 import { CrosslinkFunction, type FunctionDefaults } from './crosslink-function.js';
+import { MAX_RECEIVE_COUNT } from '../../lib/graph/table-schema.js';
 
 /** A message that fails this many receives moves to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+export { MAX_RECEIVE_COUNT };
 
 /** How a queue's consumer takes its messages. */
 export interface ConsumerSettings {

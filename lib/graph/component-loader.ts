@@ -11,6 +11,7 @@ import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/m
 import type { ChangeSet } from './change-log.js';
 import { accountPk, signalPk } from './keys.js';
 import { pages } from './paginate.js';
+import { GSI1 } from './table-schema.js';
 
 export interface ClosureOptions {
   hubThreshold: number;
@@ -183,7 +184,7 @@ export class ComponentLoader {
         }
         const signals = {
           TableName: this.tableName,
-          IndexName: 'gsi1',
+          IndexName: GSI1.name,
           KeyConditionExpression: 'gsi1pk = :pk',
           FilterExpression: 'expiresAt > :now',
           ExpressionAttributeValues: { ':pk': pk, ':now': nowSeconds },

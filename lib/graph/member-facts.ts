@@ -7,6 +7,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynam
 import type { AccountRef } from '../contract/platforms.js';
 import { accountPk, SK_META } from './keys.js';
 import { allItems } from './paginate.js';
+import { GSI1 } from './table-schema.js';
 
 /** Metadata of one member; null where the platform sent none. */
 export interface MemberFactsRecord extends AccountRef {
@@ -62,7 +63,7 @@ export class MemberFactsReader {
           allItems(this.db, {
             query: {
               TableName: this.tableName,
-              IndexName: 'gsi1',
+              IndexName: GSI1.name,
               KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :sig)',
               ExpressionAttributeValues: { ':pk': accountPk(ref.platform, ref.account), ':sig': 'SIG#' },
               ProjectionExpression: '#type, #value, observedAt',

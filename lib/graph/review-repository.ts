@@ -12,6 +12,7 @@ import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
 import { clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
 import { allItems, pages } from './paginate.js';
+import { GSI1 } from './table-schema.js';
 
 /** The gsi1 partition of review items. */
 export const REVIEWS_INDEX_PK = 'REVIEWS';
@@ -307,7 +308,7 @@ export class ReviewRepository {
     return allItems(this.db, {
       query: {
         TableName: this.tableName,
-        IndexName: 'gsi1',
+        IndexName: GSI1.name,
         KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :prefix)',
         ExpressionAttributeValues: { ':pk': REVIEWS_INDEX_PK, ':prefix': `${status}#` },
       },

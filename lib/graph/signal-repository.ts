@@ -10,6 +10,7 @@ import type { AccountFacts, Membership } from '../detect/model.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
 import { accountPk, parseAccountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
+import { GSI1 } from './table-schema.js';
 
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
@@ -117,7 +118,7 @@ export class SignalRepository {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk, sk: SK_WITHDRAWN, kind: 'withdrawal', platform, account, withdrawnAt } }));
     const keys = (
       await allItems(this.db, {
-        query: { TableName: this.tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' },
+        query: { TableName: this.tableName, IndexName: GSI1.name, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' },
       })
     ).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
     await batchWriteAll(this.db, this.tableName, [...keys, { pk, sk: SK_META }].map((Key) => ({ DeleteRequest: { Key } })));

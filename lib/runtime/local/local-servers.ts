@@ -11,9 +11,9 @@ import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GSI1, MAX_RECEIVE_COUNT, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../graph/table-schema.js';
 
-/** Receives before a message goes to the dead-letter queue (the same as the CDK stack). */
-export const MAX_RECEIVE_COUNT = 5;
+export { MAX_RECEIVE_COUNT };
 
 export interface LocalServers {
   dynamodbEndpoint: string;
@@ -88,21 +88,21 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'gsi1pk', AttributeType: 'S' },
-        { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: SORT_KEY, AttributeType: 'S' },
+        { AttributeName: GSI1.partitionKey, AttributeType: 'S' },
+        { AttributeName: GSI1.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: SORT_KEY, KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'gsi1',
+          IndexName: GSI1.name,
           KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            { AttributeName: GSI1.partitionKey, KeyType: 'HASH' },
+            { AttributeName: GSI1.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },
@@ -110,7 +110,7 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
     }),
   );
   try {
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
   } catch {
     // dynalite does not implement TTL; expiry is then enforced by readers (see SignalRepository) only on AWS.
   }
