@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashed, postSigned } from '../support/factories.js';
 import { startTestStack } from '../support/local-stack.js';
-import { call, detect, postRows, seedScenario, type TestStack } from './console-fixture.js';
+import { call, detect, postRows, seedScenario, type TestStack } from '../support/scenario.js';
 
 let stack: TestStack;
 let actorCluster: string;

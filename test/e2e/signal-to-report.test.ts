@@ -3,50 +3,16 @@
  * -> detection -> cluster report over the investigator API, on the local stack.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SignalType } from '../../lib/contract/signals.js';
-import { hashed, OBSERVED_AT, postSigned } from '../support/factories.js';
+import { hashed } from '../support/factories.js';
+import { ACTOR, NAT, OTHER_PAIR, postRows, type Row } from '../support/scenario.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 
-type Row = { platform: string; account: string; type: SignalType; label: string };
-
-// One actor runs five profiles on three platforms, glued by a device, a burner phone and a card.
-const actor: Row[] = [
-  { platform: 'chatapp', account: 'a-1', type: 'device', label: 'actor-device' },
-  { platform: 'chatapp', account: 'a-1', type: 'phone', label: 'actor-burner' },
-  { platform: 'chatapp', account: 'a-2', type: 'device', label: 'actor-device' },
-  { platform: 'chatapp', account: 'a-2', type: 'phone', label: 'actor-burner' },
-  { platform: 'photoshare', account: 'p-7', type: 'phone', label: 'actor-burner' },
-  { platform: 'photoshare', account: 'p-7', type: 'payment', label: 'actor-card' },
-  { platform: 'gamehub', account: 'g-3', type: 'payment', label: 'actor-card' },
-  { platform: 'gamehub', account: 'g-4', type: 'device', label: 'actor-device' },
-  { platform: 'gamehub', account: 'g-4', type: 'payment', label: 'actor-card' },
-];
-// A second, unrelated pair that shares an email across two platforms.
-const otherPerson: Row[] = [
-  { platform: 'chatapp', account: 'b-1', type: 'email', label: 'other-email' },
-  { platform: 'gamehub', account: 'b-9', type: 'email', label: 'other-email' },
-];
-// A carrier NAT address shared by 80 accounts, among them the actor's and the other person's.
-const natAccounts = [...new Map([...actor, ...otherPerson].map(({ platform, account }) => [`${platform}/${account}`, { platform, account }])).values()];
-for (let i = 0; i < 75; i++) natAccounts.push({ platform: 'friendnet', account: `nat-${i}` });
-const nat: Row[] = natAccounts.map(({ platform, account }) => ({ platform, account, type: 'ip', label: 'carrier-nat' }));
-
-async function post(rows: Row[], accounts: Record<string, unknown[]> = {}) {
-  const byPlatform = new Map<string, Row[]>();
-  for (const row of rows) byPlatform.set(row.platform, [...(byPlatform.get(row.platform) ?? []), row]);
-  for (const [platformId, platformRows] of byPlatform) {
-    const platform = stack.credentials.platforms.find((p) => p.id === platformId)!;
-    const body = JSON.stringify({
-      signals: platformRows.map((row) => ({ account: row.account, type: row.type, value: hashed(row.label), observedAt: OBSERVED_AT })),
-      accounts: accounts[platformId] ?? [],
-    });
-    const response = await postSigned(stack.baseUrl, platform, body);
-    expect(response.status).toBe(202);
-    expect((await response.json()).rejected).toEqual([]);
-  }
-}
+const actor = ACTOR;
+const otherPerson = OTHER_PAIR;
+const nat = NAT;
+const post = (rows: Row[], accounts: Record<string, unknown[]> = {}) => postRows(stack, rows, accounts);
 
 async function getJson(path: string) {
   const response = await fetch(`${stack.baseUrl}${path}`, { headers: investigatorHeaders(stack) });

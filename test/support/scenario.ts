@@ -1,14 +1,14 @@
 /**
- * The scenario the console tests share: one actor running five profiles on three platforms (device,
- * burner phone, card), an unrelated pair sharing an email, and a carrier NAT address shared by 80
- * accounts that detection must leave out as a hub.
+ * The scenario the end-to-end tests share: one actor running five profiles on three platforms (a device,
+ * a burner phone and a card, each profile holding two of them), an unrelated pair sharing an email, and
+ * a carrier NAT address shared by 82 accounts that detection must leave out as a hub.
  */
 import type { SignalType } from '../../lib/contract/signals.js';
-import { hashed, OBSERVED_AT, postSigned } from '../support/factories.js';
-import { investigatorHeaders, type startTestStack } from '../support/local-stack.js';
+import { hashed, OBSERVED_AT, postSigned } from './factories.js';
+import { investigatorHeaders, type startTestStack } from './local-stack.js';
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
-type Row = { platform: string; account: string; type: SignalType; label: string; observedAt?: string };
+export type Row = { platform: string; account: string; type: SignalType; label: string; observedAt?: string };
 
 /** An observation `days` ago: recent, so that evidence ageing leaves the links whole. */
 export const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
@@ -17,10 +17,12 @@ export const ACTOR: Row[] = [
   { platform: 'chatapp', account: 'a-1', type: 'device', label: 'actor-device' },
   { platform: 'chatapp', account: 'a-1', type: 'phone', label: 'actor-burner' },
   { platform: 'chatapp', account: 'a-2', type: 'device', label: 'actor-device' },
+  { platform: 'chatapp', account: 'a-2', type: 'phone', label: 'actor-burner' },
   { platform: 'photoshare', account: 'p-7', type: 'phone', label: 'actor-burner' },
   { platform: 'photoshare', account: 'p-7', type: 'payment', label: 'actor-card' },
   { platform: 'gamehub', account: 'g-3', type: 'payment', label: 'actor-card' },
   { platform: 'gamehub', account: 'g-4', type: 'device', label: 'actor-device' },
+  { platform: 'gamehub', account: 'g-4', type: 'payment', label: 'actor-card' },
 ];
 export const OTHER_PAIR: Row[] = [
   { platform: 'chatapp', account: 'b-1', type: 'email', label: 'other-email' },
