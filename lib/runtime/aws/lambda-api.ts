@@ -34,7 +34,11 @@ export function lambdaApi(surface: Exclude<ApiSurface, 'all'>) {
       staffAuthenticator: apiGatewayJwtAuthenticator(),
       // Operator edits are read by every container's cached loader within DEFAULT_CREDENTIALS_CACHE_SECONDS.
       platformAdmin: surface === 'investigator' ? new PlatformAdmin(new SecretsManagerDocumentStore(secrets, credentialsSecretArn)) : undefined,
-      dispatcher: new LambdaDetectionDispatcher(new LambdaClient({}), surface === 'investigator' ? requiredEnv('DETECT_FUNCTION_NAME') : 'unused'),
+      // Only the staff surface starts detection runs; the platform function has no detect function to call.
+      dispatcher:
+        surface === 'investigator'
+          ? new LambdaDetectionDispatcher(new LambdaClient({}), requiredEnv('DETECT_FUNCTION_NAME'))
+          : { dispatch: async () => Promise.reject(new Error('the platform API does not start detection runs')) },
       logger: new Logger({ serviceName: 'crosslink' }),
     }),
     surface,
