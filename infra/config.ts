@@ -45,6 +45,8 @@ export interface DeploymentConfig {
   consoleAssetPath: string;
   /** Log retention of the functions and the API access log, in days (a CloudWatch Logs allowed value). */
   logRetentionDays: number;
+  /** The Cognito hosted sign-in domain's prefix (`<prefix>.auth.<region>.amazoncognito.com`); default `crosslink-<stage>-<8 characters of the stack's id>`. */
+  signInDomainPrefix?: string;
 }
 
 /** The context keys this module reads. */
@@ -61,6 +63,7 @@ export const CONFIG_KEYS = [
   'identityProvider',
   'consoleAssetPath',
   'logRetentionDays',
+  'signInDomainPrefix',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -150,6 +153,11 @@ const schemas: { [K in ConfigKey]: z.ZodType } = {
     (raw) => (typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw),
     z.number().refine((days) => LOG_RETENTION_DAYS.includes(days), { error: `expected one of ${LOG_RETENTION_DAYS.join(', ')}` }),
   ),
+  // Cognito's rule for domain prefixes; it also refuses the words aws, amazon and cognito.
+  signInDomainPrefix: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { error: 'expected 1-63 lowercase letters, digits or dashes, not starting or ending with a dash' })
+    .refine((prefix) => !/aws|amazon|cognito/.test(prefix), { error: 'Cognito refuses prefixes containing aws, amazon or cognito' }),
 };
 
 /**
