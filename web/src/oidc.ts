@@ -53,7 +53,8 @@ export function providerFromConfig(config: RuntimeConfig | null): OidcProvider |
   if (!config) return null;
   if (config.oidcIssuer && config.oidcClientId) return { issuer: config.oidcIssuer.replace(/\/+$/, ''), clientId: config.oidcClientId };
   if (config.region && config.userPoolId && config.userPoolClientId) {
-    return { issuer: `https://cognito-idp.${config.region}.amazonaws.com/${config.userPoolId}`, clientId: config.userPoolClientId };
+    const suffix = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    return { issuer: `https://cognito-idp.${config.region}.${suffix}/${config.userPoolId}`, clientId: config.userPoolClientId };
   }
   return null;
 }
@@ -198,21 +199,22 @@ export function displayName(claims: IdTokenClaims): string {
 }
 
 /**
- * Where sign-out sends the browser: the provider's `end_session_endpoint` (OpenID RP-initiated
- * logout), or Cognito's `/logout` on the hosted domain, which its discovery document does not name.
- * Null when the provider offers neither: then only the console forgets the token.
+ * Where sign-out sends the browser: Cognito's `/logout` on the hosted domain (with its own
+ * `client_id` and `logout_uri` parameters), or another provider's `end_session_endpoint` (OpenID
+ * RP-initiated logout). Null when the provider offers neither: then only the console forgets the token.
  */
 export function signOutUrl(endpoints: OidcEndpoints, request: { clientId: string; redirectUri: string; idToken?: string }): string | null {
+  // Cognito's /logout takes logout_uri, not the OpenID parameters, whatever its discovery document says.
+  if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//.test(endpoints.issuer)) {
+    const url = new URL('/logout', endpoints.authorization_endpoint);
+    url.search = new URLSearchParams({ client_id: request.clientId, logout_uri: request.redirectUri }).toString();
+    return url.toString();
+  }
   if (endpoints.end_session_endpoint) {
     const url = new URL(endpoints.end_session_endpoint);
     url.searchParams.set('client_id', request.clientId);
     url.searchParams.set('post_logout_redirect_uri', request.redirectUri);
     if (request.idToken) url.searchParams.set('id_token_hint', request.idToken);
-    return url.toString();
-  }
-  if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\//.test(endpoints.issuer)) {
-    const url = new URL('/logout', endpoints.authorization_endpoint);
-    url.search = new URLSearchParams({ client_id: request.clientId, logout_uri: request.redirectUri }).toString();
     return url.toString();
   }
   return null;

@@ -155,6 +155,11 @@ describe('sign-out', () => {
     );
   });
 
+  it("uses Cognito's own /logout parameters even if its discovery document names an end_session_endpoint", () => {
+    const url = new URL(signOutUrl({ ...cognitoEndpoints, end_session_endpoint: 'https://crosslink-prod-1a2b3c4d.auth.eu-west-2.amazoncognito.com/logout' }, request)!);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: 'console-client', logout_uri: 'https://d1.cloudfront.net/' });
+  });
+
   it('has nowhere to go for a provider with neither', () => {
     expect(signOutUrl({ ...cognitoEndpoints, issuer: 'https://login.example.org' }, request)).toBeNull();
   });
