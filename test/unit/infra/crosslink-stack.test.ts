@@ -314,6 +314,21 @@ describe('Stack: CrosslinkStack', () => {
     it('publishes the built console when it exists', () => {
       synth.template.resourceCountIs('Custom::CDKBucketDeployment', 1);
     });
+
+    it('publishes a config.json naming the user pool and the console client, which the console signs in with', () => {
+      const deployment = Object.values(synth.template.findResources('Custom::CDKBucketDeployment'))[0].Properties;
+      const markers = Object.values(Object.assign({}, ...deployment.SourceMarkers)) as Array<{ Ref: string }>;
+      const refs = markers.map((marker) => marker.Ref);
+      expect(refs).toEqual(expect.arrayContaining(['AWS::Region', logicalIdOf(synth.stack, synth.stack.identity.userPool!), logicalIdOf(synth.stack, synth.stack.identity.userPoolClient!)]));
+    });
+
+    it('lets the console sign in with the authorization code grant, back to its own address', () => {
+      const client = Object.values(synth.template.findResources('AWS::Cognito::UserPoolClient'))[0].Properties;
+      expect(client).toMatchObject({ AllowedOAuthFlows: ['code'], GenerateSecret: false });
+      const distribution = logicalIdOf(synth.stack, synth.stack.console.distribution);
+      expect(client.CallbackURLs).toEqual([{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distribution, 'DomainName'] }, '/']] }, 'https://investigate.example.org/']);
+      synth.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    });
   });
 
   describe('alarms and dashboard', () => {
