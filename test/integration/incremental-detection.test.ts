@@ -6,19 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SIGNALS_PER_REQUEST } from '../../lib/contract/signals.js';
 import { syntheticPopulation, type RawSignal } from '../../lib/demo/synthetic-population.js';
 import { IdentifierHasher } from '../../lib/client/hash.js';
-import { postSigned } from '../support/factories.js';
+import { SignalsTransport } from '../../lib/client/transport.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 const hasher = new IdentifierHasher('test-consortium-key-0123456789');
-let clock = Math.floor(Date.now() / 1000);
+/** Posts as a platform would: signed afresh on every attempt, a 5xx or 429 retried with backoff. */
+const transportFor = (target: { baseUrl: string }, platform: { id: string; secret: string }) =>
+  new SignalsTransport({ baseUrl: target.baseUrl, platform: platform.id, secret: platform.secret });
 
 async function send(signals: RawSignal[]) {
   for (const platform of stack.credentials.platforms) {
     const mine = signals.filter((s) => s.platform === platform.id).map((s) => ({ account: s.account, type: s.type, value: hasher.hash(s.type, s.raw).value, observedAt: s.observedAt }));
     for (let start = 0; start < mine.length; start += MAX_SIGNALS_PER_REQUEST) {
-      const response = await postSigned(stack.baseUrl, platform, JSON.stringify({ signals: mine.slice(start, start + MAX_SIGNALS_PER_REQUEST) }), {}, { nowSeconds: ++clock });
-      expect(response.status).toBe(202);
+      const answer = await transportFor(stack, platform).send(JSON.stringify({ signals: mine.slice(start, start + MAX_SIGNALS_PER_REQUEST) }));
+      expect(answer.rejected).toEqual([]);
     }
   }
   await stack.waitForDrain();
@@ -83,7 +85,7 @@ describe('incremental detection when an identifier becomes a hub', () => {
       const platform = small.credentials.platforms[0];
       const post = async (accounts: string[]) => {
         const signals = accounts.map((account) => ({ account, type: 'device', value: hasher.hash('device', 'shared-tablet-7f3a').value, observedAt: '2026-11-01T00:00:00Z' }));
-        expect((await postSigned(small.baseUrl, platform, JSON.stringify({ signals }), {}, { nowSeconds: ++clock })).status).toBe(202);
+        expect((await transportFor(small, platform).send(JSON.stringify({ signals }))).accepted).toBe(accounts.length);
         await small.waitForDrain();
       };
       const detectOn = async (mode: string) => {

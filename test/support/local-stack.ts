@@ -6,7 +6,7 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
   const home = mkdtempSync(join(tmpdir(), 'crosslink-test-'));
-  const stack = await startLocalStack({ home, port: 0, quietDetectMs: 0, visibilityTimeoutSeconds: 2, logLevel: (process.env.CROSSLINK_TEST_LOG_LEVEL as 'SILENT' | undefined) ?? 'SILENT', ...options });
+  const stack = await startLocalStack({ home, port: 0, quietDetectMs: 0, visibilityTimeoutSeconds: 2, logLevel: (process.env.CROSSLINK_TEST_LOG_LEVEL as 'SILENT' | undefined) ?? 'ERROR', ...options });
   return Object.assign(stack, {
     async cleanup() {
       await stack.stop();
