@@ -5,10 +5,11 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
+import { batchGetAll } from './batch-get.js';
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
 import { accountPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
@@ -207,22 +208,10 @@ export class ClusterRepository {
     return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), { rankSk: item.rankSk, fingerprint: item.fingerprint, removedAt: item.removedAt }]));
   }
 
-  /** BatchGetItem over any number of keys, retrying unprocessed ones. `status` is escaped (a reserved word). */
-  private async batchGet(keys: Array<Record<string, unknown>>, projection: string): Promise<Array<Record<string, any>>> {
-    const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  /** Reads items by key; `status` in the projection is escaped (a reserved word). */
+  private batchGet(keys: Array<Record<string, unknown>>, projection: string): Promise<Array<Record<string, any>>> {
     const escaped = projection.replace(/\bstatus\b/, '#status');
-    const names = escaped === projection ? {} : { ExpressionAttributeNames: { '#status': 'status' } };
-    const found: Array<Record<string, any>> = [];
-    for (let start = 0; start < unique.length; start += 100) {
-      let pending = unique.slice(start, start + 100);
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ProjectionExpression: escaped, ...names } } }));
-        found.push(...(result.Responses?.[this.tableName] ?? []));
-        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
-      }
-    }
-    return found;
+    return batchGetAll(this.db, this.tableName, keys, { projection: escaped, names: escaped === projection ? undefined : { '#status': 'status' } });
   }
 
   /** A page of the current clusters, highest risk first. */

@@ -3,7 +3,8 @@
  * (`ACC#..` / `META`) and the signals it was seen with (gsi1 by account), for the timeline and for
  * telling which excluded hubs touch the cluster.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './batch-get.js';
 import type { AccountRef } from '../contract/platforms.js';
 import { accountPk, SK_META } from './keys.js';
 import { allItems } from './paginate.js';
@@ -31,16 +32,8 @@ export class MemberFactsReader {
 
   /** Metadata of each account, in the order given. */
   async facts(refs: AccountRef[]): Promise<MemberFactsRecord[]> {
-    const found = new Map<string, Record<string, any>>();
-    for (let start = 0; start < refs.length; start += 100) {
-      let pending: Array<Record<string, unknown>> = refs.slice(start, start + 100).map((ref) => ({ pk: accountPk(ref.platform, ref.account), sk: SK_META }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
-        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
-      }
-    }
+    const items = await batchGetAll(this.db, this.tableName, refs.map((ref) => ({ pk: accountPk(ref.platform, ref.account), sk: SK_META })));
+    const found = new Map(items.map((item) => [String(item.pk), item]));
     return refs.map((ref) => {
       const item = found.get(accountPk(ref.platform, ref.account));
       return {

@@ -7,7 +7,8 @@
  * few next to the ranking, so a status filter reads that small set instead of the whole ranking.
  */
 import { randomBytes } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './batch-get.js';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
 import { clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
@@ -315,19 +316,8 @@ export class ReviewRepository {
     });
   }
 
-  /** BatchGetItem over any number of keys, retrying unprocessed ones. */
-  private async batchGet(keys: Array<Record<string, unknown>>, projection?: string): Promise<Array<Record<string, any>>> {
-    const names = projection?.includes('#size') ? { ExpressionAttributeNames: { '#size': 'size' } } : {};
-    const found: Array<Record<string, any>> = [];
-    for (let start = 0; start < keys.length; start += 100) {
-      let pending = keys.slice(start, start + 100);
-      for (let round = 0; pending.length > 0; round++) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** Math.min(round, 6)));
-        const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}), ...names } } }));
-        found.push(...(result.Responses?.[this.tableName] ?? []));
-        pending = (result.UnprocessedKeys?.[this.tableName]?.Keys as typeof pending | undefined) ?? [];
-      }
-    }
-    return found;
+  /** Reads items by key; `size` in the projection is escaped as `#size` (a reserved word). */
+  private batchGet(keys: Array<Record<string, unknown>>, projection?: string): Promise<Array<Record<string, any>>> {
+    return batchGetAll(this.db, this.tableName, keys, { projection, names: projection?.includes('#size') ? { '#size': 'size' } : undefined });
   }
 }

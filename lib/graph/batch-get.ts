@@ -1,0 +1,41 @@
+/**
+ * BatchGetItem over any number of keys: 100 a call, duplicates folded (the service refuses them in one
+ * call), unprocessed keys retried with backoff until every key has been read.
+ */
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UnavailableError } from '../errors.js';
+
+const BATCH_LIMIT = 100;
+const MAX_ROUNDS = 8;
+
+/** Every item found under the keys (missing keys are simply absent), in no particular order. */
+export async function batchGetAll(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: Array<Record<string, unknown>>,
+  options: { projection?: string; names?: Record<string, string> } = {},
+): Promise<Array<Record<string, any>>> {
+  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  const found: Array<Record<string, any>> = [];
+  for (let start = 0; start < unique.length; start += BATCH_LIMIT) {
+    let pending = unique.slice(start, start + BATCH_LIMIT);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_ROUNDS) throw new UnavailableError(`DynamoDB left ${pending.length} reads unprocessed after ${MAX_ROUNDS} rounds`);
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+      const result = await db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: pending,
+              ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+              ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
+            },
+          },
+        }),
+      );
+      found.push(...(result.Responses?.[tableName] ?? []));
+      pending = (result.UnprocessedKeys?.[tableName]?.Keys as typeof pending | undefined) ?? [];
+    }
+  }
+  return found;
+}
