@@ -24,7 +24,8 @@ export interface CrosslinkConfig {
 /** Thrown at start-up when a required environment variable is missing or malformed. */
 export class ConfigError extends ValidationError {}
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
+/** A variable that must be set; fails fast with its name. */
+export function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigError(`environment variable ${name} is not set`);
   return value;

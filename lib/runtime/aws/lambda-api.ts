@@ -10,17 +10,13 @@ import { apiGatewayJwtAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore } from '../../auth/credentials.js';
 import { PlatformAdmin } from '../../auth/platform-admin.js';
 import { apiDeps } from '../api-wiring.js';
-import { ConfigError } from '../config.js';
+import { required } from '../config.js';
 import { lambdaCore } from './lambda-core.js';
 import { LambdaDetectionDispatcher } from './lambda-detection-dispatcher.js';
 import { secretsManagerCredentialsLoader } from './secrets-credentials.js';
 import { SecretsManagerDocumentStore } from './secrets-document-store.js';
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
-  return value;
-}
+const requiredEnv = (name: string) => required(process.env, name);
 
 /** The hono app for one API surface, wired for Lambda. */
 export function lambdaApi(surface: Exclude<ApiSurface, 'all'>) {
