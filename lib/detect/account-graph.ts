@@ -74,10 +74,10 @@ const IP_TYPE = SIGNAL_TYPES.indexOf('ip');
  * identifier (IP addresses aside, as they are shared by households and strangers alike). A phone
  * shared by one person's accounts is corroborated by their email and device; a tablet shared by a
  * household, or a popular username, is not. The unit's weight is scaled by
- * `(1 - corroborationWeight) + corroborationWeight * share`.
+ * `(1 - corroborationWeight[type]) + corroborationWeight[type] * share`.
  */
 function applyCorroboration(
-  corroborationWeight: number,
+  corroborationWeight: DetectionOptions['corroborationWeight'],
   graph: Pick<AccountGraph, 'unitCount' | 'unitType' | 'unitStart' | 'entryAccount' | 'entryUnit' | 'accountEntryStart' | 'accountEntries' | 'unitPairWeight'>,
   mark: Int32Array,
 ): void {
@@ -88,7 +88,8 @@ function applyCorroboration(
     const first = unitStart[unit];
     const end = unitStart[unit + 1];
     const holders = end - first;
-    if (holders < 2 || unitType[unit] === IP_TYPE || unitPairWeight[unit] === 0) continue;
+    const weight = corroborationWeight[SIGNAL_TYPES[unitType[unit]]];
+    if (holders < 2 || unitType[unit] === IP_TYPE || unitPairWeight[unit] === 0 || weight === 0) continue;
     let corroborated = 0;
     for (let x = first; x < end; x++) {
       const account = entryAccount[x];
@@ -102,7 +103,7 @@ function applyCorroboration(
       for (let y = x + 1; y < end; y++) if (mark[entryAccount[y]] === stamp) corroborated++;
     }
     const share = corroborated / ((holders * (holders - 1)) / 2);
-    unitPairWeight[unit] *= 1 - corroborationWeight + corroborationWeight * share;
+    unitPairWeight[unit] *= 1 - weight + weight * share;
   }
   mark.fill(-1);
 }
@@ -307,7 +308,7 @@ export function buildAccountGraph(
   const accountEntries = new Int32Array(entryCount);
   for (let e = 0; e < entryCount; e++) accountEntries[entryFill[entryAccount[e]]++] = e;
 
-  if (options.corroborationWeight > 0) {
+  if (Object.values(options.corroborationWeight).some((weight) => weight > 0)) {
     applyCorroboration(options.corroborationWeight, { unitCount, unitType, unitStart, entryAccount, entryUnit, accountEntryStart, accountEntries, unitPairWeight }, mark);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectClusters } from '../../../lib/detect/detect.js';
+import { DEFAULT_DETECTION_OPTIONS, detectClusters } from '../../../lib/detect/detect.js';
 import type { Membership } from '../../../lib/detect/model.js';
 import { DAY_MS, hashed, input, memberSets, NOW_MS, pdqVariant, seen, verdict } from './fixtures.js';
 
@@ -97,8 +97,8 @@ describe('Function: detectClusters', () => {
   });
 
   it('lets old evidence of a fast-ageing type fall below what links a pair', () => {
-    const sharedYearsAgo = [seen('snap#a', 'username', 'jo', 1500), seen('insta#b', 'username', 'jo', 1500)];
-    const sharedYesterday = [seen('snap#a', 'username', 'jo', 1), seen('insta#b', 'username', 'jo', 1)];
+    const sharedYearsAgo = [seen('snap#a', 'device', 'd', 1500), seen('insta#b', 'device', 'd', 1500)];
+    const sharedYesterday = [seen('snap#a', 'device', 'd', 1), seen('insta#b', 'device', 'd', 1)];
 
     expect(detectClusters(input(sharedYearsAgo)).clusters).toEqual([]);
     expect(detectClusters(input(sharedYesterday)).clusters).toHaveLength(1);
@@ -112,15 +112,26 @@ describe('Function: detectClusters', () => {
   });
 
   it('keeps two people apart when only an uncorroborated shared tablet joins them', () => {
-    const person = (name: string) => [seen(`snap#${name}1`, 'phone', name), seen(`wa#${name}2`, 'phone', name), seen(`snap#${name}1`, 'email', name), seen(`wa#${name}2`, 'email', name)];
-    const tablet = [seen('wa#ann2', 'device', 'tablet'), seen('wa#bob2', 'device', 'tablet'), seen('wa#ann2', 'ip', 'home'), seen('wa#bob2', 'ip', 'home')];
+    const person = (name: string) => ['snap', 'wa', 'fb'].flatMap((platform) => [seen(`${platform}#${name}`, 'phone', name), seen(`${platform}#${name}`, 'email', name)]);
+    const tablet = [seen('wa#ann', 'device', 'tablet'), seen('wa#bob', 'device', 'tablet'), seen('wa#ann', 'ip', 'home'), seen('wa#bob', 'ip', 'home')];
     const memberships = [...person('ann'), ...person('bob'), ...tablet];
 
     expect(memberSets(detectClusters(input(memberships)))).toEqual([
-      ['snap#ann1', 'wa#ann2'],
-      ['snap#bob1', 'wa#bob2'],
+      ['fb#ann', 'snap#ann', 'wa#ann'],
+      ['fb#bob', 'snap#bob', 'wa#bob'],
     ]);
-    expect(detectClusters(input(memberships), { corroborationWeight: 0 }).clusters).toHaveLength(1);
+    expect(detectClusters(input(memberships), { corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, device: 0 } }).clusters).toHaveLength(1);
+  });
+
+  it('lets an uncorroborated burner phone attach a profile that a shared tablet would not', () => {
+    // An actor's five profiles glued by a device, and a sixth sharing only a phone (or only a device) with one of them.
+    const profiles = ['snap#x1', 'wa#x2', 'fb#x3', 'tiktok#x4', 'discord#x5'];
+    const glued = profiles.map((account) => seen(account, 'device', 'd'));
+    const burner = [...glued, seen('discord#x5', 'phone', 'burner'), seen('insta#x6', 'phone', 'burner')];
+    const tablet = [...glued, seen('discord#x5', 'device', 'tablet'), seen('insta#x6', 'device', 'tablet')];
+
+    expect(memberSets(detectClusters(input(burner)))).toEqual([[...profiles, 'insta#x6'].sort()]);
+    expect(memberSets(detectClusters(input(tablet)))).toEqual([[...profiles].sort()]);
   });
 
   it('weighs an identifier less the more accounts share it', () => {
