@@ -141,9 +141,18 @@ export function buildAccountGraph(
     }
     return account;
   };
+  // Memberships mostly arrive grouped by account (a platform's batch, a store query per account), so the
+  // previous account is checked before the map.
+  let previousKey: string | undefined;
+  let previousAccount = -1;
   for (let m = 0; m < membershipCount; m++) {
     const membership = memberships[m];
-    const account = internAccount(membership.account);
+    let account = previousAccount;
+    if (membership.account !== previousKey) {
+      account = internAccount(membership.account);
+      previousKey = membership.account;
+      previousAccount = account;
+    }
     const type = typeIndex.get(membership.type);
     if (type === undefined) throw new RangeError(`membership ${m} has unknown signal type "${membership.type}"`);
     const map = identMaps[type];
@@ -292,12 +301,15 @@ export function buildAccountGraph(
   const entryDecay = new Float64Array(entryCount);
   const entryUnit = new Int32Array(entryCount);
   const unitPairWeight = new Float64Array(unitCount);
+  const halfLifeOfType = Float64Array.from(SIGNAL_TYPES, (type) => options.halfLifeDays[type]);
   for (let unit = 0; unit < unitCount; unit++) {
-    entryUnit.fill(unit, unitStart[unit], unitStart[unit + 1]);
-    const type = SIGNAL_TYPES[unitType[unit]];
-    unitPairWeight[unit] = specificWeight(type, unitStart[unit + 1] - unitStart[unit], options);
-    const halfLife = options.halfLifeDays[type];
-    for (let e = unitStart[unit]; e < unitStart[unit + 1]; e++) entryDecay[e] = ageingFactor(entryObservedAtMs[e], agedNowMs, halfLife);
+    const first = unitStart[unit];
+    const end = unitStart[unit + 1];
+    entryUnit.fill(unit, first, end);
+    unitPairWeight[unit] = specificWeight(SIGNAL_TYPES[unitType[unit]], end - first, options);
+    const halfLife = halfLifeOfType[unitType[unit]];
+    if (!Number.isFinite(halfLife)) entryDecay.fill(1, first, end);
+    else for (let e = first; e < end; e++) entryDecay[e] = ageingFactor(entryObservedAtMs[e], agedNowMs, halfLife);
   }
 
   // Account -> its entries.

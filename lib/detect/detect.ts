@@ -143,6 +143,30 @@ function clusterLinks(graph: AccountGraph, members: Int32Array, rankOf: Int32Arr
   return list.slice(0, options.maxLinksPerCluster);
 }
 
+/** The platforms of a cluster's members, sorted. */
+function platformsOf(members: readonly string[]): string[] {
+  const platforms: string[] = [];
+  for (const member of members) {
+    const { platform } = parseAccountKey(member);
+    if (!platforms.includes(platform)) platforms.push(platform);
+  }
+  return platforms.sort(byString);
+}
+
+/**
+ * The verdicts that shaped a cluster, by time: a must-link in force shaped the cluster holding both
+ * ends; a cannot-link (or a must-link left out as a conflict) shaped it when both ends are in its component.
+ */
+function verdictsShaping(shaping: ReadonlySet<Verdict>, memberSet: ReadonlySet<string>, plan: VerdictPlan, inComponent: (account: string) => boolean): Verdict[] {
+  return [...shaping]
+    .filter((verdict) =>
+      verdict.kind === 'same-actor' && !plan.conflicts.includes(verdict)
+        ? memberSet.has(verdict.a) && memberSet.has(verdict.b)
+        : inComponent(verdict.a) && inComponent(verdict.b),
+    )
+    .sort((x, y) => x.atMs - y.atMs || byString(x.a, y.a) || byString(x.b, y.b));
+}
+
 /** Finds the components of the graph and clusters each one. `facts` feed risk only. */
 export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts: ReadonlyMap<string, AccountFacts>, options: DetectionOptions): ComponentOutcome[] {
   const accountCount = graph.accountKeys.length;
@@ -230,28 +254,17 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     for (const locals of byCommunity.values()) {
       if (locals.length < 2) continue;
       const clusterMembers = locals.map((i) => members[i]);
-      const memberSet = new Set(clusterMembers);
       const shaping = new Set<Verdict>();
-      for (const i of locals) for (const verdict of verdicts.verdictsOf.get(group[i]) ?? []) shaping.add(verdict);
-      const inComponent = (account: string) => {
-        const id = graph.accountIndex.get(account);
-        return id !== undefined && localOf[id] !== -1;
-      };
-      // A must-link in force shaped the cluster holding both ends; a cannot-link (or a must-link left out
-      // as a conflict) shaped it when both ends are in its component.
-      const clusterVerdicts = [...shaping]
-        .filter((verdict) =>
-          verdict.kind === 'same-actor' && !plan.conflicts.includes(verdict)
-            ? memberSet.has(verdict.a) && memberSet.has(verdict.b)
-            : inComponent(verdict.a) && inComponent(verdict.b),
-        )
-        .sort((x, y) => x.atMs - y.atMs || byString(x.a, y.a) || byString(x.b, y.b));
+      if (hasVerdicts) for (const i of locals) for (const verdict of verdicts.verdictsOf.get(group[i]) ?? []) shaping.add(verdict);
       clusters.push({
         members: clusterMembers,
-        platforms: [...new Set(clusterMembers.map((member) => parseAccountKey(member).platform))].sort(),
+        platforms: platformsOf(clusterMembers),
         links: clusterLinks(graph, Int32Array.from(locals, (i) => group[i]), rankOf, options),
         risk: scoreClusterRisk(clusterMembers, facts),
-        verdicts: clusterVerdicts,
+        verdicts: shaping.size === 0 ? [] : verdictsShaping(shaping, new Set(clusterMembers), plan, (account) => {
+          const id = graph.accountIndex.get(account);
+          return id !== undefined && localOf[id] !== -1;
+        }),
       });
     }
     for (let i = 0; i < size; i++) localOf[group[i]] = -1;

@@ -62,6 +62,7 @@ export interface RiskScore {
 }
 
 const DAY_MS = 86_400_000;
+const NO_OPTIONS: Partial<RiskOptions> = Object.freeze({});
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 /** Size of the largest set of creation times that fit within `windowMs` of each other. */
@@ -83,8 +84,8 @@ function largestBurst(createdAtMs: number[], windowMs: number): { count: number;
  * scoreClusterRisk(['snap#a', 'insta#b', 'wa#c'], new Map([['snap#a', { minorContacts7d: 12 }]]));
  * // { score: 37.x, reasons: [{ factor: 'minor-contacts', points: 18.5, detail: '12 minors contacted in the last 7 days' }, ...] }
  */
-export function scoreClusterRisk(members: readonly string[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<RiskOptions> = {}): RiskScore {
-  const o = { ...DEFAULT_RISK_OPTIONS, ...options };
+export function scoreClusterRisk(members: readonly string[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<RiskOptions> = NO_OPTIONS): RiskScore {
+  const o = options === NO_OPTIONS ? DEFAULT_RISK_OPTIONS : { ...DEFAULT_RISK_OPTIONS, ...options };
   const reasons: RiskReason[] = [];
   const platforms = new Set(members.map((member) => parseAccountKey(member).platform));
   if (platforms.size > 1) {
@@ -134,7 +135,7 @@ export function scoreClusterRisk(members: readonly string[], facts: ReadonlyMap<
     });
   }
   for (const reason of reasons) reason.points = round3(reason.points);
-  reasons.sort((a, b) => b.points - a.points || a.factor.localeCompare(b.factor));
+  reasons.sort((a, b) => b.points - a.points || (a.factor < b.factor ? -1 : a.factor > b.factor ? 1 : 0));
   const score = round3(Math.min(100, reasons.reduce((sum, reason) => sum + reason.points, 0)));
   return { score, reasons };
 }
