@@ -21,6 +21,7 @@ import { cpmPartition, pairPartition } from './cpm.js';
 import type { AccountFacts, ClusterLink, DetectedCluster, DetectionInput, DetectionResult, LinkEvidence, Membership, PreviousCluster, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { pdqDistance } from './pdq-index.js';
+import { IncrementalClosureError } from './errors.js';
 import { assignClusterIds } from './stable-ids.js';
 import { UnionFind } from './union-find.js';
 import { resolveVerdicts, type VerdictPlan } from './verdicts.js';
@@ -167,14 +168,30 @@ function verdictsShaping(shaping: ReadonlySet<Verdict>, memberSet: ReadonlySet<s
     .sort((x, y) => x.atMs - y.atMs || byString(x.a, y.a) || byString(x.b, y.b));
 }
 
-/** Finds the components of the graph and clusters each one. `facts` feed risk only. */
-export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts: ReadonlyMap<string, AccountFacts>, options: DetectionOptions): ComponentOutcome[] {
+/**
+ * Finds the components of the graph and clusters each one. `facts` feed risk only.
+ *
+ * Components are taken over links of at least `cpmResolution`: an account joins a group only when its
+ * links to the group average more than that, so a weaker link never brings two accounts together on
+ * its own (it still counts inside a component). This keeps components small where weak evidence (a
+ * home IP, an aged identifier) chains strangers, which is what lets an incremental run recompute little.
+ * `clusterOnly`, when given, restricts the work to those accounts (an incremental closure's core; the
+ * rest of the graph is there only so that the core's weights are exact).
+ */
+export function clusterComponents(
+  graph: AccountGraph,
+  plan: VerdictPlan,
+  facts: ReadonlyMap<string, AccountFacts>,
+  options: DetectionOptions,
+  clusterOnly?: ReadonlySet<string>,
+): ComponentOutcome[] {
   const accountCount = graph.accountKeys.length;
   const { linkStart, linkNeighbor, linkWeight, accountKeys } = graph;
   const verdicts = indexVerdicts(plan, graph);
+  const strongLink = options.cpmResolution;
   const sets = new UnionFind(accountCount);
   for (let a = 0; a < accountCount; a++) {
-    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a) sets.union(a, linkNeighbor[at]);
+    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a && linkWeight[at] >= strongLink) sets.union(a, linkNeighbor[at]);
   }
   for (const [a, partners] of verdicts.mustPartners) for (const b of partners) sets.union(a, b);
 
@@ -182,6 +199,7 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
   const rootSlot = new Int32Array(accountCount).fill(-1);
   const groups: number[][] = [];
   for (let a = 0; a < accountCount; a++) {
+    if (clusterOnly && !clusterOnly.has(accountKeys[a])) continue;
     const root = sets.find(a);
     if (sets.sizeOf(root) < 2) continue;
     if (rootSlot[root] === -1) {
@@ -191,6 +209,13 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     groups[rootSlot[root]].push(a);
   }
 
+  if (clusterOnly) {
+    for (const group of groups) {
+      if (sets.sizeOf(sets.find(group[0])) !== group.length) {
+        throw new IncrementalClosureError(`the component of ${accountKeys[group[0]]} reaches beyond the closure's core: the closure must hold whole components`);
+      }
+    }
+  }
   const localOf = new Int32Array(accountCount).fill(-1);
   const weightOfLocal = new Float64Array(accountCount);
   const hasVerdicts = verdicts.mustPartners.size > 0 || verdicts.cannotPartners.size > 0;
@@ -201,9 +226,14 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
     const size = group.length;
     for (let i = 0; i < size; i++) localOf[group[i]] = i;
 
-    // Local CSR, rows sorted by local id so that every sum runs in one canonical order.
+    // Local CSR over the links inside the component (weak links may leave it), rows sorted by local id
+    // so that every sum runs in one canonical order.
     const rowStart = new Int32Array(size + 1);
-    for (let i = 0; i < size; i++) rowStart[i + 1] = rowStart[i] + linkStart[group[i] + 1] - linkStart[group[i]];
+    for (let i = 0; i < size; i++) {
+      let inside = 0;
+      for (let at = linkStart[group[i]]; at < linkStart[group[i] + 1]; at++) if (localOf[linkNeighbor[at]] !== -1) inside++;
+      rowStart[i + 1] = rowStart[i] + inside;
+    }
     const neighbors = new Int32Array(rowStart[size]);
     const weights = new Float64Array(rowStart[size]);
     for (let i = 0; i < size; i++) {
@@ -212,6 +242,7 @@ export function clusterComponents(graph: AccountGraph, plan: VerdictPlan, facts:
       let k = 0;
       for (let at = linkStart[account]; at < linkStart[account + 1]; at++) {
         const local = localOf[linkNeighbor[at]];
+        if (local === -1) continue;
         row[k++] = local;
         weightOfLocal[local] = linkWeight[at];
       }
@@ -378,7 +409,7 @@ export function detectOver(
   const graph = buildAccountGraph(memberships, verdictAccounts, options, agedNowMs, holderTotals);
   timingsMs.graph = Math.round(performance.now() - at);
   at = performance.now();
-  const outcomes = clusterComponents(graph, plan, facts, options);
+  const outcomes = clusterComponents(graph, plan, facts, options, onlyAccounts);
   timingsMs.cluster = Math.round(performance.now() - at);
   return { graph, outcomes };
 }

@@ -10,16 +10,10 @@
  * caller runs {@link detectClustersDetailed} instead.
  *
  * What the runner supplies (the "touched closure"), which {@link collectClosure} gathers through a
- * {@link GraphSource} port:
- * 1. touched accounts: every account whose memberships were added, changed or removed (expired),
- *    whose metadata (AccountFacts) changed, or that a verdict added or removed since the previous run names;
- * 2. grown to a fixed point: every member of a previous component holding a closure account; for
- *    every identifier a closure account holds, all its holders, unless it has more than `hubThreshold`
- *    holders now *and* was a hub in the previous run too (then only its total is needed); every holder
- *    of a PDQ hash within `pdqMaxDistance` of a closure account's photo; the other end of every
- *    `same-actor` verdict naming a closure account;
- * 3. all memberships and facts of the closure accounts, and the total holder count of each
- *    identifier held by a closure account that has more than `hubThreshold` holders.
+ * {@link GraphSource} port (docs/detection.md, "Incremental runs"): the touched accounts and the
+ * identifiers they lost; grown to the accounts whose links changed (holders of those accounts' units),
+ * the core (the previous components holding them, whole: recomputed) and the boundary (the other
+ * holders of the core's units: read so that the core's weights are exact, not recomputed).
  */
 import type { SignalType } from '../contract/signals.js';
 import { agedNow, assembleResult, detectOver, membershipCountsOf, type DetectionState } from './detect.js';
@@ -33,13 +27,13 @@ export { FullRunRequiredError, IncrementalClosureError } from './errors.js';
 
 /** The part of the graph an incremental run recomputes (see the module comment for what it must hold). */
 export interface TouchedClosure {
-  /** Every account of the closure. */
+  /** The core: accounts recomputed (whole previous components and the touched accounts). */
   accounts: string[];
-  /** Every membership of every closure account. */
+  /** Every membership of every core and boundary account (the boundary makes the core's weights exact). */
   memberships: Membership[];
-  /** Facts of the closure accounts (risk). */
+  /** Facts of the core accounts (risk). */
   facts: Map<string, AccountFacts>;
-  /** `type\u0000value` -> total holders, for identifiers held by closure accounts with more than `hubThreshold` holders. */
+  /** `type\u0000value` -> total holders, for identifiers held by core or boundary accounts with more than `hubThreshold` holders. */
   holderTotals: Map<string, number>;
 }
 
@@ -72,75 +66,181 @@ function previousHubKeys(state: DetectionState): Set<string> {
   return keys;
 }
 
+/** Holders of one linking unit as detection would form it, read through the source. */
+interface UnitLook {
+  /** `type\u0000value` of every identifier of the unit (a photo family has several). */
+  keys: string[];
+  /**
+   * The holders an exact graph of its holders' links needs: all of them, except for an identifier that
+   * is a hub now (it links nothing, and its total is enough). A photo family is read whole even when it
+   * is a hub, as detection tells a hub family only from all its photos.
+   */
+  holders: string[];
+  /** Holders that lost or gained links through it since the previous run: all of them unless it was a hub before and still is. */
+  changed: string[];
+}
+
 /**
- * Gathers the touched closure through the source, growing it to a fixed point.
+ * Reads units through a source, each identifier once: holders, hub totals, photo families (near
+ * photos joined transitively; a photo that is a hub on its own does not bridge, as in detection).
+ */
+class UnitReader {
+  readonly holderTotals = new Map<string, number>();
+  private readonly looks = new Map<string, Promise<UnitLook>>();
+  private readonly holderCache = new Map<string, Promise<{ accounts: string[]; total: number }>>();
+
+  constructor(
+    private readonly source: GraphSource,
+    private readonly options: DetectionOptions,
+    private readonly wasHub: ReadonlySet<string>,
+  ) {}
+
+  /** Holders of one identifier, all of them, or none beyond the first look when it is a hub (its total is kept). */
+  private holders(type: SignalType, value: string): Promise<{ accounts: string[]; total: number }> {
+    const key = identKey(type, value);
+    let found = this.holderCache.get(key);
+    if (!found) {
+      found = (async () => {
+        const first = await this.source.holdersOf(type, value, this.options.hubThreshold + 1);
+        if (first.total <= this.options.hubThreshold) return first;
+        this.holderTotals.set(key, first.total);
+        return this.wasHub.has(key) ? { accounts: [], total: first.total } : { accounts: (await this.source.holdersOf(type, value)).accounts, total: first.total };
+      })();
+      this.holderCache.set(key, found);
+    }
+    return found;
+  }
+
+  unit(type: SignalType, value: string): Promise<UnitLook> {
+    const key = identKey(type, value);
+    let look = this.looks.get(key);
+    if (!look) {
+      look = type === 'photo_pdq' ? this.photoFamily(value) : this.identifier(type, value);
+      this.looks.set(key, look);
+    }
+    return look;
+  }
+
+  private async identifier(type: SignalType, value: string): Promise<UnitLook> {
+    const key = identKey(type, value);
+    const { accounts, total } = await this.holders(type, value);
+    const hubNow = total > this.options.hubThreshold;
+    // A hub before and now linked nothing either time; otherwise every holder's links changed or may have.
+    return { keys: [key], holders: hubNow ? [] : accounts, changed: hubNow && this.wasHub.has(key) ? [] : accounts };
+  }
+
+  private async photoFamily(value: string): Promise<UnitLook> {
+    const photos = new Set<string>([value]);
+    const queue = [value];
+    const holderSets: Array<{ photo: string; accounts: string[]; hub: boolean }> = [];
+    while (queue.length > 0) {
+      const photo = queue.pop()!;
+      const { accounts, total } = await this.holders('photo_pdq', photo);
+      const hub = total > this.options.hubThreshold;
+      holderSets.push({ photo, accounts, hub });
+      if (hub) continue;
+      for (const near of await this.source.nearPhotos(photo, this.options.pdqMaxDistance)) {
+        if (!photos.has(near)) {
+          photos.add(near);
+          queue.push(near);
+        }
+      }
+    }
+    const family = holderSets.filter((set) => !set.hub);
+    const holders = [...new Set(family.flatMap((set) => set.accounts))];
+    const familyHub = holders.length > this.options.hubThreshold;
+    const keys = holderSets.map((set) => identKey('photo_pdq', set.photo));
+    const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
+    const result = { keys, holders, changed };
+    for (const look of keys) this.looks.set(look, Promise.resolve(result));
+    return result;
+  }
+}
+
+/**
+ * Gathers the touched closure through the source.
+ *
+ * 1. Affected accounts: the touched ones and every holder of a unit they hold or held (the
+ *    `touchedIdentifiers`: values removed from them), as those links changed or may have.
+ * 2. The core: every previous component holding an affected account, whole, and the affected accounts.
+ *    Links from the core to the rest did not change, and a strong one would have put its other end in
+ *    the same previous component, so the core's components after the change lie inside the core.
+ * 3. The boundary: every other holder of a unit a core account holds (their memberships make the core's
+ *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold.
  *
  * @example
- * const closure = await collectClosure(previous.state, ['snap#a', 'wa#b'], repositorySource, { verdicts });
+ * const closure = await collectClosure(previous.state, ['snap#a', 'wa#b'], repositorySource, { verdicts, touchedIdentifiers });
  * const { result, state } = detectIncremental(previous.state, closure, { verdicts, nowMs: Date.now() });
  */
 export async function collectClosure(
   state: DetectionState,
   touchedAccounts: Iterable<string>,
   source: GraphSource,
-  context: { verdicts?: readonly Verdict[]; options?: Partial<DetectionOptions> } = {},
+  context: {
+    verdicts?: readonly Verdict[];
+    options?: Partial<DetectionOptions>;
+    /** Identifiers removed from touched accounts since the previous run (their remaining holders' links changed). */
+    touchedIdentifiers?: ReadonlyArray<{ type: SignalType; value: string }>;
+  } = {},
 ): Promise<TouchedClosure> {
   const options = resolveDetectionOptions(context.options);
   const componentOf = componentIndex(state);
-  const wasHub = previousHubKeys(state);
+  const reader = new UnitReader(source, options, previousHubKeys(state));
   const mustPartners = new Map<string, string[]>();
   for (const verdict of resolveVerdicts(context.verdicts ?? []).mustLink) {
     mustPartners.set(verdict.a, [...(mustPartners.get(verdict.a) ?? []), verdict.b]);
     mustPartners.set(verdict.b, [...(mustPartners.get(verdict.b) ?? []), verdict.a]);
   }
-  const closure = new Set<string>();
-  const memberships: Membership[] = [];
-  const holderTotals = new Map<string, number>();
-  const seenIdents = new Set<string>();
-  let pending = [...touchedAccounts];
+  const membershipsByAccount = new Map<string, Membership[]>();
+  const load = async (accounts: string[]) => {
+    const wanted = accounts.filter((account) => !membershipsByAccount.has(account));
+    for (const account of wanted) membershipsByAccount.set(account, []);
+    for (const membership of await source.membershipsOf(wanted)) membershipsByAccount.get(membership.account)!.push(membership);
+  };
 
+  // 1. Affected accounts.
+  const touched = [...new Set(touchedAccounts)];
+  await load(touched);
+  const affected = new Set(touched);
+  const touchedUnits = [...touched.flatMap((account) => membershipsByAccount.get(account)!), ...(context.touchedIdentifiers ?? [])];
+  for (const { type, value } of touchedUnits) for (const holder of (await reader.unit(type, value)).changed) affected.add(holder);
+
+  // 2. The core: whole previous components and must-link partners, to a fixed point.
+  const core = new Set<string>();
+  const pending = [...affected];
   while (pending.length > 0) {
-    const batch: string[] = [];
-    const admit = (account: string) => {
-      if (closure.has(account)) return;
-      closure.add(account);
-      batch.push(account);
-    };
-    for (const account of pending) {
-      admit(account);
-      const component = componentOf.get(account);
-      if (component !== undefined) for (const member of state.components[component].members) admit(member);
-      for (const partner of mustPartners.get(account) ?? []) admit(partner);
-    }
-    pending = [];
-    if (batch.length === 0) break;
-    const found = await source.membershipsOf(batch);
-    for (const membership of found) memberships.push(membership);
-
-    const identQueue: Array<{ type: SignalType; value: string }> = [];
-    for (const { type, value } of found) identQueue.push({ type, value });
-    while (identQueue.length > 0) {
-      const { type, value } = identQueue.pop()!;
-      const key = identKey(type, value);
-      if (seenIdents.has(key)) continue;
-      seenIdents.add(key);
-      const firstLook = await source.holdersOf(type, value, options.hubThreshold + 1);
-      let holders = firstLook.accounts;
-      if (firstLook.total > options.hubThreshold) {
-        holderTotals.set(key, firstLook.total);
-        // A new hub no longer links its holders: they must be recomputed.
-        if (wasHub.has(key)) continue;
-        holders = (await source.holdersOf(type, value)).accounts;
-      }
-      for (const holder of holders) if (!closure.has(holder)) pending.push(holder);
-      if (type === 'photo_pdq') {
-        for (const near of await source.nearPhotos(value, options.pdqMaxDistance)) identQueue.push({ type, value: near });
-      }
-    }
-    for (const account of batch) for (const partner of mustPartners.get(account) ?? []) if (!closure.has(partner)) pending.push(partner);
+    const account = pending.pop()!;
+    if (core.has(account)) continue;
+    core.add(account);
+    const component = componentOf.get(account);
+    if (component !== undefined) for (const member of state.components[component].members) if (!core.has(member)) pending.push(member);
+    for (const partner of mustPartners.get(account) ?? []) if (!core.has(partner)) pending.push(partner);
   }
-  const accounts = [...closure];
-  return { accounts, memberships, facts: await source.factsOf(accounts), holderTotals };
+  const coreAccounts = [...core];
+  await load(coreAccounts);
+
+  // 3. The boundary: other holders of the core's units, and whole photo families of everything loaded.
+  let frontier = coreAccounts;
+  let linkedFrom = true;
+  while (frontier.length > 0) {
+    const next = new Set<string>();
+    for (const account of frontier) {
+      for (const { type, value } of membershipsByAccount.get(account)!) {
+        // Core accounts need every holder of their units; boundary accounts only their photo families complete.
+        if (!linkedFrom && type !== 'photo_pdq') {
+          await reader.unit(type, value);
+          continue;
+        }
+        for (const holder of (await reader.unit(type, value)).holders) if (!membershipsByAccount.has(holder)) next.add(holder);
+      }
+    }
+    frontier = [...next];
+    await load(frontier);
+    linkedFrom = false;
+  }
+
+  const memberships = [...membershipsByAccount.values()].flat();
+  return { accounts: coreAccounts, memberships, facts: await source.factsOf(coreAccounts), holderTotals: reader.holderTotals };
 }
 
 /**
@@ -169,7 +269,6 @@ export function detectIncremental(
   if (previous.agedNowMs !== agedNowMs) throw new FullRunRequiredError(`evidence aged by a step since the previous run (${new Date(previous.agedNowMs).toISOString()} -> ${new Date(agedNowMs).toISOString()}): run a full detection`);
 
   const inClosure = new Set(closure.accounts);
-  for (const membership of closure.memberships) inClosure.add(membership.account);
   const carried = previous.components.filter((component) => {
     const inside = component.members.filter((member) => inClosure.has(member)).length;
     if (inside > 0 && inside < component.members.length) {

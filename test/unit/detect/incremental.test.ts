@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SignalType } from '../../../lib/contract/signals.js';
-import { detectClustersDetailed, type DetectionState } from '../../../lib/detect/detect.js';
+import { DEFAULT_DETECTION_OPTIONS, detectClustersDetailed, type DetectionState } from '../../../lib/detect/detect.js';
 import { collectClosure, detectIncremental, FullRunRequiredError, inMemoryGraphSource, IncrementalClosureError } from '../../../lib/detect/incremental.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from '../../../lib/detect/model.js';
 import type { DetectionOptions } from '../../../lib/detect/options.js';
@@ -56,6 +56,7 @@ describe('Function: detectIncremental', () => {
           const nowMs = NOW_MS + stepNo * 1000;
           const touched = new Set<string>();
           const removed = new Set(step.removed.map((index) => index % Math.max(1, memberships.length)));
+          const touchedIdentifiers = memberships.filter((_, index) => removed.has(index)).map(({ type, value }) => ({ type, value }));
           memberships.forEach((membership, index) => removed.has(index) && touched.add(membership.account));
           memberships = memberships.filter((_, index) => !removed.has(index));
           for (const raw of step.added) {
@@ -72,7 +73,7 @@ describe('Function: detectIncremental', () => {
           }
 
           const full = detectClustersDetailed({ memberships, accounts: facts, verdicts, previousClusters: state.clusters, nowMs }, OPTIONS);
-          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS });
+          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS, touchedIdentifiers });
           const incremental = detectIncremental(state, closure, { verdicts, nowMs }, OPTIONS);
 
           expect(comparable(incremental.result)).toEqual(comparable(full.result));
@@ -98,6 +99,26 @@ describe('Function: detectIncremental', () => {
       ['insta#a3', 'snap#a1', 'wa#a2'],
       ['snap#b1', 'wa#b2'],
     ]);
+  });
+
+  it('revisits the other holders of an identifier an account lost, whose link grew strong without it', async () => {
+    // Held by three, the username is too weak to link anyone (0.05 * 2^-0.5 < 0.04); held by two, it links them.
+    const options: Partial<DetectionOptions> = { typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, username: 0.05 }, corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, username: 0 } };
+    const before = [seen('snap#x', 'username', 'u'), seen('snap#x', 'phone', 'x'), seen('insta#y', 'username', 'u'), seen('wa#z', 'username', 'u')];
+    const { state, result } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    const after = before.slice(1);
+    const source = inMemoryGraphSource(after, new Map(), options);
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = await collectClosure(state, ['snap#x'], source, { options, touchedIdentifiers: [{ type: 'username', value: hashed('username:u') }] });
+    const incremental = detectIncremental(state, closure, { nowMs: NOW_MS }, options).result;
+
+    expect(result.clusters).toEqual([]);
+    expect(full.clusters.map((cluster) => cluster.members)).toEqual([['insta#y', 'wa#z']]);
+    expect(comparable(incremental)).toEqual(comparable(full));
+    // Told only of the account, the closure cannot see the value it lost.
+    const blind = await collectClosure(state, ['snap#x'], source, { options });
+    expect(detectIncremental(state, blind, { nowMs: NOW_MS }, options).result.clusters).toEqual([]);
   });
 
   it('asks for a full run once evidence has aged by a step', async () => {
