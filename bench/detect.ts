@@ -29,6 +29,6 @@ const incremental = runCase('incremental', incrementalSize);
 console.log('');
 console.log(
   `incremental at ${incrementalSize} accounts after ${incremental.newSignals} new signals (1%) on ${incremental.touchedAccounts} accounts: ` +
-    `recomputed ${incremental.recomputedAccounts} accounts in ${incremental.incrementalSeconds.toFixed(2)} s (+ ${incremental.closureSeconds.toFixed(2)} s gathering the closure from memory) ` +
+    `recomputed ${incremental.recomputedAccounts} accounts (read ${incremental.closureAccounts}) in ${incremental.incrementalSeconds.toFixed(2)} s (+ ${incremental.closureSeconds.toFixed(2)} s gathering the closure from memory) ` +
     `vs full ${incremental.fullSeconds.toFixed(2)} s: ${(incremental.fullSeconds / incremental.incrementalSeconds).toFixed(1)}x; equal to the full run: ${incremental.equalToFull}`,
 );

@@ -11,7 +11,8 @@
  *
  * What the runner supplies (the "touched closure"), which {@link collectClosure} gathers through a
  * {@link GraphSource} port (docs/detection.md, "Incremental runs"): the touched accounts and the
- * identifiers they lost; grown to the accounts whose links changed (holders of those accounts' units),
+ * identifiers added to or removed from them; grown to the accounts whose links changed (holders of
+ * the changed units and of units whose corroboration they change),
  * the core (the previous components holding them, whole: recomputed) and the boundary (the other
  * holders of the core's units: read so that the core's weights are exact, not recomputed).
  */
@@ -160,8 +161,9 @@ class UnitReader {
 /**
  * Gathers the touched closure through the source.
  *
- * 1. Affected accounts: the touched ones and every holder of a unit they hold or held (the
- *    `touchedIdentifiers`: values removed from them), as those links changed or may have.
+ * 1. Affected accounts: the touched ones, every holder of a unit whose holders changed (the
+ *    `changedIdentifiers`), and every holder of a unit two of those holders share (its corroboration
+ *    may have changed): the accounts whose links changed or may have.
  * 2. The core: every previous component holding an affected account, whole, and the affected accounts.
  *    Links from the core to the rest did not change, and a strong one would have put its other end in
  *    the same previous component, so the core's components after the change lie inside the core.
@@ -169,7 +171,7 @@ class UnitReader {
  *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold.
  *
  * @example
- * const closure = await collectClosure(previous.state, ['snap#a', 'wa#b'], repositorySource, { verdicts, touchedIdentifiers });
+ * const closure = await collectClosure(previous.state, ['snap#a', 'wa#b'], repositorySource, { verdicts, changedIdentifiers });
  * const { result, state } = detectIncremental(previous.state, closure, { verdicts, nowMs: Date.now() });
  */
 export async function collectClosure(
@@ -179,8 +181,12 @@ export async function collectClosure(
   context: {
     verdicts?: readonly Verdict[];
     options?: Partial<DetectionOptions>;
-    /** Identifiers removed from touched accounts since the previous run (their remaining holders' links changed). */
-    touchedIdentifiers?: ReadonlyArray<{ type: SignalType; value: string }>;
+    /**
+     * Every identifier added to, observed again on or removed from a touched account since the previous
+     * run. Without it, every identifier the touched accounts hold now counts as changed (a larger
+     * closure, and blind to removed values).
+     */
+    changedIdentifiers?: ReadonlyArray<{ type: SignalType; value: string }>;
   } = {},
 ): Promise<TouchedClosure> {
   const options = resolveDetectionOptions(context.options);
@@ -202,8 +208,26 @@ export async function collectClosure(
   const touched = [...new Set(touchedAccounts)];
   await load(touched);
   const affected = new Set(touched);
-  const touchedUnits = [...touched.flatMap((account) => membershipsByAccount.get(account)!), ...(context.touchedIdentifiers ?? [])];
-  for (const { type, value } of touchedUnits) for (const holder of (await reader.unit(type, value)).changed) affected.add(holder);
+  const changed = context.changedIdentifiers ?? touched.flatMap((account) => membershipsByAccount.get(account)!);
+  for (const { type, value } of changed) {
+    const look = await reader.unit(type, value);
+    for (const holder of look.changed) affected.add(holder);
+    // Corroboration: a unit held by two holders of a changed unit may have gained or lost a corroborated
+    // pair, which changes its weight for all its holders. IP addresses neither corroborate nor are corroborated.
+    if (type === 'ip' || look.changed.length < 2) continue;
+    await load(look.changed);
+    const sharedBy = new Map<UnitLook, number>();
+    for (const holder of look.changed) {
+      const units = new Set<UnitLook>();
+      for (const membership of membershipsByAccount.get(holder)!) {
+        if (membership.type === 'ip') continue;
+        const unit = await reader.unit(membership.type, membership.value);
+        if (unit !== look) units.add(unit);
+      }
+      for (const unit of units) sharedBy.set(unit, (sharedBy.get(unit) ?? 0) + 1);
+    }
+    for (const [unit, holders] of sharedBy) if (holders >= 2) for (const holder of unit.holders) affected.add(holder);
+  }
 
   // 2. The core: whole previous components and must-link partners, to a fixed point.
   const core = new Set<string>();

@@ -56,7 +56,7 @@ describe('Function: detectIncremental', () => {
           const nowMs = NOW_MS + stepNo * 1000;
           const touched = new Set<string>();
           const removed = new Set(step.removed.map((index) => index % Math.max(1, memberships.length)));
-          const touchedIdentifiers = memberships.filter((_, index) => removed.has(index)).map(({ type, value }) => ({ type, value }));
+          const changedIdentifiers = [...memberships.filter((_, index) => removed.has(index)), ...step.added.map(toMembership)].map(({ type, value }) => ({ type, value }));
           memberships.forEach((membership, index) => removed.has(index) && touched.add(membership.account));
           memberships = memberships.filter((_, index) => !removed.has(index));
           for (const raw of step.added) {
@@ -73,7 +73,7 @@ describe('Function: detectIncremental', () => {
           }
 
           const full = detectClustersDetailed({ memberships, accounts: facts, verdicts, previousClusters: state.clusters, nowMs }, OPTIONS);
-          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS, touchedIdentifiers });
+          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS, changedIdentifiers });
           const incremental = detectIncremental(state, closure, { verdicts, nowMs }, OPTIONS);
 
           expect(comparable(incremental.result)).toEqual(comparable(full.result));
@@ -110,7 +110,7 @@ describe('Function: detectIncremental', () => {
     const source = inMemoryGraphSource(after, new Map(), options);
     const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
 
-    const closure = await collectClosure(state, ['snap#x'], source, { options, touchedIdentifiers: [{ type: 'username', value: hashed('username:u') }] });
+    const closure = await collectClosure(state, ['snap#x'], source, { options, changedIdentifiers: [{ type: 'username', value: hashed('username:u') }] });
     const incremental = detectIncremental(state, closure, { nowMs: NOW_MS }, options).result;
 
     expect(result.clusters).toEqual([]);
@@ -119,6 +119,24 @@ describe('Function: detectIncremental', () => {
     // Told only of the account, the closure cannot see the value it lost.
     const blind = await collectClosure(state, ['snap#x'], source, { options });
     expect(detectIncremental(state, blind, { nowMs: NOW_MS }, options).result.clusters).toEqual([]);
+  });
+
+  it('revisits every holder of a unit whose corroboration a new shared identifier changed', async () => {
+    // Four accounts share a username: uncorroborated, too weak to link (0.3 * 3^-0.5 * 0.1 = 0.017).
+    const before = ['snap#a', 'wa#b', 'insta#c', 'fb#d'].map((account) => seen(account, 'username', 'n'));
+    before.push(seen('wa#b', 'device', 'D'));
+    const { state, result } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS });
+    // snap#a now shares b's device: one username pair of six is corroborated, and every pair of it grows strong.
+    const added = seen('snap#a', 'device', 'D');
+    const after = [...before, added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }).result;
+
+    const closure = await collectClosure(state, ['snap#a'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
+
+    expect(result.clusters).toEqual([]);
+    expect(full.clusters.map((cluster) => cluster.members)).toEqual([['fb#d', 'insta#c', 'snap#a', 'wa#b']]);
+    expect(closure.accounts.sort()).toEqual(['fb#d', 'insta#c', 'snap#a', 'wa#b']);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
   });
 
   it('asks for a full run once evidence has aged by a step', async () => {
