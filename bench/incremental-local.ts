@@ -23,7 +23,9 @@ function messagesOf(memberships: Membership[], tag: string): IngestMessage[] {
   const byPlatform = new Map<string, Membership[]>();
   for (const m of memberships) {
     const platform = m.account.slice(0, m.account.indexOf('#'));
-    byPlatform.set(platform, [...(byPlatform.get(platform) ?? []), m]);
+    const list = byPlatform.get(platform);
+    if (list) list.push(m);
+    else byPlatform.set(platform, [m]);
   }
   const messages: IngestMessage[] = [];
   for (const [platform, list] of byPlatform) {
