@@ -1,10 +1,11 @@
 /**
  * `npm run bench:quality [-- <accounts> [<seed>]]`: detection quality on a seeded world with ground truth,
  * beside the baselines measured in the same run. Prints a table; asserts nothing.
- * `DETECTION_OPTIONS='{"cpmResolution":0.2}'` tries other settings (how an operator tunes them);
+ * `DETECTION_OPTIONS='{"cpmResolution":0.05}'` tries other settings, in the form `npm start` and a deployment read them;
  * `BASELINES=0` skips the baselines.
  */
 import { detectClusters } from '../lib/detect/detect.js';
+import { parseDetectionOptions } from '../lib/detect/options.js';
 import { connectedComponentsBaseline, naiveLouvain } from './baselines.js';
 import { scoreClustering, type Scores } from './scoring.js';
 import { generateWorld } from './world.js';
@@ -26,7 +27,7 @@ const measure = (name: string, run: () => ReadonlyArray<readonly string[]>) => {
   rows.push({ name, scores: scoreClustering(world, ranked), seconds: (performance.now() - at) / 1000 });
 };
 
-const detectionOptions = JSON.parse(process.env.DETECTION_OPTIONS ?? '{}');
+const detectionOptions = process.env.DETECTION_OPTIONS ? parseDetectionOptions(process.env.DETECTION_OPTIONS) : {};
 measure('crosslink (CPM per component)', () => detectClusters({ memberships: world.memberships, accounts: world.accounts, nowMs: world.nowMs }, detectionOptions).clusters.map((cluster) => cluster.members));
 if (process.env.BASELINES !== '0') {
 measure('components, any shared value', () => connectedComponentsBaseline(world.memberships, world.accounts));

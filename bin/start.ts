@@ -1,8 +1,10 @@
 /**
  * `npm start`: brings the whole of Crosslink up on this machine (see README, "Run it locally").
- * State lives in CROSSLINK_HOME (default ./.crosslink); the port is PORT (default 8787).
+ * State lives in CROSSLINK_HOME (default ./.crosslink); the port is PORT (default 8787); detection
+ * settings over the defaults come from DETECTION_OPTIONS (JSON).
  */
 import { resolve } from 'node:path';
+import { ConfigError, detectionOptionsFrom } from '../lib/runtime/config.js';
 import { startLocalStack } from '../lib/runtime/local/local-stack.js';
 
 const home = resolve(process.env.CROSSLINK_HOME ?? '.crosslink');
@@ -12,9 +14,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+let detectionOptions;
+try {
+  detectionOptions = detectionOptionsFrom(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
 const stack = await startLocalStack({
   home,
   port,
+  detectionOptions,
   quietDetectMs: Number(process.env.CROSSLINK_QUIET_DETECT_MS ?? 3000),
   logLevel: (process.env.CROSSLINK_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN',
 });

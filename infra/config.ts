@@ -10,6 +10,7 @@ import {
   DEFAULT_REQUESTS_PER_MINUTE,
   DEFAULT_RETENTION_DAYS,
 } from '../lib/runtime/config.js';
+import { parseDetectionOptions, type DetectionOptions } from '../lib/detect/options.js';
 
 /** An OIDC issuer the investigator API trusts instead of a Cognito user pool the stack creates. */
 export interface ExistingIdentityProvider {
@@ -25,6 +26,8 @@ export interface DeploymentConfig {
   stage: string;
   /** Identifiers shared by more accounts than this are excluded from linking (HUB_THRESHOLD). */
   hubThreshold: number;
+  /** Detection settings over the defaults (DETECTION_OPTIONS; docs/detection.md, "Tuning"), e.g. `{"cpmResolution":0.05}`. */
+  detectionOptions: Partial<DetectionOptions>;
   /** Signals expire this many days after receipt through DynamoDB TTL (RETENTION_DAYS). */
   retentionDays: number;
   /** A cluster must span this many platforms before a platform's lookup reveals it (RELEASE_THRESHOLD). */
@@ -53,6 +56,7 @@ export interface DeploymentConfig {
 export const CONFIG_KEYS = [
   'stage',
   'hubThreshold',
+  'detectionOptions',
   'retentionDays',
   'releaseThreshold',
   'platformRequestsPerMinute',
@@ -71,6 +75,7 @@ type ConfigKey = (typeof CONFIG_KEYS)[number];
 export const DEFAULT_CONFIG: DeploymentConfig = {
   stage: 'dev',
   hubThreshold: DEFAULT_HUB_THRESHOLD,
+  detectionOptions: {},
   retentionDays: DEFAULT_RETENTION_DAYS,
   releaseThreshold: DEFAULT_RELEASE_THRESHOLD,
   platformRequestsPerMinute: DEFAULT_REQUESTS_PER_MINUTE,
@@ -123,6 +128,14 @@ const origin = z
 const schemas: { [K in ConfigKey]: z.ZodType } = {
   stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, { error: 'expected 1-20 lowercase letters, digits or dashes, starting with a letter' }),
   hubThreshold: wholeNumber(2, 1_000_000),
+  detectionOptions: z.unknown().transform((raw, context) => {
+    try {
+      return parseDetectionOptions(typeof raw === 'string' ? raw : JSON.stringify(raw));
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
   retentionDays: wholeNumber(1, 3650),
   releaseThreshold: wholeNumber(1, 100),
   platformRequestsPerMinute: wholeNumber(1, 1_000_000),

@@ -68,6 +68,8 @@ export class CrosslinkStack extends Stack {
         CROSSLINK_STAGE: config.stage,
         TABLE_NAME: this.graph.table.tableName,
         HUB_THRESHOLD: String(config.hubThreshold),
+        // Infinity (never ageing, no merge) travels as null, which parseDetectionOptions reads back.
+        ...(Object.keys(config.detectionOptions).length > 0 ? { DETECTION_OPTIONS: JSON.stringify(config.detectionOptions) } : {}),
         RETENTION_DAYS: String(config.retentionDays),
         RELEASE_THRESHOLD: String(config.releaseThreshold),
         PLATFORM_REQUESTS_PER_MINUTE: String(config.platformRequestsPerMinute),

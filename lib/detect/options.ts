@@ -3,7 +3,7 @@
  * Callers pass a `Partial<DetectionOptions>`; {@link resolveDetectionOptions} merges it over
  * {@link DEFAULT_DETECTION_OPTIONS} and checks it once, at the entry point.
  */
-import type { SignalType } from '../contract/signals.js';
+import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import { ValidationError } from '../errors.js';
 
 /** A value per signal type. */
@@ -193,4 +193,45 @@ export function optionsFingerprint(options: DetectionOptions): string {
     options.maxLinksPerCluster,
     options.maxMovePasses,
   ]);
+}
+
+const PER_TYPE_OPTIONS = ['typeWeights', 'halfLifeDays', 'corroborationWeight'] as const;
+
+/**
+ * Reads detection options an operator wrote as JSON (the `DETECTION_OPTIONS` setting): an object of
+ * option names to values, per-type options as objects of signal types to numbers, `null` for Infinity
+ * (a half-life that never ages, `clusterMergeWeight` off). Unknown names are refused so that a typo
+ * never passes silently; the values are checked by {@link resolveDetectionOptions}.
+ *
+ * @throws DetectionOptionsError naming what to fix.
+ * @example
+ * parseDetectionOptions('{"cpmResolution":0.05,"halfLifeDays":{"ip":7}}'); // { cpmResolution: 0.05, halfLifeDays: { ip: 7 } }
+ * parseDetectionOptions('{"cpmResolutoin":0.05}'); // throws: unknown detection option "cpmResolutoin" (known: hubThreshold, ...)
+ */
+export function parseDetectionOptions(text: string): Partial<DetectionOptions> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new DetectionOptionsError(`detection options must be JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DetectionOptionsError('detection options must be a JSON object of option names to values');
+  const known = Object.keys(DEFAULT_DETECTION_OPTIONS);
+  const options: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!known.includes(name)) throw new DetectionOptionsError(`unknown detection option "${name}" (known: ${known.join(', ')})`);
+    if ((PER_TYPE_OPTIONS as readonly string[]).includes(name)) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DetectionOptionsError(`detection option ${name} must be an object of signal types to numbers, e.g. {"ip": 0.02}`);
+      const perType: Record<string, unknown> = {};
+      for (const [type, number] of Object.entries(value)) {
+        if (!(SIGNAL_TYPES as readonly string[]).includes(type)) throw new DetectionOptionsError(`detection option ${name} has unknown signal type "${type}" (known: ${SIGNAL_TYPES.join(', ')})`);
+        perType[type] = number === null ? Infinity : number;
+      }
+      options[name] = perType;
+    } else {
+      options[name] = value === null ? Infinity : value;
+    }
+  }
+  resolveDetectionOptions(options as Partial<DetectionOptions>);
+  return options as Partial<DetectionOptions>;
 }

@@ -2,6 +2,7 @@
  * Configuration, read once at the edge into a typed object. A missing or malformed variable
  * fails fast with its name, never as a silent `undefined` deep inside a request.
  */
+import { parseDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import { ValidationError } from '../errors.js';
 
 /** Settings every Crosslink process shares. */
@@ -19,6 +20,8 @@ export interface CrosslinkConfig {
   releaseThreshold: number;
   /** Signed requests per minute a platform may make unless its credential says otherwise. */
   defaultRequestsPerMinute: number;
+  /** Detection settings over the defaults (`DETECTION_OPTIONS`, JSON; docs/detection.md, "Tuning"); a hub threshold here wins over `HUB_THRESHOLD`. */
+  detectionOptions: Partial<DetectionOptions>;
 }
 
 /** Thrown at start-up when a required environment variable is missing or malformed. */
@@ -37,6 +40,17 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`environment variable ${name} must be a positive whole number, got "${raw}"`);
   return value;
+}
+
+/** `DETECTION_OPTIONS`: detection settings as JSON, checked at start-up; none when unset. */
+export function detectionOptionsFrom(env: NodeJS.ProcessEnv): Partial<DetectionOptions> {
+  const raw = env.DETECTION_OPTIONS;
+  if (raw === undefined || raw.trim() === '') return {};
+  try {
+    return parseDetectionOptions(raw);
+  } catch (error) {
+    throw new ConfigError(`environment variable DETECTION_OPTIONS: ${(error as Error).message}`);
+  }
 }
 
 /** Default retention: a year of signals. */
@@ -60,5 +74,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfi
     hubThreshold: positiveInt(env, 'HUB_THRESHOLD', DEFAULT_HUB_THRESHOLD),
     releaseThreshold: positiveInt(env, 'RELEASE_THRESHOLD', DEFAULT_RELEASE_THRESHOLD),
     defaultRequestsPerMinute: positiveInt(env, 'PLATFORM_REQUESTS_PER_MINUTE', DEFAULT_REQUESTS_PER_MINUTE),
+    detectionOptions: detectionOptionsFrom(env),
   };
 }

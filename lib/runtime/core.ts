@@ -65,7 +65,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       changes,
       components: new ComponentLoader(db, config.tableName),
       taskQueue: config.detectTaskQueueUrl ? new SqsDetectionTaskQueue(sqs, config.detectTaskQueueUrl) : undefined,
-      options: { hubThreshold: config.hubThreshold },
+      options: { hubThreshold: config.hubThreshold, ...config.detectionOptions },
     }),
   };
 }

@@ -16,6 +16,7 @@ import { bearerTokenAuthenticator } from '../../api/auth.js';
 import { DocumentCredentialStore, type CredentialsDocument } from '../../auth/credentials.js';
 import { dynamoDocumentClient, sqsClient } from '../aws/clients.js';
 import type { CrosslinkConfig } from '../config.js';
+import type { DetectionOptions } from '../../detect/options.js';
 import { DEFAULT_HUB_THRESHOLD, DEFAULT_RELEASE_THRESHOLD, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_RETENTION_DAYS } from '../config.js';
 import { buildCore, type Core } from '../core.js';
 import { CredentialsFile } from './credentials-file.js';
@@ -36,6 +37,8 @@ export interface LocalStackOptions {
   /** Queue visibility timeout: how soon a failed message is retried (s). */
   visibilityTimeoutSeconds?: number;
   hubThreshold?: number;
+  /** Detection settings over the defaults (`npm start` reads them from `DETECTION_OPTIONS`). */
+  detectionOptions?: Partial<DetectionOptions>;
   retentionDays?: number;
   releaseThreshold?: number;
   /** Default per-platform request rate (per minute). */
@@ -121,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     hubThreshold: options.hubThreshold ?? DEFAULT_HUB_THRESHOLD,
     releaseThreshold: options.releaseThreshold ?? DEFAULT_RELEASE_THRESHOLD,
     defaultRequestsPerMinute: options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE,
+    detectionOptions: options.detectionOptions ?? {},
   };
   const core = buildCore({ db: dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint }), sqs, config });
   const credentialsPath = join(options.home, 'credentials.json');

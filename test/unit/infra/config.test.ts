@@ -24,6 +24,11 @@ describe('Function: readDeploymentConfig', () => {
     });
   });
 
+  it('reads detection options given as JSON text on the command line or as an object in cdk.json', () => {
+    expect(fromContext({ detectionOptions: '{"cpmResolution":0.05,"halfLifeDays":{"ip":7}}' }).detectionOptions).toEqual({ cpmResolution: 0.05, halfLifeDays: { ip: 7 } });
+    expect(fromContext({ detectionOptions: { typeWeights: { device: 0.6 } } }).detectionOptions).toEqual({ typeWeights: { device: 0.6 } });
+  });
+
   it('treats an empty value (-c alarmEmail=) as absent', () => {
     expect(fromContext({ alarmEmail: '' }).alarmEmail).toBeUndefined();
   });
@@ -37,6 +42,8 @@ describe('Function: readDeploymentConfig', () => {
     ['corsOrigins', ['https://example.org/console'], /corsOrigins.*without a path/],
     ['identityProvider', { issuer: 'http://idp.example.org', audience: ['x'] }, /identityProvider.*https/],
     ['logRetentionDays', 45, /logRetentionDays.*one of/],
+    ['detectionOptions', '{"cpmResolutoin":0.05}', /detectionOptions.*unknown detection option "cpmResolutoin"/],
+    ['detectionOptions', { cpmResolution: -1 }, /detectionOptions.*cpmResolution must be a finite number > 0/],
   ])('names the key when %s is %j', (key, value, message) => {
     expect(() => fromContext({ [key]: value })).toThrow(DeploymentConfigError);
     expect(() => fromContext({ [key]: value })).toThrow(message);

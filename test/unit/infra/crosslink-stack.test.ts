@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_ROUTES, STAFF_ROUTES } from '../../../infra/constructs/api.js';
+import { parseDetectionOptions } from '../../../lib/detect/options.js';
 import { actionsOn, consoleFixture, logicalIdOf, statementsOfFunction, synthesise, type Synthesised } from './synthesise.js';
 
 // One synthesis (it bundles every handler with esbuild) shared by the whole file.
@@ -11,6 +12,7 @@ beforeAll(() => {
   synth = synthesise({
     stage: 'test',
     hubThreshold: 40,
+    detectionOptions: { cpmResolution: 0.05, halfLifeDays: { payment: Infinity, ip: 7 } },
     retentionDays: 180,
     detectionSchedule: 'rate(2 hours)',
     alarmEmail: 'alerts@example.org',
@@ -164,6 +166,8 @@ describe('Stack: CrosslinkStack', () => {
           HUB_THRESHOLD: '40',
           RETENTION_DAYS: '180',
         });
+        // The Lambda reads them back as the operator wrote them (Infinity travels as null).
+        expect(parseDetectionOptions(fn.Environment.Variables.DETECTION_OPTIONS), id).toEqual({ cpmResolution: 0.05, halfLifeDays: { payment: Infinity, ip: 7 } });
         expect(fn.LoggingConfig?.LogGroup, `${id} logs to its own group`).toBeDefined();
       }
     });
