@@ -107,3 +107,25 @@ describe('incremental detection when an identifier becomes a hub', () => {
     }
   });
 });
+
+describe("detection with the operator's options (DETECTION_OPTIONS)", () => {
+  it('clusters with the options the stack was started with', async () => {
+    // Two accounts sharing only a username: 0.3 * 0.1 (uncorroborated) = 0.03, below the default resolution (0.04).
+    const signals = ['fan-1', 'fan-2'].map((account) => ({ account, type: 'username', value: hasher.hash('username', 'stargazer_99').value, observedAt: '2026-11-20T00:00:00Z' }));
+    const runOn = async (options: Record<string, unknown>) => {
+      const tuned = await startTestStack({ detectionOptions: options });
+      try {
+        expect((await transportFor(tuned, tuned.credentials.platforms[0]).send(JSON.stringify({ signals }))).accepted).toBe(2);
+        await tuned.waitForDrain();
+        const response = await fetch(`${tuned.baseUrl}/v1/detect?mode=auto`, { method: 'POST', headers: investigatorHeaders(tuned) });
+        return await tuned.waitForRun((await response.json()).runId);
+      } finally {
+        await tuned.cleanup();
+      }
+    };
+
+    expect((await runOn({})).counts!.clusters).toBe(0);
+    const tuned = await runOn({ cpmResolution: 0.02, clusterMergeWeight: 0.3 });
+    expect(tuned.counts!.clusters).toBe(1);
+  });
+});
