@@ -267,6 +267,13 @@ export async function collectClosure(
   return { accounts: coreAccounts, memberships, facts: await source.factsOf(coreAccounts), holderTotals: reader.holderTotals };
 }
 
+/** The lowest of some account keys (a cluster's members are sorted when detection made them, but a caller's may not be). */
+function lowestOf(members: readonly string[]): string {
+  let lowest = members[0];
+  for (const member of members) if (member < lowest) lowest = member;
+  return lowest;
+}
+
 /**
  * Recomputes the touched closure and reuses every other component of the previous run.
  *
@@ -326,7 +333,7 @@ export function detectIncremental(
   const touchedPrevious = [];
   for (const cluster of previous.clusters) {
     if (inClosure.has(cluster.members[0])) touchedPrevious.push(cluster);
-    else idOfLowestMember.set([...cluster.members].sort()[0], cluster.id);
+    else idOfLowestMember.set(lowestOf(cluster.members), cluster.id);
   }
   const assembled = assembleResult({
     outcomes,
