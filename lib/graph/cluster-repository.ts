@@ -68,6 +68,12 @@ export interface ClusterChanges {
   upserts: DetectedCluster[];
   /** Ids of earlier clusters that no cluster carries any more. */
   removed: string[];
+  /**
+   * The stored clusters these changes replace, as `clustersOfAccounts` read them (id and members). A
+   * member already in the stored cluster of the same id already points to it, so its pointer is not
+   * written again: a cluster that gains one member costs one pointer, not one per member.
+   */
+  previous?: ReadonlyArray<{ id: string; members: readonly string[] }>;
 }
 
 /** Identifies a cluster's content, so that an unchanged cluster is not rewritten (and keeps its `detectedAt`). */
@@ -121,6 +127,7 @@ export class ClusterRepository {
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<{ written: number; unchanged: number; removed: number }> {
     const stored = await this.storedHeads([...changes.upserts.map((c) => c.id), ...changes.removed]);
     const writes: Parameters<typeof batchWriteAll>[2] = [];
+    const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     for (const cluster of changes.upserts) {
       const fingerprint = contentFingerprint(cluster);
@@ -153,10 +160,12 @@ export class ClusterRepository {
             },
           },
         },
-        ...cluster.members.map((member) => {
-          const ref = parseAccountKey(member);
-          return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } };
-        }),
+        ...cluster.members
+          .filter((member) => previous?.removedAt || !storedMembers.get(cluster.id)?.has(member))
+          .map((member) => {
+            const ref = parseAccountKey(member);
+            return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } };
+          }),
       );
     }
     const removed = changes.removed.filter((id) => stored.has(id) && !stored.get(id)!.removedAt);

@@ -215,7 +215,7 @@ export class DetectionRunner {
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
-      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed }, run.startedAt);
+      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       return await this.deps.runs.completeTask(
         runId,
         {

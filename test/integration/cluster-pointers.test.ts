@@ -1,0 +1,73 @@
+/**
+ * Cluster reports applied in place on a real DynamoDB API (dynalite): an account's pointer to its
+ * cluster is written when it joins the cluster, not again every time the cluster changes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectClusters } from '../../lib/detect/detect.js';
+import type { Membership } from '../../lib/detect/model.js';
+import { ClusterRepository } from '../../lib/graph/cluster-repository.js';
+import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
+import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
+
+const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
+let home: string;
+let servers: LocalServers;
+let repository: ClusterRepository;
+/** Account-pointer items sent in BatchWriteItem requests since the last reset. */
+let pointerWrites = 0;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
+  servers = await startLocalServers(home);
+  await ensureTable(servers.dynamodbEndpoint, 'crosslink');
+  const db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
+  db.middlewareStack.add(
+    (next) => async (args) => {
+      const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
+      pointerWrites += items.filter((item) => item.PutRequest?.Item.kind === 'account-cluster').length;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countPointerWrites' },
+  );
+  repository = new ClusterRepository(db, 'crosslink');
+});
+afterAll(async () => {
+  await servers?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+const phone = (account: string): Membership => ({ account, type: 'phone', value: 'a'.repeat(64), observedAtMs: NOW_MS - 86_400_000 });
+const detect = (accounts: string[], previousClusters: Array<{ id: string; members: string[] }> = []) =>
+  detectClusters({ memberships: accounts.map(phone), accounts: new Map(), previousClusters, nowMs: NOW_MS }, { idSeed: 'pointers' }).clusters;
+
+describe('Class: ClusterRepository, account pointers', () => {
+  it('writes a pointer for each new member only, and every member still finds its cluster', async () => {
+    const first = detect(['snap#a', 'wa#b', 'fb#c']);
+    pointerWrites = 0;
+    await repository.applyRun('run-1', { upserts: first, removed: [] }, '2026-11-28T01:00:00Z');
+    expect(pointerWrites).toBe(3);
+
+    // One more profile: the cluster keeps its id and changes (new member, new links, new risk).
+    const previous = await repository.clustersOfAccounts(['snap#a', 'wa#b', 'fb#c', 'insta#d']);
+    const second = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d'], previous);
+    expect(second[0].id).toBe(first[0].id);
+    pointerWrites = 0;
+    const saved = await repository.applyRun('run-2', { upserts: second, removed: [], previous }, '2026-11-28T02:00:00Z');
+
+    expect(saved.written).toBe(1);
+    expect(pointerWrites).toBe(1);
+    for (const account of ['a', 'b', 'c']) expect(await repository.clusterOfAccount({ platform: ['snap', 'wa', 'fb'][['a', 'b', 'c'].indexOf(account)], account })).toBe(first[0].id);
+    expect(await repository.clusterOfAccount({ platform: 'insta', account: 'd' })).toBe(first[0].id);
+  });
+
+  it('writes every pointer when it is not told what was stored', async () => {
+    const previous = await repository.clustersOfAccounts(['snap#a']);
+    const third = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d', 'tiktok#e'], previous);
+    pointerWrites = 0;
+    await repository.applyRun('run-3', { upserts: third, removed: [] }, '2026-11-28T03:00:00Z');
+    expect(pointerWrites).toBe(5);
+  });
+});
