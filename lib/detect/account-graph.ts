@@ -12,6 +12,7 @@
 import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import type { ExcludedHub, Membership } from './model.js';
 import type { DetectionOptions } from './options.js';
+import { byString } from './by-string.js';
 import { PdqIndex } from './pdq-index.js';
 import { UnionFind } from './union-find.js';
 
@@ -291,7 +292,7 @@ export function buildAccountGraph(
     unitTypeAll[unitCount] = PHOTO_TYPE;
     unitStartAll[++unitCount] = entryCount;
   });
-  hubs.sort((a, b) => b.accounts - a.accounts || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) || (a.value < b.value ? -1 : 1));
+  hubs.sort((a, b) => b.accounts - a.accounts || byString(a.type, b.type) || (a.value < b.value ? -1 : 1));
 
   const unitType = unitTypeAll.slice(0, unitCount);
   const unitStart = unitStartAll.slice(0, unitCount + 1);

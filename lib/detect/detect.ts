@@ -16,6 +16,7 @@
 import { parseAccountKey } from '../contract/platforms.js';
 import { SIGNAL_TYPES } from '../contract/signals.js';
 import { scoreClusterRisk } from '../reports/risk.js';
+import { byString } from './by-string.js';
 import { buildAccountGraph, type AccountGraph, type HubRecord } from './account-graph.js';
 import { cpmPartition, pairPartition } from './cpm.js';
 import type { AccountFacts, ClusterLink, DetectedCluster, DetectionInput, DetectionResult, LinkEvidence, Membership, PreviousCluster, Verdict } from './model.js';
@@ -61,7 +62,6 @@ export interface DetectionState {
 
 const WEIGHT_DECIMALS = 1e9;
 const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / WEIGHT_DECIMALS;
-const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Per-account verdict lookups over global account ids. */
 interface VerdictIndex {

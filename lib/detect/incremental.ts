@@ -69,8 +69,6 @@ function previousHubKeys(state: DetectionState): Set<string> {
 
 /** Holders of one linking unit as detection would form it, read through the source. */
 interface UnitLook {
-  /** `type\u0000value` of every identifier of the unit (a photo family has several). */
-  keys: string[];
   /**
    * The holders an exact graph of its holders' links needs: all of them, except for an identifier that
    * is a hub now (it links nothing, and its total is enough). A photo family is read whole even when it
@@ -127,7 +125,7 @@ class UnitReader {
     const { accounts, total } = await this.holders(type, value);
     const hubNow = total > this.options.hubThreshold;
     // A hub before and now linked nothing either time; otherwise every holder's links changed or may have.
-    return { keys: [key], holders: hubNow ? [] : accounts, changed: hubNow && this.wasHub.has(key) ? [] : accounts };
+    return { holders: hubNow ? [] : accounts, changed: hubNow && this.wasHub.has(key) ? [] : accounts };
   }
 
   private async photoFamily(value: string): Promise<UnitLook> {
@@ -150,10 +148,10 @@ class UnitReader {
     const family = holderSets.filter((set) => !set.hub);
     const holders = [...new Set(family.flatMap((set) => set.accounts))];
     const familyHub = holders.length > this.options.hubThreshold;
-    const keys = holderSets.map((set) => identKey('photo_pdq', set.photo));
     const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
-    const result = { keys, holders, changed };
-    for (const look of keys) this.looks.set(look, Promise.resolve(result));
+    const result = { holders, changed };
+    // Every photo of the family is the same unit: read it once.
+    for (const set of holderSets) this.looks.set(identKey('photo_pdq', set.photo), Promise.resolve(result));
     return result;
   }
 }
@@ -250,7 +248,8 @@ export async function collectClosure(
     const next = new Set<string>();
     for (const account of frontier) {
       for (const { type, value } of membershipsByAccount.get(account)!) {
-        // Core accounts need every holder of their units; boundary accounts only their photo families complete.
+        // Core accounts need every holder of their units; boundary accounts only their photo families
+        // complete, and the totals of their identifiers over the hub threshold (the reader keeps them).
         if (!linkedFrom && type !== 'photo_pdq') {
           await reader.unit(type, value);
           continue;

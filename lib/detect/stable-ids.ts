@@ -11,6 +11,7 @@
  * of the graph that did not change match themselves whatever happens elsewhere (incremental runs rely on it).
  */
 import { createHash } from 'node:crypto';
+import { byString } from './by-string.js';
 import type { ClusterLineage, PreviousCluster } from './model.js';
 
 /** A fresh cluster id: `c` and 16 hex characters of SHA-256 over the seed, the lowest member and an attempt counter. */
@@ -101,7 +102,6 @@ export function assignClusterIds(
   for (const [from, into] of intoOf) if (into.size > 1) splits.push({ from: previous[from].id, into: [...into].sort() });
   const dissolved = previous.filter((_, index) => !previousTaken[index]).map((cluster) => cluster.id);
 
-  const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return {
     ids: finalIds,
     lineage: {

@@ -14,6 +14,7 @@ import type { RunRepository } from '../graph/run-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
 import { evidencePath, EvidencePathError, type EvidencePath } from './evidence-path.js';
 import { exportCluster, exportFileName, type ExportFormat } from './export.js';
+import { byString } from '../detect/by-string.js';
 
 /** Members beyond this many are left out of the timeline (one query each); the report still lists them all. */
 export const MAX_TIMELINE_MEMBERS = 300;
@@ -147,7 +148,7 @@ export class ReviewService {
     return {
       clusterId,
       members,
-      observations: observations.sort((x, y) => (x.observedAt < y.observedAt ? -1 : x.observedAt > y.observedAt ? 1 : 0)),
+      observations: observations.sort((x, y) => byString(x.observedAt, y.observedAt)),
       observationsTruncated: report.members.length > timelineMembers.length,
       hubs: [...hubValues.values()].filter((hub) => hub.members.length > 0),
       change: {

@@ -10,6 +10,7 @@
  * - `reports`: user reports against the accounts in the last 30 days.
  */
 import { parseAccountKey } from '../contract/platforms.js';
+import { byString } from '../detect/by-string.js';
 import type { AccountFacts, RiskReason } from '../detect/model.js';
 
 export interface RiskOptions {
@@ -135,7 +136,7 @@ export function scoreClusterRisk(members: readonly string[], facts: ReadonlyMap<
     });
   }
   for (const reason of reasons) reason.points = round3(reason.points);
-  reasons.sort((a, b) => b.points - a.points || (a.factor < b.factor ? -1 : a.factor > b.factor ? 1 : 0));
+  reasons.sort((a, b) => b.points - a.points || byString(a.factor, b.factor));
   const score = round3(Math.min(100, reasons.reduce((sum, reason) => sum + reason.points, 0)));
   return { score, reasons };
 }
