@@ -169,6 +169,39 @@ function verdictsShaping(shaping: ReadonlySet<Verdict>, memberSet: ReadonlySet<s
 }
 
 /**
+ * The components detection clusters: accounts joined by links of at least `cpmResolution` and by
+ * same-actor verdicts (see {@link clusterComponents} for why weaker links do not join).
+ */
+export function strongLinkSets(graph: AccountGraph, plan: VerdictPlan, options: Pick<DetectionOptions, 'cpmResolution'>): UnionFind {
+  const { linkStart, linkNeighbor, linkWeight, accountIndex } = graph;
+  const accountCount = graph.accountKeys.length;
+  const sets = new UnionFind(accountCount);
+  for (let a = 0; a < accountCount; a++) {
+    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a && linkWeight[at] >= options.cpmResolution) sets.union(a, linkNeighbor[at]);
+  }
+  for (const verdict of plan.mustLink) {
+    const a = accountIndex.get(verdict.a);
+    const b = accountIndex.get(verdict.b);
+    if (a !== undefined && b !== undefined) sets.union(a, b);
+  }
+  return sets;
+}
+
+/** The members (account keys) of every set of two or more accounts, optionally only those of some accounts. */
+export function componentMembers(graph: AccountGraph, sets: UnionFind, only?: ReadonlySet<string>): string[][] {
+  const byRoot = new Map<number, string[]>();
+  graph.accountKeys.forEach((key, account) => {
+    if (only && !only.has(key)) return;
+    if (sets.sizeOf(account) < 2) return;
+    const root = sets.find(account);
+    const members = byRoot.get(root);
+    if (members) members.push(key);
+    else byRoot.set(root, [key]);
+  });
+  return [...byRoot.values()];
+}
+
+/**
  * Finds the components of the graph and clusters each one. `facts` feed risk only.
  *
  * Components are taken over links of at least `cpmResolution`: an account joins a group only when its
@@ -188,12 +221,7 @@ export function clusterComponents(
   const accountCount = graph.accountKeys.length;
   const { linkStart, linkNeighbor, linkWeight, accountKeys } = graph;
   const verdicts = indexVerdicts(plan, graph);
-  const strongLink = options.cpmResolution;
-  const sets = new UnionFind(accountCount);
-  for (let a = 0; a < accountCount; a++) {
-    for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a && linkWeight[at] >= strongLink) sets.union(a, linkNeighbor[at]);
-  }
-  for (const [a, partners] of verdicts.mustPartners) for (const b of partners) sets.union(a, b);
+  const sets = strongLinkSets(graph, plan, options);
 
   // Members of each component of 2+ accounts, grouped by root.
   const rootSlot = new Int32Array(accountCount).fill(-1);
@@ -427,11 +455,13 @@ export function detectClustersDetailed(input: DetectionInput, options: Partial<D
   const plan = resolveVerdicts(input.verdicts ?? []);
   const agedNowMs = agedNow(input.nowMs, resolved);
   const timingsMs: Record<string, number> = {};
-  const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs);
+  const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs, input.holderTotals, input.core);
+  const membershipCounts = membershipCountsOf(graph);
+  if (input.core) for (const account of membershipCounts.keys()) if (!input.core.has(account)) membershipCounts.delete(account);
   return assembleResult({
     outcomes,
     hubs: graph.hubs,
-    membershipCounts: membershipCountsOf(graph),
+    membershipCounts,
     previousClusters: input.previousClusters ?? [],
     conflicts: plan.conflicts,
     options: resolved,

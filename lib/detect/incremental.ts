@@ -52,8 +52,11 @@ export interface GraphSource {
 
 const identKey = (type: string, value: string) => `${type}\u0000${value}`;
 
+/** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */
+export type PreviousComponents = { components: ReadonlyArray<{ members: readonly string[] }>; hubs: DetectionState['hubs'] };
+
 /** Which previous component each account was in. */
-function componentIndex(state: DetectionState): Map<string, number> {
+function componentIndex(state: PreviousComponents): Map<string, number> {
   const index = new Map<string, number>();
   state.components.forEach((component, position) => {
     for (const member of component.members) index.set(member, position);
@@ -61,7 +64,7 @@ function componentIndex(state: DetectionState): Map<string, number> {
   return index;
 }
 
-function previousHubKeys(state: DetectionState): Set<string> {
+function previousHubKeys(state: PreviousComponents): Set<string> {
   const keys = new Set<string>();
   for (const hub of state.hubs) for (const value of hub.values) keys.add(identKey(hub.type, value));
   return keys;
@@ -173,7 +176,7 @@ class UnitReader {
  * const { result, state } = detectIncremental(previous.state, closure, { verdicts, nowMs: Date.now() });
  */
 export async function collectClosure(
-  state: DetectionState,
+  state: PreviousComponents,
   touchedAccounts: Iterable<string>,
   source: GraphSource,
   context: {

@@ -41,6 +41,13 @@ export interface DetectionInput {
   verdicts?: Verdict[];
   previousClusters?: PreviousCluster[];
   nowMs: number;
+  /**
+   * When set, only these accounts are clustered (whole components of them: an incremental closure's
+   * core); the other accounts' memberships are there so that the core's weights are exact.
+   */
+  core?: ReadonlySet<string>;
+  /** Total holders of identifiers over the hub threshold whose holders the input does not all hold (with `core`). */
+  holderTotals?: ReadonlyMap<string, number>;
 }
 
 /** One link between two accounts in a cluster and the evidence that makes it. */

@@ -4,8 +4,10 @@
  * registry of distinct photo hashes (so that near matches of a new photo can be found without a scan).
  */
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SignalType } from '../contract/signals.js';
+import type { StoredSignals } from '../runs/run-graph.js';
 import { batchWriteAll } from './batch-write.js';
 import { pages } from './paginate.js';
 
@@ -22,14 +24,32 @@ export interface ChangeSet {
   identifiers: Set<string>;
 }
 
+/** A change set with the stored signals themselves, for a run that applies them to the previous run's graph. */
+export interface ChangeDetail extends ChangeSet {
+  /** Signals stored, in the order they were stored. */
+  stored: StoredSignals[];
+  /** Accounts touched by changes that carry no signals (deletions, withdrawals): read them afresh. */
+  reread: Set<string>;
+}
+
 export class ChangeLog {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  /** Records what one stored message touched. Idempotent per message id. */
-  async record(entry: { messageId: string; storedAt: string; expiresAtSeconds: number; accounts: string[]; identifiers: Array<{ type: SignalType; value: string }> }): Promise<void> {
+  /**
+   * Records what one stored message touched, and the signals it stored (gzipped) when it stored some;
+   * a change without them (a deletion) names accounts to read afresh. Idempotent per message id.
+   */
+  async record(entry: {
+    messageId: string;
+    storedAt: string;
+    expiresAtSeconds: number;
+    accounts: string[];
+    identifiers: Array<{ type: SignalType; value: string }>;
+    stored?: StoredSignals;
+  }): Promise<void> {
     const photos = [...new Set(entry.identifiers.filter((identifier) => identifier.type === 'photo_pdq').map((identifier) => identifier.value))];
     await batchWriteAll(this.db, this.tableName, [
       {
@@ -40,6 +60,7 @@ export class ChangeLog {
             kind: 'change',
             accounts: [...new Set(entry.accounts)],
             identifiers: [...new Set(entry.identifiers.map((identifier) => `${identifier.type}#${identifier.value}`))],
+            ...(entry.stored ? { stored: gzipSync(JSON.stringify(entry.stored)) } : {}),
             expiresAt: entry.expiresAtSeconds,
           },
         },
@@ -50,16 +71,26 @@ export class ChangeLog {
 
   /** Everything recorded at or after `since` (ISO time). */
   async since(since: string): Promise<ChangeSet> {
-    const changes: ChangeSet = { accounts: new Set(), identifiers: new Set() };
+    const { accounts, identifiers } = await this.detailSince(since);
+    return { accounts, identifiers };
+  }
+
+  /** Everything recorded at or after `since`, with the signals stored (in the order they were stored). */
+  async detailSince(since: string): Promise<ChangeDetail> {
+    const changes: ChangeDetail = { accounts: new Set(), identifiers: new Set(), stored: [], reread: new Set() };
+    const entries: Array<{ sk: string; stored: StoredSignals }> = [];
     for (let shard = 0; shard < CHANGE_SHARDS; shard++) {
       const query = { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND sk >= :since', ExpressionAttributeValues: { ':pk': changePk(shard), ':since': since } };
       for await (const page of pages(this.db, { query })) {
         for (const item of page.items) {
           for (const account of item.accounts ?? []) changes.accounts.add(account);
           for (const identifier of item.identifiers ?? []) changes.identifiers.add(identifier);
+          if (item.stored) entries.push({ sk: String(item.sk), stored: JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8')) });
+          else for (const account of item.accounts ?? []) changes.reread.add(account);
         }
       }
     }
+    changes.stored = entries.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0)).map((entry) => entry.stored);
     return changes;
   }
 

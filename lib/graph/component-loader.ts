@@ -9,6 +9,7 @@ import type { SignalType } from '../contract/signals.js';
 import { PdqIndex } from '../detect/pdq-index.js';
 import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/model.js';
 import type { ChangeSet } from './change-log.js';
+import { inParallel } from './in-parallel.js';
 import { accountPk, signalPk } from './keys.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
@@ -37,17 +38,6 @@ export interface Closure {
   visited: string[];
   /** How many DynamoDB queries the closure took. */
   queries: number;
-}
-
-/** Look-ups in flight at once: enough to hide DynamoDB's latency, few enough not to throttle. */
-const LOOKUP_CONCURRENCY = 16;
-
-async function inParallel<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, items.length) }, worker));
 }
 
 const splitIdentifier = (identifier: string) => {

@@ -5,8 +5,12 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { allItems, pages } from './paginate.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { parseAccountKey } from '../contract/platforms.js';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
-import type { AccountFacts, Membership } from '../detect/model.js';
+import type { AccountFacts } from '../detect/model.js';
+import type { StoredMembership } from '../runs/run-graph.js';
+import { batchGetAll } from './batch-get.js';
+import { inParallel } from './in-parallel.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
 import { accountPk, parseAccountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
@@ -14,8 +18,24 @@ import { GSI1 } from './table-schema.js';
 
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
-  memberships: Array<Membership & { platform: string }>;
+  memberships: Array<StoredMembership & { platform: string }>;
   accounts: Map<string, AccountFacts>;
+  /** Withdrawn accounts and when (their signals received until then are left out). */
+  withdrawnAt: Map<string, string>;
+}
+
+function factsOfItem(item: Record<string, any>): AccountFacts {
+  return {
+    createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
+    minorContacts7d: item.minorContacts7d ?? undefined,
+    reports30d: item.reports30d ?? undefined,
+  };
+}
+
+/** The partition key of an account given as `platform#account`. */
+function accountPkOf(key: string): string {
+  const ref = parseAccountKey(key);
+  return accountPk(ref.platform, ref.account);
 }
 
 export class SignalRepository {
@@ -203,16 +223,13 @@ export class SignalRepository {
             type: item.type as SignalType,
             value: String(item.value),
             observedAtMs: Date.parse(String(item.observedAt)),
+            expiresAtS: Number(item.expiresAt),
             receivedAt: String(item.receivedAt),
           });
         } else if (item.kind === 'withdrawal') {
           withdrawnAt.set(key, String(item.withdrawnAt));
         } else {
-          accounts.set(key, {
-            createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
-            minorContacts7d: item.minorContacts7d ?? undefined,
-            reports30d: item.reports30d ?? undefined,
-          });
+          accounts.set(key, factsOfItem(item));
         }
       }
     }
@@ -220,6 +237,51 @@ export class SignalRepository {
       const withdrawn = withdrawnAt.get(m.account);
       return withdrawn === undefined || m.receivedAt > withdrawn;
     });
-    return { memberships: live.map(({ receivedAt: _receivedAt, ...membership }) => membership), accounts };
+    return { memberships: live.map(({ receivedAt: _receivedAt, ...membership }) => membership), accounts, withdrawnAt };
+  }
+
+  /**
+   * What the table holds now for some accounts (`platform#account`): their live memberships, as
+   * {@link snapshot} would read them, and their withdrawal if any. One query per account.
+   */
+  async readAccounts(accounts: readonly string[], nowMs: number = Date.now()): Promise<Map<string, { memberships: StoredMembership[]; withdrawnAt?: string }>> {
+    const found = new Map<string, { memberships: StoredMembership[]; withdrawnAt?: string }>();
+    const withdrawals = await batchGetAll(
+      this.db,
+      this.tableName,
+      accounts.map((key) => ({ pk: accountPkOf(key), sk: SK_WITHDRAWN })),
+      { projection: 'pk, withdrawnAt' },
+    );
+    const withdrawnAt = new Map(withdrawals.map((item) => [String(item.pk), String(item.withdrawnAt)]));
+    await inParallel(accounts, async (key) => {
+      const pk = accountPkOf(key);
+      const withdrawn = withdrawnAt.get(pk);
+      const memberships: StoredMembership[] = [];
+      const query = {
+        TableName: this.tableName,
+        IndexName: GSI1.name,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeValues: { ':pk': pk, ':now': Math.floor(nowMs / 1000) },
+      };
+      for await (const page of pages(this.db, { query })) {
+        for (const item of page.items) {
+          if (withdrawn !== undefined && String(item.receivedAt) <= withdrawn) continue;
+          memberships.push({ account: key, type: item.type as SignalType, value: String(item.value), observedAtMs: Date.parse(String(item.observedAt)), expiresAtS: Number(item.expiresAt) });
+        }
+      }
+      found.set(key, withdrawn === undefined ? { memberships } : { memberships, withdrawnAt: withdrawn });
+    });
+    return found;
+  }
+
+  /** The facts (account metadata) stored for some accounts (`platform#account`); accounts without any are absent. */
+  async factsOf(accounts: readonly string[]): Promise<Map<string, AccountFacts>> {
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      accounts.map((key) => ({ pk: accountPkOf(key), sk: SK_META })),
+    );
+    return new Map(items.map((item) => [`${item.platform}#${item.account}`, factsOfItem(item)]));
   }
 }

@@ -38,6 +38,12 @@ export class MessageStore {
       expiresAtSeconds,
       accounts: [...message.signals, ...message.accounts].map((item) => `${message.platform}#${item.account}`),
       identifiers: message.signals.map((signal) => ({ type: signal.type, value: signal.value })),
+      stored: {
+        platform: message.platform,
+        receivedAt: message.receivedAt,
+        expiresAtS: expiresAtSeconds,
+        signals: message.signals.map(({ account, type, value, observedAt }) => ({ account, type, value, observedAt })),
+      },
     });
     return { signals: message.signals.length, accounts: message.accounts.length };
   }

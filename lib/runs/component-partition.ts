@@ -4,11 +4,12 @@
  * verdicts, packed into tasks that carry their components' memberships. The coordinator builds only
  * the links; weights, community detection and reports are built per task.
  */
-import { buildAccountGraph } from '../detect/account-graph.js';
-import { agedNow } from '../detect/detect.js';
+import { buildAccountGraph, type HubRecord } from '../detect/account-graph.js';
+import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
+import { resolveVerdicts } from '../detect/verdicts.js';
 
 /** A piece of detection work: the memberships of whole components, ready to detect. */
 export interface ComponentTask {
@@ -29,7 +30,14 @@ export function partitionIntoTasks(
   options: DetectionOptions,
   /** Keeps only the components this says yes to (an incremental run keeps those its changes touch). */
   keep: (memberships: readonly Membership[]) => boolean = () => true,
-): { tasks: ComponentTask[]; hubs: ExcludedHub[]; componentAccounts: Set<string> } {
+): {
+  tasks: ComponentTask[];
+  hubs: ExcludedHub[];
+  /** Every hub with the values it covers, and the components detection forms (what the next incremental run starts from). */
+  hubRecords: HubRecord[];
+  components: string[][];
+  componentAccounts: Set<string>;
+} {
   const verdictAccounts = input.verdicts.flatMap((verdict) => [verdict.a, verdict.b]);
   const graph = buildAccountGraph(input.memberships, verdictAccounts, options, agedNow(input.nowMs, options));
   const { accountKeys, accountIndex, linkStart, linkNeighbor } = graph;
@@ -69,5 +77,11 @@ export function partitionIntoTasks(
       if (facts) current.facts.push([account, facts]);
     }
   }
-  return { tasks, hubs: graph.hubs.map(({ type, value, accounts }) => ({ type, value, accounts })), componentAccounts };
+  return {
+    tasks,
+    hubs: graph.hubs.map(({ type, value, accounts }) => ({ type, value, accounts })),
+    hubRecords: graph.hubs,
+    components: componentMembers(graph, strongLinkSets(graph, resolveVerdicts(input.verdicts), options)),
+    componentAccounts,
+  };
 }

@@ -4,22 +4,28 @@
  * (`runTask`) detects its components and applies the result to the stored clusters in place; the task
  * that completes the run finishes it. The same runner serves the local stack and Lambda.
  *
- * A full run reads the whole graph once (a compact projection) to find the components. An incremental
- * run reads only what changed since the last successful run, and each task loads the closure of its
- * changes (lib/graph/component-loader.ts). `auto` runs incrementally only when that gives a full run's
- * answer: same detection options, same verdicts, same evidence-ageing step as the last run.
+ * A full run reads the whole graph once (a compact projection) to find the components, and keeps the
+ * graph it saw (lib/runs/run-graph.ts). An incremental run starts from the previous run's graph, applies
+ * the changes logged since (the log carries the stored signals) and recomputes only their closure
+ * (lib/runs/closure-partition.ts), without reading the table; when the previous run left no graph, it
+ * reads what changed and either loads the closure of few changes (lib/graph/component-loader.ts) or
+ * reads the whole graph once. `auto` runs incrementally only when that gives a full run's answer: same
+ * detection options, same verdicts, same evidence-ageing step as the last run.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { detectClusters } from '../detect/detect.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import type { ChangeLog } from '../graph/change-log.js';
+import type { RunGraphRepository } from '../graph/run-graph-repository.js';
 import type { ClusterRepository } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
+import { partitionClosure, type ClosureTask } from './closure-partition.js';
 import { partitionIntoTasks, type ComponentTask } from './component-partition.js';
+import { applyChanges, type RunGraph } from './run-graph.js';
 
 /** A run still "running" after this long is taken to have died, and a new one may start. */
 export const STALE_RUN_MS = 15 * 60 * 1000;
@@ -41,15 +47,24 @@ export interface DetectionTaskQueue {
   send(runId: string, taskNos: number[]): Promise<void>;
 }
 
-/** A stored task: a component's memberships when they fit, else only where its closure starts. */
-type StoredTask = DetectionTask & { memberships?: ComponentTask['memberships']; facts?: ComponentTask['facts'] };
+/**
+ * A stored task: whole components' memberships; or a closure's core with its boundary (`core`,
+ * `holderTotals`); or only where its closure starts, to load from the table.
+ */
+type StoredTask = DetectionTask & {
+  memberships?: ComponentTask['memberships'];
+  facts?: ComponentTask['facts'];
+  core?: ClosureTask['core'];
+  holderTotals?: ClosureTask['holderTotals'];
+};
 
 export interface DetectionRunnerDeps {
-  signals: Pick<SignalRepository, 'snapshot'>;
+  signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf'>;
   clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts'>;
   runs: RunRepository;
   verdicts: Pick<VerdictRepository, 'all'>;
-  changes: Pick<ChangeLog, 'since' | 'photoHashes'>;
+  changes: Pick<ChangeLog, 'since' | 'detailSince' | 'photoHashes'>;
+  graphs: Pick<RunGraphRepository, 'get' | 'put'>;
   components: Pick<ComponentLoader, 'closure'>;
   taskQueue?: DetectionTaskQueue;
   options?: Partial<DetectionOptions>;
@@ -128,30 +143,55 @@ export class DetectionRunner {
       const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
       let hubs: RunRecord['hubs'] = [];
       let hubsExcluded = 0;
-      // An incremental run with few changes loads only their closure; with many, it reads the graph once
-      // and re-detects only the components the changes touch. Both give a full run's answer.
-      const changes = mode === 'incremental' ? await time('changes', () => this.deps.changes.since(previous!.startedAt)) : undefined;
-      const closureSized = changes !== undefined && changes.accounts.size + changes.identifiers.size <= CLOSURE_SEEDS_MAX;
-      if (changes) Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
-      if (!closureSized) {
-        const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), this.deps.clusters.currentClusters()]);
-        const touches = (memberships: readonly Membership[]) =>
-          !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
-        const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
-        tasks = partition.tasks;
-        hubs = [...partition.hubs].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED);
-        hubsExcluded = partition.hubs.length;
-        // Clusters none of whose members is in any component any more: no task will see them.
-        const orphaned = current.filter((cluster) => !cluster.members.some((member) => partition.componentAccounts.has(member))).map((cluster) => cluster.id);
-        if (orphaned.length > 0) await this.deps.clusters.applyRun(runId, { upserts: [], removed: orphaned }, run.startedAt);
-        counts.clustersRemoved = orphaned.length;
+      /** The graph this run saw, kept for the next run (none when the run saw only a closure through the table). */
+      let seen: RunGraph | undefined;
+      const listHubs = (all: ReadonlyArray<{ type: string; value: string; accounts: number }>) => {
+        hubs = [...all].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED).map(({ type, value, accounts }) => ({ type, value, accounts }));
+        hubsExcluded = all.length;
+      };
+      const base = mode === 'incremental' ? await time('graphRead', () => this.deps.graphs.get(previousId!)) : undefined;
+      if (base) {
+        // The previous run's graph, the changes since applied, and only their closure recomputed.
+        const detail = await time('changes', () => this.deps.changes.detailSince(previous!.startedAt));
+        const [reread, facts] = await time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])]));
+        const applied = applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs);
+        const partition = await time('partition', () =>
+          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options),
+        );
+        Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
+        tasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
+        listHubs(partition.hubs);
+        seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
       } else {
-        since = previous!.startedAt;
-        tasks = chunk([...[...changes!.accounts].map((a) => ({ a })), ...[...changes!.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
-          accounts: seeds.flatMap((seed) => ('a' in seed ? [seed.a] : [])),
-          identifiers: seeds.flatMap((seed) => ('i' in seed ? [seed.i] : [])),
-          since,
-        }));
+        // An incremental run with few changes loads only their closure; with many, it reads the graph once
+        // and re-detects only the components the changes touch. Both give a full run's answer.
+        const changes = mode === 'incremental' ? await time('changes', () => this.deps.changes.since(previous!.startedAt)) : undefined;
+        const closureSized = changes !== undefined && changes.accounts.size + changes.identifiers.size <= CLOSURE_SEEDS_MAX;
+        if (changes) Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
+        if (!closureSized) {
+          const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), this.deps.clusters.currentClusters()]);
+          const touches = (memberships: readonly Membership[]) =>
+            !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
+          const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
+          tasks = partition.tasks;
+          listHubs(partition.hubs);
+          seen = { memberships: snapshot.memberships, facts: snapshot.accounts, withdrawnAt: snapshot.withdrawnAt, components: partition.components, hubs: partition.hubRecords };
+          // Clusters none of whose members is in any component any more: no task will see them.
+          const orphaned = current.filter((cluster) => !cluster.members.some((member) => partition.componentAccounts.has(member))).map((cluster) => cluster.id);
+          if (orphaned.length > 0) await this.deps.clusters.applyRun(runId, { upserts: [], removed: orphaned }, run.startedAt);
+          counts.clustersRemoved = orphaned.length;
+        } else {
+          since = previous!.startedAt;
+          tasks = chunk([...[...changes!.accounts].map((a) => ({ a })), ...[...changes!.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({
+            accounts: seeds.flatMap((seed) => ('a' in seed ? [seed.a] : [])),
+            identifiers: seeds.flatMap((seed) => ('i' in seed ? [seed.i] : [])),
+            since,
+          }));
+        }
+      }
+      if (seen) {
+        const graph = seen;
+        counts.graphBytes = await time('graphWrite', () => this.deps.graphs.put(runId, graph));
       }
       await this.deps.runs.putTasks(runId, tasks);
       await this.deps.runs.finish(runId, {
@@ -187,7 +227,7 @@ export class DetectionRunner {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
       let memberships = task.memberships;
-      let facts = new Map<string, AccountFacts>(task.facts ?? []);
+      const facts = new Map<string, AccountFacts>(task.facts ?? []);
       let closureQueries = 0;
       let visited: string[] = task.accounts;
       if (!memberships) {
@@ -204,14 +244,17 @@ export class DetectionRunner {
           },
         );
         memberships = closure.memberships;
-        facts = closure.accounts;
+        for (const [account, fact] of closure.accounts) facts.set(account, fact);
         closureQueries = closure.queries;
         visited = closure.visited;
       }
-      const touched = [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
+      // A closure task clusters its core only (the boundary is there for exact weights).
+      const core = task.core ? new Set(task.core) : undefined;
+      const touched = task.core ?? [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
       const previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
       const detectStarted = performance.now();
-      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs }, this.options);
+      const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
+      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals }, this.options);
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();

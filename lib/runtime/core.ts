@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ChangeLog } from '../graph/change-log.js';
 import { ClusterRepository } from '../graph/cluster-repository.js';
 import { ComponentLoader } from '../graph/component-loader.js';
+import { RunGraphRepository } from '../graph/run-graph-repository.js';
 import { RunRepository } from '../graph/run-repository.js';
 import { SignalRepository } from '../graph/signal-repository.js';
 import { VerdictRepository } from '../graph/verdict-repository.js';
@@ -64,6 +65,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       verdicts,
       changes,
       components: new ComponentLoader(db, config.tableName),
+      graphs: new RunGraphRepository(db, config.tableName),
       taskQueue: config.detectTaskQueueUrl ? new SqsDetectionTaskQueue(sqs, config.detectTaskQueueUrl) : undefined,
       options: { hubThreshold: config.hubThreshold, ...config.detectionOptions },
     }),

@@ -2,7 +2,9 @@
  * Incremental detection on the local stack: after rounds of new signals each handled incrementally,
  * a full run over the same data finds nothing to change, i.e. the incremental runs gave a full run's answer.
  */
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { MAX_SIGNALS_PER_REQUEST } from '../../lib/contract/signals.js';
 import { syntheticPopulation, type RawSignal } from '../../lib/demo/synthetic-population.js';
 import { IdentifierHasher } from '../../lib/client/hash.js';
@@ -52,11 +54,32 @@ describe('incremental detection', () => {
       await send(later.filter((_, index) => index % 3 === round));
       const incremental = await detect('auto');
       expect(incremental.mode).toBe('incremental');
+      // It started from the graph the previous run kept, not from a read of the table.
+      expect(Object.keys(incremental.timingsMs!)).toEqual(expect.arrayContaining(['graphRead', 'changes', 'partition', 'graphWrite']));
+      expect(incremental.timingsMs).not.toHaveProperty('load');
+      expect(incremental.counts!.closureAccounts).toBeGreaterThan(0);
       expect(incremental.counts!.accounts).toBeLessThan(initial.counts!.accounts);
       const full = await detect('full');
       expect(full.mode).toBe('full');
       expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
     }
+  });
+
+  it('reads the table instead when the previous run kept no graph, with the same answer', async () => {
+    await send(population.signals.slice(0, 40).map((signal) => ({ ...signal, account: `${signal.account}-again` })));
+    const previous = await detect('full');
+    const db = dynamoDocumentClient({ dynamodb: stack.servers.dynamodbEndpoint });
+    const parts = (await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk AND begins_with(sk, :g)', ExpressionAttributeValues: { ':pk': `RUN#${previous.runId}`, ':g': 'GRAPH#' } }))).Items ?? [];
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) await db.send(new DeleteCommand({ TableName: 'crosslink', Key: { pk: part.pk, sk: part.sk } }));
+
+    await send(population.signals.slice(40, 400).map((signal) => ({ ...signal, account: `${signal.account}-again` })));
+    const incremental = await detect('auto');
+    expect(incremental.mode).toBe('incremental');
+    expect(incremental.counts).not.toHaveProperty('closureAccounts');
+    expect(incremental.timingsMs).toHaveProperty('load');
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
   });
 
   it('says which modes there are when given another', async () => {

@@ -1,0 +1,105 @@
+/**
+ * Splits an incremental run into component tasks from the graph in memory (the previous run's graph
+ * with the changes applied): the closure of the changes (lib/detect/incremental.ts: affected accounts,
+ * the core of whole components that is recomputed, the boundary read for exact weights), its core cut
+ * into groups no component crosses, each group a task carrying its own boundary. Also returns the
+ * components and hubs detection forms now, which the next run starts from.
+ */
+import { buildAccountGraph, type HubRecord } from '../detect/account-graph.js';
+import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
+import { IncrementalClosureError } from '../detect/errors.js';
+import { collectClosure, inMemoryGraphSource } from '../detect/incremental.js';
+import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
+import type { DetectionOptions } from '../detect/options.js';
+import { UnionFind } from '../detect/union-find.js';
+import { resolveVerdicts } from '../detect/verdicts.js';
+import type { SignalType } from '../contract/signals.js';
+import { TASK_MEMBERSHIPS } from './component-partition.js';
+import type { RunGraph } from './run-graph.js';
+
+/** A piece of an incremental run: whole components to cluster (`core`), with what makes their weights exact. */
+export interface ClosureTask {
+  core: string[];
+  /** Memberships of the core and of its boundary. */
+  memberships: Membership[];
+  facts: Array<[string, AccountFacts]>;
+  /** `type\u0000value` -> holders, for identifiers over the hub threshold the task does not hold whole. */
+  holderTotals: Array<[string, number]>;
+}
+
+export async function partitionClosure(
+  input: {
+    /** The graph now, with the previous run's components and hubs. */
+    graph: RunGraph;
+    touched: readonly string[];
+    changedIdentifiers: ReadonlyArray<{ type: SignalType; value: string }>;
+    verdicts: readonly Verdict[];
+    nowMs: number;
+  },
+  options: DetectionOptions,
+  /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
+  taskMemberships: number = TASK_MEMBERSHIPS,
+): Promise<{ tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number }> {
+  const { graph } = input;
+  const previous = { components: graph.components.map((members) => ({ members })), hubs: graph.hubs };
+  const source = inMemoryGraphSource(graph.memberships, graph.facts, options);
+  const context = { verdicts: input.verdicts, options };
+  const closure = await collectClosure(previous, input.touched, source, { ...context, changedIdentifiers: input.changedIdentifiers });
+  const core = new Set(closure.accounts);
+
+  // The components detection forms in the core now (they cannot reach beyond it: see collectClosure).
+  const plan = resolveVerdicts(input.verdicts);
+  const closureGraph = buildAccountGraph(
+    closure.memberships,
+    [...plan.accounts].filter((account) => core.has(account)),
+    options,
+    agedNow(input.nowMs, options),
+    closure.holderTotals,
+  );
+  const sets = strongLinkSets(closureGraph, plan, options);
+  const fresh = componentMembers(closureGraph, sets, core);
+  for (const members of fresh) {
+    if (sets.sizeOf(closureGraph.accountIndex.get(members[0])!) !== members.length) {
+      throw new IncrementalClosureError(`the component of ${members[0]} reaches beyond the closure's core: the closure must hold whole components`);
+    }
+  }
+  const closureIdents = new Set(closure.memberships.map((m) => `${m.type}\u0000${m.value}`));
+  const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(`${hub.type}\u0000${value}`))), ...closureGraph.hubs];
+  const components = [...graph.components.filter((members) => !core.has(members[0])), ...fresh];
+
+  // Groups of the core no component crosses, previous or new: each can be recomputed alone.
+  const coreList = [...core];
+  const position = new Map(coreList.map((account, i) => [account, i]));
+  const groups = new UnionFind(coreList.length);
+  for (const members of [...fresh, ...graph.components.filter((component) => core.has(component[0]))]) {
+    for (const member of members) groups.union(position.get(members[0])!, position.get(member)!);
+  }
+  const membershipsOf = new Map<string, number>();
+  for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
+  const byRoot = new Map<number, string[]>();
+  coreList.forEach((account, i) => {
+    const root = groups.find(i);
+    const list = byRoot.get(root);
+    if (list) list.push(account);
+    else byRoot.set(root, [account]);
+  });
+
+  // Groups packed into tasks of about `taskMemberships` core memberships, each with its own boundary.
+  const packs: string[][] = [];
+  let load = Infinity;
+  for (const group of byRoot.values()) {
+    const size = group.reduce((sum, account) => sum + (membershipsOf.get(account) ?? 0), 0);
+    if (load + size > taskMemberships) {
+      packs.push([]);
+      load = 0;
+    }
+    packs[packs.length - 1].push(...group);
+    load += size;
+  }
+  const tasks: ClosureTask[] = [];
+  for (const pack of packs) {
+    const part = await collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] });
+    tasks.push({ core: part.accounts, memberships: part.memberships.map(({ account, type, value, observedAtMs }) => ({ account, type, value, observedAtMs })), facts: [...part.facts], holderTotals: [...part.holderTotals] });
+  }
+  return { tasks, components, hubs, coreAccounts: core.size };
+}

@@ -1,0 +1,201 @@
+/**
+ * The graph as a detection run saw it, kept for the next run: every live membership (with when it
+ * expires), account facts, withdrawals, and the components and hubs detection formed over it. An
+ * incremental run starts from the previous run's graph, applies what changed since (the change log
+ * carries the stored signals themselves) and recomputes only the closure of the changes
+ * (lib/detect/incremental.ts), without reading the whole table.
+ *
+ * Plain data and pure functions: the repository (lib/graph/run-graph-repository.ts) stores the bytes.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import type { HubRecord } from '../detect/account-graph.js';
+import type { AccountFacts, Membership } from '../detect/model.js';
+
+/** A membership with the moment its signal expires (DynamoDB's TTL, seconds since the epoch). */
+export interface StoredMembership extends Membership {
+  expiresAtS: number;
+}
+
+export interface RunGraph {
+  memberships: StoredMembership[];
+  facts: Map<string, AccountFacts>;
+  /** Withdrawn accounts and when: their signals received until then are never linked. */
+  withdrawnAt: Map<string, string>;
+  /** Every component of two or more accounts as detection formed it (an incremental core is made of whole ones). */
+  components: string[][];
+  /** Identifiers excluded as hubs, with every value a hub photo family covers. */
+  hubs: HubRecord[];
+}
+
+/** Signals one stored message added, as the change log keeps them. */
+export interface StoredSignals {
+  platform: string;
+  receivedAt: string;
+  expiresAtS: number;
+  signals: Array<{ account: string; type: SignalType; value: string; observedAt: string }>;
+}
+
+/** What changed in the table since a run's graph was taken. */
+export interface GraphChanges {
+  /** Signals stored since, in the order they were stored. */
+  stored: StoredSignals[];
+  /** Accounts read afresh from the table (after deletions and withdrawals): they replace the graph's. */
+  reread: Map<string, { memberships: StoredMembership[]; withdrawnAt?: string }>;
+  /** Facts now of accounts whose facts may have changed (an absent entry: none stored). */
+  factsOf: { accounts: readonly string[]; facts: ReadonlyMap<string, AccountFacts> };
+}
+
+/** Bumped whenever the encoding changes: a graph of another format is not used (the run reads the table instead). */
+const FORMAT = 1;
+
+const identKey = (type: string, value: string) => `${type}\u0000${value}`;
+
+/** The run graph as gzipped JSON in columns (accounts and identifiers written once each). */
+export function encodeRunGraph(graph: RunGraph): Buffer {
+  const accountIds = new Map<string, number>();
+  const accounts: string[] = [];
+  const accountId = (key: string) => {
+    let id = accountIds.get(key);
+    if (id === undefined) {
+      id = accounts.length;
+      accountIds.set(key, id);
+      accounts.push(key);
+    }
+    return id;
+  };
+  const identIds = new Map<string, number>();
+  const identTypes: number[] = [];
+  const identValues: string[] = [];
+  const columns = { account: [] as number[], ident: [] as number[], observedAtMs: [] as number[], expiresAtS: [] as number[] };
+  for (const m of graph.memberships) {
+    const key = identKey(m.type, m.value);
+    let ident = identIds.get(key);
+    if (ident === undefined) {
+      ident = identValues.length;
+      identIds.set(key, ident);
+      identTypes.push(SIGNAL_TYPES.indexOf(m.type));
+      identValues.push(m.value);
+    }
+    columns.account.push(accountId(m.account));
+    columns.ident.push(ident);
+    columns.observedAtMs.push(m.observedAtMs);
+    columns.expiresAtS.push(m.expiresAtS);
+  }
+  const facts = [...graph.facts].map(([key, f]) => [accountId(key), f.createdAtMs ?? null, f.minorContacts7d ?? null, f.reports30d ?? null]);
+  const components = graph.components.map((members) => members.map(accountId));
+  const body = { format: FORMAT, accounts, identTypes, identValues, columns, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs };
+  return gzipSync(JSON.stringify(body), { level: 3 });
+}
+
+/** Reads what {@link encodeRunGraph} wrote; undefined for another format. */
+export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
+  const body = JSON.parse(gunzipSync(bytes).toString('utf8'));
+  if (body.format !== FORMAT) return undefined;
+  const accounts: string[] = body.accounts;
+  const { account, ident, observedAtMs, expiresAtS } = body.columns as Record<string, number[]>;
+  const memberships: StoredMembership[] = new Array(account.length);
+  for (let i = 0; i < account.length; i++) {
+    memberships[i] = { account: accounts[account[i]], type: SIGNAL_TYPES[body.identTypes[ident[i]]], value: body.identValues[ident[i]], observedAtMs: observedAtMs[i], expiresAtS: expiresAtS[i] };
+  }
+  const facts = new Map<string, AccountFacts>();
+  for (const [id, createdAtMs, minorContacts7d, reports30d] of body.facts as Array<[number, number | null, number | null, number | null]>) {
+    facts.set(accounts[id], {
+      ...(createdAtMs === null ? {} : { createdAtMs }),
+      ...(minorContacts7d === null ? {} : { minorContacts7d }),
+      ...(reports30d === null ? {} : { reports30d }),
+    });
+  }
+  return {
+    memberships,
+    facts,
+    withdrawnAt: new Map(body.withdrawn),
+    components: (body.components as number[][]).map((members) => members.map((id) => accounts[id])),
+    hubs: body.hubs,
+  };
+}
+
+function sameFacts(a: AccountFacts | undefined, b: AccountFacts | undefined): boolean {
+  return a?.createdAtMs === b?.createdAtMs && a?.minorContacts7d === b?.minorContacts7d && a?.reports30d === b?.reports30d && (a === undefined) === (b === undefined);
+}
+
+/**
+ * The graph now: the previous run's graph with the changes applied, signals expired since dropped.
+ * Returns the accounts whose memberships or facts differ and every identifier gained, lost or
+ * observed anew by one of them (what an incremental closure starts from). Components and hubs are
+ * the previous run's: the caller replaces them with what detection forms now.
+ */
+export function applyChanges(base: RunGraph, changes: GraphChanges, nowMs: number): { graph: RunGraph; touched: string[]; changedIdentifiers: Array<{ type: SignalType; value: string }> } {
+  const nowS = nowMs / 1000;
+  const changing = new Set<string>([...changes.reread.keys(), ...changes.factsOf.accounts]);
+  for (const batch of changes.stored) for (const signal of batch.signals) changing.add(`${batch.platform}#${signal.account}`);
+
+  const touched = new Set<string>();
+  const changedIdentifiers = new Map<string, { type: SignalType; value: string }>();
+  const changed = (m: Membership) => {
+    touched.add(m.account);
+    changedIdentifiers.set(identKey(m.type, m.value), { type: m.type, value: m.value });
+  };
+
+  // Memberships of changing accounts, before and after; everything else carries over unless it expired.
+  const memberships: StoredMembership[] = [];
+  const before = new Map<string, Map<string, StoredMembership>>();
+  for (const m of base.memberships) {
+    if (m.expiresAtS <= nowS) {
+      changed(m);
+      continue;
+    }
+    if (!changing.has(m.account)) {
+      memberships.push(m);
+      continue;
+    }
+    let own = before.get(m.account);
+    if (!own) before.set(m.account, (own = new Map()));
+    own.set(identKey(m.type, m.value), m);
+  }
+  const after = new Map<string, Map<string, StoredMembership>>();
+  for (const account of changing) after.set(account, new Map(before.get(account)));
+
+  const withdrawnAt = new Map(base.withdrawnAt);
+  for (const [account, fresh] of changes.reread) if (fresh.withdrawnAt !== undefined) withdrawnAt.set(account, fresh.withdrawnAt);
+  for (const batch of changes.stored) {
+    for (const signal of batch.signals) {
+      const account = `${batch.platform}#${signal.account}`;
+      const own = after.get(account)!;
+      const key = identKey(signal.type, signal.value);
+      // The write replaced the stored item even when it is already expired or predates a withdrawal:
+      // then nothing of that identifier on that account is live any more.
+      const withdrawn = withdrawnAt.get(account);
+      if (batch.expiresAtS <= nowS || (withdrawn !== undefined && batch.receivedAt <= withdrawn)) {
+        own.delete(key);
+        continue;
+      }
+      own.set(key, { account, type: signal.type, value: signal.value, observedAtMs: Date.parse(signal.observedAt), expiresAtS: batch.expiresAtS });
+    }
+  }
+  // A re-read account is what the table holds now, whatever the log said.
+  for (const [account, fresh] of changes.reread) after.set(account, new Map(fresh.memberships.map((m) => [identKey(m.type, m.value), m])));
+
+  for (const [account, now] of after) {
+    const then = before.get(account) ?? new Map<string, StoredMembership>();
+    for (const [key, m] of now) {
+      memberships.push(m);
+      if (then.get(key)?.observedAtMs !== m.observedAtMs) changed(m);
+    }
+    for (const [key, m] of then) if (!now.has(key)) changed(m);
+  }
+
+  const facts = new Map(base.facts);
+  for (const account of changes.factsOf.accounts) {
+    const now = changes.factsOf.facts.get(account);
+    if (sameFacts(base.facts.get(account), now)) continue;
+    touched.add(account);
+    if (now) facts.set(account, now);
+    else facts.delete(account);
+  }
+  return {
+    graph: { memberships, facts, withdrawnAt, components: base.components, hubs: base.hubs },
+    touched: [...touched],
+    changedIdentifiers: [...changedIdentifiers.values()],
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * An incremental run on the stored graph: the previous run's graph with the logged changes applied
+ * (applyChanges), its closure cut into tasks (partitionClosure), each task clustering its core. Over
+ * random histories this must equal a full run over the table as it is: the same graph, the same
+ * clusters for the recomputed accounts, the others' clusters unchanged, and the same components for
+ * the next run to start from.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { SignalType } from '../../../lib/contract/signals.js';
+import { detectClusters, resolveDetectionOptions } from '../../../lib/detect/detect.js';
+import type { AccountFacts, Verdict } from '../../../lib/detect/model.js';
+import { partitionClosure } from '../../../lib/runs/closure-partition.js';
+import { partitionIntoTasks } from '../../../lib/runs/component-partition.js';
+import { applyChanges, type RunGraph, type StoredMembership, type StoredSignals } from '../../../lib/runs/run-graph.js';
+import { hashed, memberSets, NOW_MS, pdqVariant, seen } from '../detect/fixtures.js';
+
+const OPTIONS = resolveDetectionOptions({ hubThreshold: 4, idSeed: 'closure-partition' });
+const ACCOUNTS = Array.from({ length: 16 }, (_, i) => `${['snap', 'insta', 'wa'][i % 3]}#u${i}`);
+const BASE_PHOTO = hashed('photo-base');
+const PHOTOS = [BASE_PHOTO, pdqVariant(BASE_PHOTO, 10), pdqVariant(BASE_PHOTO, 25, 3), pdqVariant(BASE_PHOTO, 40, 5), hashed('other-photo')];
+const TYPES: SignalType[] = ['email', 'phone', 'device', 'payment', 'ip', 'username', 'photo_pdq'];
+const NOW_S = NOW_MS / 1000;
+
+const membershipArb = fc.record({
+  account: fc.constantFrom(...ACCOUNTS),
+  type: fc.constantFrom(...TYPES),
+  label: fc.integer({ min: 0, max: 4 }),
+  daysAgo: fc.integer({ min: 0, max: 400 }),
+  // Seconds after NOW until the signal expires: some expire during the history (a step is 1 s).
+  lifetime: fc.integer({ min: 1, max: 12 }),
+});
+const stepArb = fc.record({
+  stored: fc.array(membershipArb, { maxLength: 6 }),
+  deleted: fc.array(fc.nat(), { maxLength: 2 }),
+  facts: fc.array(fc.record({ account: fc.constantFrom(...ACCOUNTS), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
+});
+const verdictArb = fc.record({ a: fc.constantFrom(...ACCOUNTS), b: fc.constantFrom(...ACCOUNTS), kind: fc.constantFrom<Verdict['kind']>('same-actor', 'not-same-actor') });
+
+type Raw = { account: string; type: SignalType; label: number; daysAgo: number; lifetime: number };
+const toStored = (raw: Raw): StoredMembership => {
+  const plain = raw.type === 'photo_pdq' ? seen(raw.account, raw.type, PHOTOS[raw.label], raw.daysAgo) : seen(raw.account, raw.type, `v${raw.label}`, raw.daysAgo);
+  return { ...plain, expiresAtS: NOW_S + raw.lifetime };
+};
+const keyOf = (m: { account: string; type: string; value: string }) => `${m.account}|${m.type}|${m.value}`;
+const sorted = (lists: string[][]) => lists.map((list) => [...list].sort()).sort((a, b) => (a.join() < b.join() ? -1 : 1));
+
+/** What a full run over the table sees: the graph and its components, as a full run stores them. */
+function fullRun(table: Map<string, StoredMembership>, facts: Map<string, AccountFacts>, verdicts: Verdict[], nowMs: number) {
+  const memberships = [...table.values()].filter((m) => m.expiresAtS > nowMs / 1000);
+  const partition = partitionIntoTasks({ memberships, accounts: facts, verdicts, nowMs }, OPTIONS);
+  const graph: RunGraph = { memberships, facts: new Map(facts), withdrawnAt: new Map(), components: partition.components, hubs: partition.hubRecords };
+  return { graph, clusters: memberSets(detectClusters({ memberships, accounts: facts, verdicts, nowMs }, OPTIONS)) };
+}
+
+describe('Function: partitionClosure over applyChanges', () => {
+  it('equals a full run over the table after every step of a random history', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(membershipArb, { maxLength: 24 }), fc.array(verdictArb, { maxLength: 2 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), async (initial, rawVerdicts, steps) => {
+        // The table as DynamoDB holds it: one item per (account, identifier), the last write winning.
+        const table = new Map<string, StoredMembership>();
+        for (const raw of initial) table.set(keyOf(toStored(raw)), toStored(raw));
+        const facts = new Map<string, AccountFacts>();
+        const verdicts = rawVerdicts.map(({ a, b, kind }) => ({ a, b, kind, by: 'investigator', atMs: NOW_MS }));
+        let previous = fullRun(table, facts, verdicts, NOW_MS);
+
+        for (const [stepNo, step] of steps.entries()) {
+          const nowMs = NOW_MS + (stepNo + 1) * 1000;
+          // Stored signals, one message each, as the consumer logs them.
+          const stored: StoredSignals[] = step.stored.map((raw) => {
+            const m = toStored(raw);
+            table.set(keyOf(m), m);
+            const cut = m.account.indexOf('#');
+            return { platform: m.account.slice(0, cut), receivedAt: new Date(nowMs).toISOString(), expiresAtS: m.expiresAtS, signals: [{ account: m.account.slice(cut + 1), type: m.type, value: m.value, observedAt: new Date(m.observedAtMs).toISOString() }] };
+          });
+          // Deleted signals: the log names their accounts, which are read afresh.
+          const items = [...table.keys()];
+          const reread = new Map<string, { memberships: StoredMembership[] }>();
+          for (const index of step.deleted) {
+            if (items.length === 0) break;
+            const key = items[index % items.length];
+            const account = table.get(key)?.account;
+            table.delete(key);
+            if (account) reread.set(account, { memberships: [] });
+          }
+          for (const [account, fresh] of reread) fresh.memberships = [...table.values()].filter((m) => m.account === account && m.expiresAtS > nowMs / 1000);
+          for (const { account, minors } of step.facts) facts.set(account, { minorContacts7d: minors });
+
+          const applied = applyChanges(previous.graph, { stored, reread, factsOf: { accounts: step.facts.map((f) => f.account), facts } }, nowMs);
+          const full = fullRun(table, facts, verdicts, nowMs);
+          expect(applied.graph.memberships.map(keyOf).sort()).toEqual(full.graph.memberships.map(keyOf).sort());
+
+          const partition = await partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, OPTIONS, 5);
+          const core = new Set(partition.tasks.flatMap((task) => task.core));
+          expect(core.size).toBe(partition.coreAccounts);
+          const recomputed = partition.tasks.flatMap((task) =>
+            memberSets(detectClusters({ memberships: task.memberships, accounts: new Map(task.facts), verdicts, nowMs, core: new Set(task.core), holderTotals: new Map(task.holderTotals) }, OPTIONS)),
+          );
+          const inCore = (members: string[]) => members.some((member) => core.has(member));
+          expect(sorted(recomputed)).toEqual(sorted(full.clusters.filter(inCore)));
+          expect(sorted(full.clusters.filter((members) => !inCore(members)))).toEqual(sorted(previous.clusters.filter((members) => !inCore(members))));
+          expect(sorted(partition.components)).toEqual(sorted(full.graph.components));
+          expect(new Set(partition.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`))).toEqual(new Set(full.graph.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`)));
+          previous = { graph: { ...applied.graph, components: partition.components, hubs: partition.hubs }, clusters: full.clusters };
+        }
+      }),
+      { numRuns: 100, seed: 20261129 },
+    );
+  }, 240_000);
+});
