@@ -363,25 +363,38 @@ export function detectIncremental(
 export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphSource {
   const resolved = resolveDetectionOptions(options);
   const byAccount = new Map<string, Membership[]>();
-  const holders = new Map<string, Set<string>>();
+  // Holders per type and value, as pushed (deduplicated when first asked for: the same pair may come twice).
+  const holders = new Map<SignalType, Map<string, string[]>>();
+  const deduplicated = new Set<string[]>();
+  const photos: string[] = [];
   for (const membership of memberships) {
     const list = byAccount.get(membership.account);
     if (list) list.push(membership);
     else byAccount.set(membership.account, [membership]);
-    const key = identKey(membership.type, membership.value);
-    const set = holders.get(key);
-    if (set) set.add(membership.account);
-    else holders.set(key, new Set([membership.account]));
+    let ofType = holders.get(membership.type);
+    if (!ofType) holders.set(membership.type, (ofType = new Map()));
+    const accounts = ofType.get(membership.value);
+    if (accounts) accounts.push(membership.account);
+    else {
+      ofType.set(membership.value, [membership.account]);
+      if (membership.type === 'photo_pdq') photos.push(membership.value);
+    }
   }
-  const photos = [...new Set(memberships.filter((m) => m.type === 'photo_pdq').map((m) => m.value))];
   const index = PdqIndex.build(photos, { maxDistance: resolved.pdqMaxDistance, chunkBits: resolved.pdqChunkBits });
+  const none: string[] = [];
   return {
     async membershipsOf(accounts) {
       return accounts.flatMap((account) => byAccount.get(account) ?? []);
     },
     async holdersOf(type, value, limit) {
-      const all = [...(holders.get(identKey(type, value)) ?? [])];
-      return { accounts: limit === undefined ? all : all.slice(0, limit), total: all.length };
+      const ofType = holders.get(type);
+      let all = ofType?.get(value) ?? none;
+      if (all.length > 1 && !deduplicated.has(all)) {
+        all = [...new Set(all)];
+        ofType!.set(value, all);
+        deduplicated.add(all);
+      }
+      return { accounts: limit === undefined || limit >= all.length ? all : all.slice(0, limit), total: all.length };
     },
     async nearPhotos(hash) {
       return index.query(hash).map(({ index: position }) => photos[position]);

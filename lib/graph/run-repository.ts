@@ -55,8 +55,8 @@ export interface TaskOutcome {
   splits: ClusterLineage['splits'];
 }
 
-/** Memberships in one stored part of a task. */
-const MEMBERSHIPS_PER_PART = 1_500;
+/** Bytes in one stored part of a task (gzipped): under DynamoDB's 400 KB item limit. */
+const TASK_PART_BYTES = 350_000;
 
 /** Counts a fanned-out run sums over its tasks. */
 export const TASK_COUNTS = [
@@ -115,18 +115,18 @@ export class RunRepository {
   }
 
   /**
-   * Stores a fanned-out run's tasks, each as one or more gzipped parts (a part holds at most
-   * {@link MEMBERSHIPS_PER_PART} memberships, so that no item nears DynamoDB's 400 KB).
+   * Stores a fanned-out run's tasks, each gzipped whole and cut into parts of at most
+   * {@link TASK_PART_BYTES}, so that no item nears DynamoDB's 400 KB however large the task.
    */
   async putTasks(runId: string, tasks: Array<DetectionTask & { memberships?: unknown[] }>): Promise<void> {
     const expiresAt = Math.floor(Date.now() / 1000) + 7 * 86_400;
     const items = tasks.flatMap((task, n) => {
-      const { memberships, ...rest } = task;
-      const parts: unknown[][] = [];
-      for (let start = 0; start < (memberships?.length ?? 0); start += MEMBERSHIPS_PER_PART) parts.push(memberships!.slice(start, start + MEMBERSHIPS_PER_PART));
-      const bodies = [JSON.stringify({ ...rest, hasMemberships: memberships !== undefined }), ...parts.map((part) => JSON.stringify(part))];
-      return bodies.map((body, part) => ({
-        PutRequest: { Item: { pk: runPk(runId), sk: `TASK#${n}#${String(part).padStart(4, '0')}`, kind: 'task', body: gzipSync(body), expiresAt } },
+      const bytes = gzipSync(JSON.stringify(task), { level: 1 });
+      const parts = Math.max(1, Math.ceil(bytes.length / TASK_PART_BYTES));
+      return Array.from({ length: parts }, (_, part) => ({
+        PutRequest: {
+          Item: { pk: runPk(runId), sk: `TASK#${n}#${String(part).padStart(4, '0')}`, kind: 'task', parts, body: bytes.subarray(part * TASK_PART_BYTES, (part + 1) * TASK_PART_BYTES), expiresAt },
+        },
       }));
     });
     await batchWriteAll(this.db, this.tableName, items);
@@ -137,9 +137,8 @@ export class RunRepository {
       query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :task)', ExpressionAttributeValues: { ':pk': runPk(runId), ':task': `TASK#${taskNo}#` } },
     });
     if (items.length === 0) return undefined;
-    const [head, ...parts] = items.map((item) => JSON.parse(gunzipSync(item.body as Uint8Array).toString('utf8')));
-    const { hasMemberships, ...task } = head;
-    return hasMemberships ? { ...task, memberships: parts.flat() } : task;
+    if (items.length !== items[0].parts) throw new Error(`task ${taskNo} of run ${runId} has ${items.length} of its ${items[0].parts} parts stored`);
+    return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.body as Uint8Array))).toString('utf8'));
   }
 
   /**

@@ -14,8 +14,14 @@ import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
 import { resolveVerdicts } from '../detect/verdicts.js';
 import type { SignalType } from '../contract/signals.js';
-import { TASK_MEMBERSHIPS } from './component-partition.js';
 import type { RunGraph } from './run-graph.js';
+
+/**
+ * Core memberships one closure task takes. Larger than a full run's packs: a closure task carries its
+ * boundary too, and one task over the whole closure (the usual case) needs no second look-up of it.
+ * Detection over this many takes about a second; a larger core is cut into groups no component crosses.
+ */
+export const CLOSURE_TASK_MEMBERSHIPS = 100_000;
 
 /** A piece of an incremental run: whole components to cluster (`core`), with what makes their weights exact. */
 export interface ClosureTask {
@@ -38,7 +44,7 @@ export async function partitionClosure(
   },
   options: DetectionOptions,
   /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
-  taskMemberships: number = TASK_MEMBERSHIPS,
+  taskMemberships: number = CLOSURE_TASK_MEMBERSHIPS,
 ): Promise<{ tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number }> {
   const { graph } = input;
   const previous = { components: graph.components.map((members) => ({ members })), hubs: graph.hubs };
@@ -67,6 +73,18 @@ export async function partitionClosure(
   const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(`${hub.type}\u0000${value}`))), ...closureGraph.hubs];
   const components = [...graph.components.filter((members) => !core.has(members[0])), ...fresh];
 
+  const membershipsOf = new Map<string, number>();
+  for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
+  let coreMemberships = 0;
+  for (const count of membershipsOf.values()) coreMemberships += count;
+  const taskOf = (part: Awaited<ReturnType<typeof collectClosure>>): ClosureTask => ({
+    core: part.accounts,
+    memberships: part.memberships.map(({ account, type, value, observedAtMs }) => ({ account, type, value, observedAtMs })),
+    facts: [...part.facts],
+    holderTotals: [...part.holderTotals],
+  });
+  if (coreMemberships <= taskMemberships) return { tasks: core.size === 0 ? [] : [taskOf(closure)], components, hubs, coreAccounts: core.size };
+
   // Groups of the core no component crosses, previous or new: each can be recomputed alone.
   const coreList = [...core];
   const position = new Map(coreList.map((account, i) => [account, i]));
@@ -74,8 +92,6 @@ export async function partitionClosure(
   for (const members of [...fresh, ...graph.components.filter((component) => core.has(component[0]))]) {
     for (const member of members) groups.union(position.get(members[0])!, position.get(member)!);
   }
-  const membershipsOf = new Map<string, number>();
-  for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
   const byRoot = new Map<number, string[]>();
   coreList.forEach((account, i) => {
     const root = groups.find(i);
@@ -98,8 +114,7 @@ export async function partitionClosure(
   }
   const tasks: ClosureTask[] = [];
   for (const pack of packs) {
-    const part = await collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] });
-    tasks.push({ core: part.accounts, memberships: part.memberships.map(({ account, type, value, observedAtMs }) => ({ account, type, value, observedAtMs })), facts: [...part.facts], holderTotals: [...part.holderTotals] });
+    tasks.push(taskOf(await collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] })));
   }
   return { tasks, components, hubs, coreAccounts: core.size };
 }

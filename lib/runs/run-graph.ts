@@ -47,11 +47,15 @@ export interface GraphChanges {
 }
 
 /** Bumped whenever the encoding changes: a graph of another format is not used (the run reads the table instead). */
-const FORMAT = 1;
+const FORMAT = 2;
 
 const identKey = (type: string, value: string) => `${type}\u0000${value}`;
 
-/** The run graph as gzipped JSON in columns (accounts and identifiers written once each). */
+/**
+ * The run graph, gzipped: the format number and the length of a JSON head (accounts and identifiers
+ * written once each, facts, withdrawals, components, hubs), the head, then the memberships as four
+ * binary columns (observed at and expiry as doubles, account and identifier as 32-bit ids).
+ */
 export function encodeRunGraph(graph: RunGraph): Buffer {
   const accountIds = new Map<string, number>();
   const accounts: string[] = [];
@@ -67,36 +71,55 @@ export function encodeRunGraph(graph: RunGraph): Buffer {
   const identIds = new Map<string, number>();
   const identTypes: number[] = [];
   const identValues: string[] = [];
-  const columns = { account: [] as number[], ident: [] as number[], observedAtMs: [] as number[], expiresAtS: [] as number[] };
-  for (const m of graph.memberships) {
+  const count = graph.memberships.length;
+  const columns = new ArrayBuffer(count * 24);
+  const observedAtMs = new Float64Array(columns, 0, count);
+  const expiresAtS = new Float64Array(columns, count * 8, count);
+  const account = new Int32Array(columns, count * 16, count);
+  const ident = new Int32Array(columns, count * 20, count);
+  graph.memberships.forEach((m, i) => {
     const key = identKey(m.type, m.value);
-    let ident = identIds.get(key);
-    if (ident === undefined) {
-      ident = identValues.length;
-      identIds.set(key, ident);
+    let id = identIds.get(key);
+    if (id === undefined) {
+      id = identValues.length;
+      identIds.set(key, id);
       identTypes.push(SIGNAL_TYPES.indexOf(m.type));
       identValues.push(m.value);
     }
-    columns.account.push(accountId(m.account));
-    columns.ident.push(ident);
-    columns.observedAtMs.push(m.observedAtMs);
-    columns.expiresAtS.push(m.expiresAtS);
-  }
+    observedAtMs[i] = m.observedAtMs;
+    expiresAtS[i] = m.expiresAtS;
+    account[i] = accountId(m.account);
+    ident[i] = id;
+  });
   const facts = [...graph.facts].map(([key, f]) => [accountId(key), f.createdAtMs ?? null, f.minorContacts7d ?? null, f.reports30d ?? null]);
   const components = graph.components.map((members) => members.map(accountId));
-  const body = { format: FORMAT, accounts, identTypes, identValues, columns, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs };
-  return gzipSync(JSON.stringify(body), { level: 3 });
+  const head = Buffer.from(JSON.stringify({ count, accounts, identTypes, identValues, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs }));
+  const prefix = Buffer.alloc(8);
+  prefix.writeUInt32LE(FORMAT, 0);
+  prefix.writeUInt32LE(head.length, 4);
+  return gzipSync(Buffer.concat([prefix, head, new Uint8Array(columns)]), { level: 1 });
 }
 
 /** Reads what {@link encodeRunGraph} wrote; undefined for another format. */
 export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
-  const body = JSON.parse(gunzipSync(bytes).toString('utf8'));
-  if (body.format !== FORMAT) return undefined;
+  const all = gunzipSync(bytes);
+  if (all.length < 8 || all.readUInt32LE(0) !== FORMAT) return undefined;
+  const headLength = all.readUInt32LE(4);
+  const body = JSON.parse(all.subarray(8, 8 + headLength).toString('utf8'));
+  const count: number = body.count;
+  // Copied out so that the typed arrays are aligned.
+  const columns = new Uint8Array(count * 24);
+  columns.set(all.subarray(8 + headLength, 8 + headLength + count * 24));
+  const observedAtMs = new Float64Array(columns.buffer, 0, count);
+  const expiresAtS = new Float64Array(columns.buffer, count * 8, count);
+  const account = new Int32Array(columns.buffer, count * 16, count);
+  const ident = new Int32Array(columns.buffer, count * 20, count);
   const accounts: string[] = body.accounts;
-  const { account, ident, observedAtMs, expiresAtS } = body.columns as Record<string, number[]>;
-  const memberships: StoredMembership[] = new Array(account.length);
-  for (let i = 0; i < account.length; i++) {
-    memberships[i] = { account: accounts[account[i]], type: SIGNAL_TYPES[body.identTypes[ident[i]]], value: body.identValues[ident[i]], observedAtMs: observedAtMs[i], expiresAtS: expiresAtS[i] };
+  const types = (body.identTypes as number[]).map((type) => SIGNAL_TYPES[type]);
+  const values: string[] = body.identValues;
+  const memberships: StoredMembership[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    memberships[i] = { account: accounts[account[i]], type: types[ident[i]], value: values[ident[i]], observedAtMs: observedAtMs[i], expiresAtS: expiresAtS[i] };
   }
   const facts = new Map<string, AccountFacts>();
   for (const [id, createdAtMs, minorContacts7d, reports30d] of body.facts as Array<[number, number | null, number | null, number | null]>) {

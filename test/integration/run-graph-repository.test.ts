@@ -1,6 +1,7 @@
 /**
- * A run's graph kept in the table on a real DynamoDB API (dynalite): stored in parts under DynamoDB's
- * item limit, read back whole, and never read when its writing was cut short.
+ * What a run keeps in the table, on a real DynamoDB API (dynalite): its graph and its component tasks,
+ * stored in parts under DynamoDB's item limit however large, read back whole, and a graph whose
+ * writing was cut short never read.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPk } from '../../lib/graph/keys.js';
 import { RunGraphRepository } from '../../lib/graph/run-graph-repository.js';
+import { RunRepository } from '../../lib/graph/run-repository.js';
 import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
 import type { RunGraph } from '../../lib/runs/run-graph.js';
@@ -64,5 +66,23 @@ describe('RunGraphRepository', () => {
     await repository.put('run-cut', largeGraph());
     await db.send(new DeleteCommand({ TableName: 'crosslink', Key: { pk: runPk('run-cut'), sk: 'GRAPH#00001' } }));
     expect(await repository.get('run-cut')).toBeUndefined();
+  });
+});
+
+describe('RunRepository tasks', () => {
+  it('stores a task larger than one item (a closure with thousands of accounts) and reads it back whole', async () => {
+    const runs = new RunRepository(db, 'crosslink');
+    const { memberships, facts } = largeGraph();
+    // Account keys alone past 400 KB gzipped: no single item could hold the task's head.
+    const core = Array.from({ length: 40_000 }, () => `snap#${randomBytes(12).toString('hex')}`);
+    const large = { accounts: core, identifiers: [], core, memberships: memberships.map(({ expiresAtS: _e, ...m }) => m), facts: [...facts], holderTotals: [['ip\u0000nat', 4000]] };
+    const small = { accounts: ['snap#u1'], identifiers: ['phone#p1'] };
+    await runs.putTasks('run-tasks', [small, large]);
+
+    expect(await runs.getTask('run-tasks', 0)).toEqual(small);
+    expect(await runs.getTask('run-tasks', 1)).toEqual(large);
+    expect(await runs.getTask('run-tasks', 2)).toBeUndefined();
+    const taskItems = (await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': runPk('run-tasks') } }))).Items ?? [];
+    expect(taskItems.length).toBeGreaterThan(3);
   });
 });
