@@ -1,9 +1,10 @@
 /**
- * BatchGetItem over any number of keys: 100 a call, duplicates folded (the service refuses them in one
- * call), unprocessed keys retried with backoff until every key has been read.
+ * BatchGetItem over any number of keys: 100 a call, several calls in flight, duplicates folded (the
+ * service refuses them in one call), unprocessed keys retried with backoff until every key has been read.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../errors.js';
+import { inParallel } from './in-parallel.js';
 
 const BATCH_LIMIT = 100;
 const MAX_ROUNDS = 8;
@@ -17,8 +18,10 @@ export async function batchGetAll(
 ): Promise<Array<Record<string, any>>> {
   const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
   const found: Array<Record<string, any>> = [];
-  for (let start = 0; start < unique.length; start += BATCH_LIMIT) {
-    let pending = unique.slice(start, start + BATCH_LIMIT);
+  const chunks: Array<typeof unique> = [];
+  for (let start = 0; start < unique.length; start += BATCH_LIMIT) chunks.push(unique.slice(start, start + BATCH_LIMIT));
+  await inParallel(chunks, async (chunk) => {
+    let pending = chunk;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new UnavailableError(`DynamoDB left ${pending.length} reads unprocessed after ${MAX_ROUNDS} rounds`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
@@ -36,6 +39,6 @@ export async function batchGetAll(
       found.push(...(result.Responses?.[tableName] ?? []));
       pending = (result.UnprocessedKeys?.[tableName]?.Keys as typeof pending | undefined) ?? [];
     }
-  }
+  });
   return found;
 }

@@ -1,8 +1,10 @@
 /**
- * BatchWriteItem in chunks of 25 with the unprocessed items retried (with backoff) until all are written.
+ * BatchWriteItem in chunks of 25, several in flight, with the unprocessed items retried (with backoff)
+ * until all are written.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../errors.js';
+import { inParallel } from './in-parallel.js';
 
 const BATCH_LIMIT = 25;
 const MAX_ROUNDS = 8;
@@ -22,13 +24,16 @@ export async function batchWriteAll(db: DynamoDBDocumentClient, tableName: strin
   const byKey = new Map<string, WriteRequest>();
   for (const request of requests) byKey.set(keyOf(request), request);
   const unique = [...byKey.values()];
-  for (let start = 0; start < unique.length; start += BATCH_LIMIT) {
-    let pending = unique.slice(start, start + BATCH_LIMIT);
+  const chunks: WriteRequest[][] = [];
+  for (let start = 0; start < unique.length; start += BATCH_LIMIT) chunks.push(unique.slice(start, start + BATCH_LIMIT));
+  // Chunks hold distinct keys, so they may go in parallel.
+  await inParallel(chunks, async (chunk) => {
+    let pending = chunk;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new UnavailableError(`DynamoDB left ${pending.length} writes unprocessed after ${MAX_ROUNDS} rounds`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
       const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = (result.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
     }
-  }
+  });
 }

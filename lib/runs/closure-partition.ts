@@ -19,9 +19,9 @@ import type { RunGraph } from './run-graph.js';
 /**
  * Core memberships one closure task takes. Larger than a full run's packs: a closure task carries its
  * boundary too, and one task over the whole closure (the usual case) needs no second look-up of it.
- * Detection over this many takes about a second; a larger core is cut into groups no component crosses.
+ * Detection over this many takes about two seconds; a larger core is cut into groups no component crosses.
  */
-export const CLOSURE_TASK_MEMBERSHIPS = 100_000;
+export const CLOSURE_TASK_MEMBERSHIPS = 250_000;
 
 /** A piece of an incremental run: whole components to cluster (`core`), with what makes their weights exact. */
 export interface ClosureTask {

@@ -189,11 +189,10 @@ export class DetectionRunner {
           }));
         }
       }
-      if (seen) {
-        const graph = seen;
-        counts.graphBytes = await time('graphWrite', () => this.deps.graphs.put(runId, graph));
-      }
-      await this.deps.runs.putTasks(runId, tasks);
+      // The graph for the next run and the tasks for this one are written side by side.
+      const graph = seen;
+      const [graphBytes] = await Promise.all([graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : undefined, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]);
+      if (graphBytes !== undefined) counts.graphBytes = graphBytes;
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
