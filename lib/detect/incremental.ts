@@ -50,7 +50,8 @@ export interface GraphSource {
   factsOf(accounts: readonly string[]): Promise<Map<string, AccountFacts>>;
 }
 
-const identKey = (type: string, value: string) => `${type}\u0000${value}`;
+/** The key of one identifier (`type\u0000value`), as `holderTotals` and hub look-ups use it. */
+export const identKey = (type: string, value: string) => `${type}\u0000${value}`;
 
 /** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */
 export type PreviousComponents = { components: ReadonlyArray<{ members: readonly string[] }>; hubs: DetectionState['hubs'] };

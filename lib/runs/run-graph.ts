@@ -10,6 +10,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import type { HubRecord } from '../detect/account-graph.js';
+import { identKey } from '../detect/incremental.js';
 import type { AccountFacts, Membership } from '../detect/model.js';
 
 /** A membership with the moment its signal expires (DynamoDB's TTL, seconds since the epoch). */
@@ -48,8 +49,6 @@ export interface GraphChanges {
 
 /** Bumped whenever the encoding changes: a graph of another format is not used (the run reads the table instead). */
 const FORMAT = 2;
-
-const identKey = (type: string, value: string) => `${type}\u0000${value}`;
 
 /**
  * The run graph, gzipped: the format number and the length of a JSON head (accounts and identifiers
