@@ -73,7 +73,17 @@ export interface ClusterChanges {
    * member already in the stored cluster of the same id already points to it, so its pointer is not
    * written again: a cluster that gains one member costs one pointer, not one per member.
    */
-  previous?: ReadonlyArray<{ id: string; members: readonly string[] }>;
+  previous?: ReadonlyArray<StoredCluster>;
+}
+
+/** What the report item says about a stored cluster: its ranking key, content fingerprint, removal. */
+export type StoredHead = { rankSk?: string; fingerprint?: string; removedAt?: string };
+
+/** A current cluster as `clustersOfAccounts` reads it; `head`, when read, saves `applyRun` reading it again. */
+export interface StoredCluster {
+  id: string;
+  members: readonly string[];
+  head?: StoredHead;
 }
 
 /** Identifies a cluster's content, so that an unchanged cluster is not rewritten (and keeps its `detectedAt`). */
@@ -111,8 +121,6 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
-type Head = { rankSk?: string; fingerprint?: string; removedAt?: string };
-
 export class ClusterRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -125,7 +133,10 @@ export class ClusterRepository {
    * is marked removed (kept, with its review state, for the record).
    */
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<{ written: number; unchanged: number; removed: number }> {
-    const stored = await this.storedHeads([...changes.upserts.map((c) => c.id), ...changes.removed]);
+    const stored = new Map<string, StoredHead>();
+    for (const cluster of changes.previous ?? []) if (cluster.head) stored.set(cluster.id, cluster.head);
+    const unknown = [...changes.upserts.map((c) => c.id), ...changes.removed].filter((id) => !stored.has(id));
+    for (const [id, head] of await this.storedHeads(unknown)) stored.set(id, head);
     const writes: Parameters<typeof batchWriteAll>[2] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
@@ -198,7 +209,7 @@ export class ClusterRepository {
   }
 
   /** The current clusters that any of these accounts (`platform#account`) belongs to (for an incremental run). */
-  async clustersOfAccounts(accounts: string[]): Promise<Array<{ id: string; members: string[] }>> {
+  async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { members: string[]; head: StoredHead }>> {
     const pointers = await this.batchGet(
       accounts.map((key) => {
         const ref = parseAccountKey(key);
@@ -209,10 +220,10 @@ export class ClusterRepository {
     const heads = await this.storedHeads([...new Set(pointers.map((item) => String(item.clusterId)))]);
     const rankKeys = [...heads.values()].filter((head) => head.rankSk && !head.removedAt).map((head) => ({ pk: RANK_PK, sk: head.rankSk! }));
     const ranks = await this.batchGet(rankKeys, 'id, members');
-    return ranks.map((item) => ({ id: String(item.id), members: item.members as string[] }));
+    return ranks.map((item) => ({ id: String(item.id), members: item.members as string[], head: heads.get(String(item.id))! }));
   }
 
-  private async storedHeads(ids: string[]): Promise<Map<string, Head>> {
+  private async storedHeads(ids: string[]): Promise<Map<string, StoredHead>> {
     const items = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'pk, rankSk, fingerprint, removedAt');
     return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), { rankSk: item.rankSk, fingerprint: item.fingerprint, removedAt: item.removedAt }]));
   }

@@ -189,9 +189,14 @@ export class DetectionRunner {
           }));
         }
       }
-      // The graph for the next run and the tasks for this one are written side by side.
+      // One closure task runs here, from memory: storing it and reading it back would cost more than
+      // the detection. Otherwise the tasks are stored for the queue, beside the graph for the next run.
+      const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const [graphBytes] = await Promise.all([graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : undefined, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]);
+      const [graphBytes] = await Promise.all([
+        graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : undefined,
+        inline ? undefined : time('taskWrite', () => this.deps.runs.putTasks(runId, tasks)),
+      ]);
       if (graphBytes !== undefined) counts.graphBytes = graphBytes;
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
@@ -206,6 +211,7 @@ export class DetectionRunner {
         timingsMs,
         ...(tasks.length === 0 ? { finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, lineage: { kept: [], born: [], dissolved: [], merges: [], splits: [] } } : {}),
       });
+      if (inline) return await this.detectTask(runId, run, 0, tasks[0], verdicts);
       const taskNos = tasks.map((_, n) => n);
       if (this.deps.taskQueue) await this.deps.taskQueue.send(runId, taskNos);
       else for (const n of taskNos) await this.runTask(runId, n);
@@ -220,9 +226,23 @@ export class DetectionRunner {
    * (which then ends failed; the next run redoes the work) rather than retried here.
    */
   async runTask(runId: string, taskNo: number): Promise<RunRecord> {
+    let loaded: [RunRecord | undefined, StoredTask | undefined, Verdict[]];
     try {
-      const [run, task, verdicts] = await Promise.all([this.deps.runs.get(runId), this.deps.runs.getTask(runId, taskNo) as Promise<StoredTask | undefined>, this.deps.verdicts.all()]);
-      if (!run || !task) throw new Error(`no task ${taskNo} of run ${runId}`);
+      loaded = await Promise.all([this.deps.runs.get(runId), this.deps.runs.getTask(runId, taskNo) as Promise<StoredTask | undefined>, this.deps.verdicts.all()]);
+      if (!loaded[0] || !loaded[1]) throw new Error(`no task ${taskNo} of run ${runId}`);
+    } catch (error) {
+      return this.failTask(runId, taskNo, error);
+    }
+    return this.detectTask(runId, loaded[0], taskNo, loaded[1], loaded[2]);
+  }
+
+  private failTask(runId: string, taskNo: number, error: unknown): Promise<RunRecord> {
+    return this.deps.runs.completeTask(runId, { failed: true, error: `task ${taskNo}: ${(error as Error).message}`, counts: {}, merges: [], splits: [] }, this.clock().toISOString());
+  }
+
+  /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
+  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[]): Promise<RunRecord> {
+    try {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
       let memberships = task.memberships;
@@ -282,7 +302,7 @@ export class DetectionRunner {
         this.clock().toISOString(),
       );
     } catch (error) {
-      return this.deps.runs.completeTask(runId, { failed: true, error: `task ${taskNo}: ${(error as Error).message}`, counts: {}, merges: [], splits: [] }, this.clock().toISOString());
+      return this.failTask(runId, taskNo, error);
     }
   }
 }

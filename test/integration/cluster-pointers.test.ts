@@ -18,6 +18,8 @@ let servers: LocalServers;
 let repository: ClusterRepository;
 /** Account-pointer items sent in BatchWriteItem requests since the last reset. */
 let pointerWrites = 0;
+/** Report heads asked for in BatchGetItem requests since the last reset. */
+let reportReads = 0;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
@@ -28,6 +30,8 @@ beforeAll(async () => {
     (next) => async (args) => {
       const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
       pointerWrites += items.filter((item) => item.PutRequest?.Item.kind === 'account-cluster').length;
+      const keys = Object.values((args.input as { RequestItems?: Record<string, { Keys?: Array<{ sk?: string }> }> }).RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
+      reportReads += keys.filter((key) => key.sk === 'REPORT').length;
       return next(args);
     },
     { step: 'initialize', name: 'countPointerWrites' },
@@ -55,12 +59,24 @@ describe('Class: ClusterRepository, account pointers', () => {
     const second = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d'], previous);
     expect(second[0].id).toBe(first[0].id);
     pointerWrites = 0;
+    reportReads = 0;
     const saved = await repository.applyRun('run-2', { upserts: second, removed: [], previous }, '2026-11-28T02:00:00Z');
 
     expect(saved.written).toBe(1);
     expect(pointerWrites).toBe(1);
+    // The head read with the previous clusters is not read again.
+    expect(reportReads).toBe(0);
     for (const account of ['a', 'b', 'c']) expect(await repository.clusterOfAccount({ platform: ['snap', 'wa', 'fb'][['a', 'b', 'c'].indexOf(account)], account })).toBe(first[0].id);
     expect(await repository.clusterOfAccount({ platform: 'insta', account: 'd' })).toBe(first[0].id);
+  });
+
+  it('leaves a cluster whose content did not change, judged from the head read with the previous clusters', async () => {
+    const previous = await repository.clustersOfAccounts(['snap#a']);
+    const same = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d'], previous);
+    reportReads = 0;
+    const saved = await repository.applyRun('run-2b', { upserts: same, removed: [], previous }, '2026-11-28T02:30:00Z');
+    expect(saved).toEqual({ written: 0, unchanged: 1, removed: 0 });
+    expect(reportReads).toBe(0);
   });
 
   it('writes every pointer when it is not told what was stored', async () => {

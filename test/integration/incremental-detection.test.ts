@@ -57,6 +57,9 @@ describe('incremental detection', () => {
       // It started from the graph the previous run kept, not from a read of the table.
       expect(Object.keys(incremental.timingsMs!)).toEqual(expect.arrayContaining(['graphRead', 'changes', 'partition', 'graphWrite']));
       expect(incremental.timingsMs).not.toHaveProperty('load');
+      // Its one closure task ran in the coordinator, without being stored for the queue.
+      expect(incremental.timingsMs).not.toHaveProperty('taskWrite');
+      expect([incremental.tasksTotal, incremental.tasksDone]).toEqual([1, 1]);
       expect(incremental.counts!.closureAccounts).toBeGreaterThan(0);
       expect(incremental.counts!.accounts).toBeLessThan(initial.counts!.accounts);
       const full = await detect('full');
