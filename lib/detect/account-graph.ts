@@ -219,7 +219,6 @@ export function buildAccountGraph(
   }
   const photos: number[] = [];
   for (let ident = 0; ident < identCount; ident++) if (identType[ident] === PHOTO_TYPE && !isHub[ident]) photos.push(ident);
-  photos.sort((a, b) => (identValue[a] < identValue[b] ? -1 : 1));
   const familyOf = new Int32Array(identCount).fill(-1);
   const families: number[][] = [];
   if (photos.length > 1) {
@@ -242,6 +241,9 @@ export function buildAccountGraph(
       families[family].push(photos[p]);
       familyOf[photos[p]] = family;
     }
+    // Photos of a family by value, so that which photo stands for an account holding two of them does
+    // not depend on the order memberships came in (a full run and an incremental one see different orders).
+    for (const family of families) family.sort((a, b) => (identValue[a] < identValue[b] ? -1 : 1));
   }
 
   // Linking units: plain identifiers, then photo families (holders merged, latest observation wins).

@@ -246,7 +246,11 @@ function mergeStronglyLinked(graph: WeightedCsr, community: Int32Array, cannot: 
  * components are pairs): the pair stays together when its link beats the resolution.
  */
 export function pairPartition(graph: WeightedCsr, resolution: number): Int32Array {
-  const weight = graph.rowStart[1] > 0 ? graph.weights[0] : 0;
+  return pairOfWeight(graph.rowStart[1] > 0 ? graph.weights[0] : 0, resolution);
+}
+
+/** {@link pairPartition} of two nodes given the weight of the link between them (0 when none). */
+export function pairOfWeight(weight: number, resolution: number): Int32Array {
   return Int32Array.of(0, weight - resolution > GAIN_EPSILON ? 0 : 1);
 }
 

@@ -18,7 +18,7 @@ import { SIGNAL_TYPES } from '../contract/signals.js';
 import { scoreClusterRisk } from '../reports/risk.js';
 import { byString } from './by-string.js';
 import { buildAccountGraph, type AccountGraph, type HubRecord } from './account-graph.js';
-import { cpmPartition, pairPartition } from './cpm.js';
+import { cpmPartition, pairOfWeight, pairPartition } from './cpm.js';
 import type { AccountFacts, ClusterLink, DetectedCluster, DetectionInput, DetectionResult, LinkEvidence, Membership, PreviousCluster, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { pdqDistance } from './pdq-index.js';
@@ -117,16 +117,13 @@ function clusterLinks(graph: AccountGraph, members: Int32Array, rankOf: Int32Arr
         if (j <= i) continue;
         const weight = roundWeight(unitPairWeight[unit] * Math.min(entryDecay[entry], entryDecay[other]));
         if (weight <= 0) continue;
-        const evidence: LinkEvidence = {
-          type,
-          value: identValue[entryIdent[entry]],
-          weight,
-          observedAtMs: Math.min(entryObservedAtMs[entry], entryObservedAtMs[other]),
-        };
-        if (entryIdent[entry] !== entryIdent[other]) {
-          evidence.matchedValue = identValue[entryIdent[other]];
-          evidence.distance = pdqDistance(evidence.value, evidence.matchedValue);
-        }
+        const value = identValue[entryIdent[entry]];
+        const observedAtMs = Math.min(entryObservedAtMs[entry], entryObservedAtMs[other]);
+        // Built whole, in one of two shapes, rather than grown afterwards.
+        const evidence: LinkEvidence =
+          entryIdent[entry] === entryIdent[other]
+            ? { type, value, weight, observedAtMs }
+            : { type, value, weight, observedAtMs, matchedValue: identValue[entryIdent[other]], distance: pdqDistance(value, identValue[entryIdent[other]]) };
         const key = i * members.length + j;
         const link = links.get(key);
         if (link) link.evidence.push(evidence);
@@ -254,6 +251,15 @@ export function clusterComponents(
     const size = group.length;
     for (let i = 0; i < size; i++) localOf[group[i]] = i;
 
+    // Two accounts without verdicts (most components): one link, no graph to build.
+    if (size === 2 && !constrainedAccount(verdicts, group[0]) && !constrainedAccount(verdicts, group[1])) {
+      let weight = 0;
+      for (let at = linkStart[group[0]]; at < linkStart[group[0] + 1]; at++) if (linkNeighbor[at] === group[1]) weight = linkWeight[at];
+      outcomes.push(outcomeOf(group, pairOfWeight(weight, options.cpmResolution), weight > 0 ? 1 : 0));
+      for (let i = 0; i < size; i++) localOf[group[i]] = -1;
+      continue;
+    }
+
     // Local CSR over the links inside the component (weak links may leave it), rows sorted by local id
     // so that every sum runs in one canonical order.
     const rowStart = new Int32Array(size + 1);
@@ -301,7 +307,14 @@ export function clusterComponents(
       size === 2 && mustLinkGroups === undefined && cannotLink.length === 0
         ? pairPartition(graphOfComponent, options.cpmResolution)
         : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mergeWeight: options.clusterMergeWeight, mustLinkGroups, cannotLink });
+    outcomes.push(outcomeOf(group, community, (rowStart[size] / 2) | 0));
+    for (let i = 0; i < size; i++) localOf[group[i]] = -1;
+  }
+  return outcomes;
 
+  /** The clusters of one component (accounts `group`, sorted; `localOf` set for them) from its communities. */
+  function outcomeOf(group: number[], community: Int32Array, links: number): ComponentOutcome {
+    const size = group.length;
     const members = group.map((account) => accountKeys[account]);
     const byCommunity = new Map<number, number[]>();
     for (let i = 0; i < size; i++) {
@@ -315,21 +328,25 @@ export function clusterComponents(
       const clusterMembers = locals.map((i) => members[i]);
       const shaping = new Set<Verdict>();
       if (hasVerdicts) for (const i of locals) for (const verdict of verdicts.verdictsOf.get(group[i]) ?? []) shaping.add(verdict);
+      const platforms = platformsOf(clusterMembers);
       clusters.push({
         members: clusterMembers,
-        platforms: platformsOf(clusterMembers),
+        platforms,
         links: clusterLinks(graph, Int32Array.from(locals, (i) => group[i]), rankOf, options),
-        risk: scoreClusterRisk(clusterMembers, facts),
+        risk: scoreClusterRisk(clusterMembers, facts, undefined, platforms),
         verdicts: shaping.size === 0 ? [] : verdictsShaping(shaping, new Set(clusterMembers), plan, (account) => {
           const id = graph.accountIndex.get(account);
           return id !== undefined && localOf[id] !== -1;
         }),
       });
     }
-    for (let i = 0; i < size; i++) localOf[group[i]] = -1;
-    outcomes.push({ members, links: (rowStart[size] / 2) | 0, clusters });
+    return { members, links, clusters };
   }
-  return outcomes;
+}
+
+/** Whether an account has a verdict that constrains how its component is clustered. */
+function constrainedAccount(verdicts: VerdictIndex, account: number): boolean {
+  return verdicts.mustPartners.has(account) || verdicts.cannotPartners.has(account);
 }
 
 /** Orders clusters for investigators: highest risk, then largest, then id. */

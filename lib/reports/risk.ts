@@ -85,15 +85,20 @@ function largestBurst(createdAtMs: number[], windowMs: number): { count: number;
  * scoreClusterRisk(['snap#a', 'insta#b', 'wa#c'], new Map([['snap#a', { minorContacts7d: 12 }]]));
  * // { score: 37.x, reasons: [{ factor: 'minor-contacts', points: 18.5, detail: '12 minors contacted in the last 7 days' }, ...] }
  */
-export function scoreClusterRisk(members: readonly string[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<RiskOptions> = NO_OPTIONS): RiskScore {
+export function scoreClusterRisk(
+  members: readonly string[],
+  facts: ReadonlyMap<string, AccountFacts>,
+  options: Partial<RiskOptions> = NO_OPTIONS,
+  /** The members' distinct platforms, sorted, when the caller has them already. */
+  platforms: readonly string[] = [...new Set(members.map((member) => parseAccountKey(member).platform))].sort(),
+): RiskScore {
   const o = options === NO_OPTIONS ? DEFAULT_RISK_OPTIONS : { ...DEFAULT_RISK_OPTIONS, ...options };
   const reasons: RiskReason[] = [];
-  const platforms = new Set(members.map((member) => parseAccountKey(member).platform));
-  if (platforms.size > 1) {
+  if (platforms.length > 1) {
     reasons.push({
       factor: 'platforms',
-      points: Math.min(o.maxPlatformPoints, (platforms.size - 1) * o.pointsPerExtraPlatform),
-      detail: `spans ${platforms.size} platforms (${[...platforms].sort().join(', ')})`,
+      points: Math.min(o.maxPlatformPoints, (platforms.length - 1) * o.pointsPerExtraPlatform),
+      detail: `spans ${platforms.length} platforms (${platforms.join(', ')})`,
     });
   }
   if (members.length > 1) {
