@@ -121,6 +121,14 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
+/**
+ * Reading the whole ranking beats reading pointers when there are at most this many clusters per
+ * account asked about: a ranking page holds thousands of entries, a pointer read costs about three
+ * items per cluster in calls of 100 (measured on dynalite: 28,000 ranking entries in 0.8 s against
+ * 22,000 pointers alone in 1.5 s).
+ */
+export const RANKING_READ_RATIO = 4;
+
 export class ClusterRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -167,6 +175,7 @@ export class ClusterRepository {
               platformCount: cluster.platforms.length,
               risk: cluster.risk.score,
               members: cluster.members,
+              fingerprint,
               detectedAt,
             },
           },
@@ -208,8 +217,23 @@ export class ClusterRepository {
     return items.map((item) => ({ id: String(item.id), members: item.members as string[] }));
   }
 
-  /** The current clusters that any of these accounts (`platform#account`) belongs to (for an incremental run). */
-  async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { members: string[]; head: StoredHead }>> {
+  /**
+   * The current clusters that any of these accounts (`platform#account`) belongs to (for an incremental
+   * run), with their heads. Reads each account's pointer, then the clusters' heads and ranking entries:
+   * about three items per cluster in calls of 100. When `totalClusters` (an estimate of how many clusters
+   * there are) is at most {@link RANKING_READ_RATIO} times the accounts, it reads the whole ranking
+   * instead (its pages hold thousands of entries each, heads included) and keeps the clusters of the accounts.
+   */
+  async clustersOfAccounts(accounts: string[], totalClusters = Infinity): Promise<Array<StoredCluster & { members: string[]; head: StoredHead }>> {
+    if (totalClusters <= RANKING_READ_RATIO * accounts.length) {
+      const wanted = new Set(accounts);
+      const items = await allItems(this.db, {
+        query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'sk, id, members, fingerprint' },
+      });
+      return items
+        .filter((item) => (item.members as string[]).some((member) => wanted.has(member)))
+        .map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
+    }
     const pointers = await this.batchGet(
       accounts.map((key) => {
         const ref = parseAccountKey(key);

@@ -56,6 +56,8 @@ type StoredTask = DetectionTask & {
   facts?: ComponentTask['facts'];
   core?: ClosureTask['core'];
   holderTotals?: ClosureTask['holderTotals'];
+  /** About how many clusters there are (the previous run's components): lets the task choose how to read its previous clusters. */
+  clustersEstimate?: number;
 };
 
 export interface DetectionRunnerDeps {
@@ -159,7 +161,7 @@ export class DetectionRunner {
           partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options),
         );
         Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
-        tasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
+        tasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [], clustersEstimate: base.components.length }));
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
       } else {
@@ -189,15 +191,18 @@ export class DetectionRunner {
           }));
         }
       }
-      // One closure task runs here, from memory: storing it and reading it back would cost more than
-      // the detection. Otherwise the tasks are stored for the queue, beside the graph for the next run.
+      // One closure task runs here, from memory, while the graph for the next run is written: storing
+      // the task and reading it back would cost more than the detection. Otherwise the tasks are stored
+      // for the queue, beside the graph.
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const [graphBytes] = await Promise.all([
-        graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : undefined,
-        inline ? undefined : time('taskWrite', () => this.deps.runs.putTasks(runId, tasks)),
-      ]);
-      if (graphBytes !== undefined) counts.graphBytes = graphBytes;
+      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined);
+      // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
+      graphWritten.catch(() => undefined);
+      const recordGraph = (bytes: number | undefined) => {
+        if (bytes !== undefined) counts.graphBytes = bytes;
+      };
+      if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
@@ -211,7 +216,14 @@ export class DetectionRunner {
         timingsMs,
         ...(tasks.length === 0 ? { finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, lineage: { kept: [], born: [], dissolved: [], merges: [], splits: [] } } : {}),
       });
-      if (inline) return await this.detectTask(runId, run, 0, tasks[0], verdicts);
+      if (inline) {
+        // The graph must be kept before the run counts as done: the next run starts from it. Until the
+        // task completes, the run's counts are the coordinator's alone, so they are written whole.
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
+          recordGraph(await graphWritten);
+          await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
+        });
+      }
       const taskNos = tasks.map((_, n) => n);
       if (this.deps.taskQueue) await this.deps.taskQueue.send(runId, taskNos);
       else for (const n of taskNos) await this.runTask(runId, n);
@@ -241,7 +253,7 @@ export class DetectionRunner {
   }
 
   /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
-  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[]): Promise<RunRecord> {
+  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[], beforeCompleting?: () => Promise<void>): Promise<RunRecord> {
     try {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
@@ -270,7 +282,7 @@ export class DetectionRunner {
       // A closure task clusters its core only (the boundary is there for exact weights).
       const core = task.core ? new Set(task.core) : undefined;
       const touched = task.core ?? [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
-      const previousClusters = await this.deps.clusters.clustersOfAccounts(touched);
+      const previousClusters = await this.deps.clusters.clustersOfAccounts(touched, task.clustersEstimate);
       const detectStarted = performance.now();
       const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
       const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals }, this.options);
@@ -278,6 +290,8 @@ export class DetectionRunner {
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
+      const saveMs = Math.round(performance.now() - saveStarted);
+      await beforeCompleting?.();
       return await this.deps.runs.completeTask(
         runId,
         {
@@ -294,7 +308,7 @@ export class DetectionRunner {
             closureQueries,
             taskLoadMs: Math.round(detectStarted - phaseStarted),
             taskDetectMs: Math.round(saveStarted - detectStarted),
-            taskSaveMs: Math.round(performance.now() - saveStarted),
+            taskSaveMs: saveMs,
           },
           merges: result.lineage?.merges ?? [],
           splits: result.lineage?.splits ?? [],

@@ -79,6 +79,19 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(reportReads).toBe(0);
   });
 
+  it('finds the same clusters and heads by reading the whole ranking as through the pointers', async () => {
+    const others = detect(['gamehub#x', 'clip#y']).map((cluster) => ({ ...cluster, id: 'c-other' }));
+    await repository.applyRun('run-2c', { upserts: others, removed: [] }, '2026-11-28T02:40:00Z');
+    const accounts = ['wa#b', 'nobody#z'];
+    const byPointers = await repository.clustersOfAccounts(accounts);
+    reportReads = 0;
+    const byRanking = await repository.clustersOfAccounts(accounts, 1);
+    expect(reportReads).toBe(0);
+    expect(byRanking).toEqual(byPointers);
+    expect(byRanking.map((cluster) => cluster.members)).toEqual([['fb#c', 'insta#d', 'snap#a', 'wa#b']]);
+    expect(byRanking[0].head.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('writes every pointer when it is not told what was stored', async () => {
     const previous = await repository.clustersOfAccounts(['snap#a']);
     const third = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d', 'tiktok#e'], previous);

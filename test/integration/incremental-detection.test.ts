@@ -60,6 +60,10 @@ describe('incremental detection', () => {
       // Its one closure task ran in the coordinator, without being stored for the queue.
       expect(incremental.timingsMs).not.toHaveProperty('taskWrite');
       expect([incremental.tasksTotal, incremental.tasksDone]).toEqual([1, 1]);
+      // The graph it kept (written while the task ran) and the task's own figures are both recorded.
+      expect(incremental.counts!.graphBytes).toBeGreaterThan(0);
+      expect(incremental.counts!.taskDetectMs).toBeGreaterThanOrEqual(0);
+      expect(incremental.counts!.clusters).toBeGreaterThan(0);
       expect(incremental.counts!.closureAccounts).toBeGreaterThan(0);
       expect(incremental.counts!.accounts).toBeLessThan(initial.counts!.accounts);
       const full = await detect('full');
