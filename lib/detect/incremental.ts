@@ -21,6 +21,7 @@ import { agedNow, assembleResult, detectOver, membershipCountsOf, type Detection
 import { FullRunRequiredError, IncrementalClosureError } from './errors.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
+import { IdentMap } from './ident-map.js';
 import { PdqIndex } from './pdq-index.js';
 import { resolveVerdicts } from './verdicts.js';
 
@@ -89,8 +90,8 @@ interface UnitLook {
  */
 class UnitReader {
   readonly holderTotals = new Map<string, number>();
-  private readonly looks = new Map<string, Promise<UnitLook>>();
-  private readonly holderCache = new Map<string, Promise<{ accounts: string[]; total: number }>>();
+  private readonly looks = new IdentMap<Promise<UnitLook>>();
+  private readonly holderCache = new IdentMap<Promise<{ accounts: string[]; total: number }>>();
 
   constructor(
     private readonly source: GraphSource,
@@ -100,26 +101,25 @@ class UnitReader {
 
   /** Holders of one identifier, all of them, or none beyond the first look when it is a hub (its total is kept). */
   private holders(type: SignalType, value: string): Promise<{ accounts: string[]; total: number }> {
-    const key = identKey(type, value);
-    let found = this.holderCache.get(key);
+    let found = this.holderCache.get(type, value);
     if (!found) {
       found = (async () => {
         const first = await this.source.holdersOf(type, value, this.options.hubThreshold + 1);
         if (first.total <= this.options.hubThreshold) return first;
+        const key = identKey(type, value);
         this.holderTotals.set(key, first.total);
         return this.wasHub.has(key) ? { accounts: [], total: first.total } : { accounts: (await this.source.holdersOf(type, value)).accounts, total: first.total };
       })();
-      this.holderCache.set(key, found);
+      this.holderCache.set(type, value, found);
     }
     return found;
   }
 
   unit(type: SignalType, value: string): Promise<UnitLook> {
-    const key = identKey(type, value);
-    let look = this.looks.get(key);
+    let look = this.looks.get(type, value);
     if (!look) {
       look = type === 'photo_pdq' ? this.photoFamily(value) : this.identifier(type, value);
-      this.looks.set(key, look);
+      this.looks.set(type, value, look);
     }
     return look;
   }
@@ -155,7 +155,7 @@ class UnitReader {
     const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
     const result = { holders, changed };
     // Every photo of the family is the same unit: read it once.
-    for (const set of holderSets) this.looks.set(identKey('photo_pdq', set.photo), Promise.resolve(result));
+    for (const set of holderSets) this.looks.set('photo_pdq', set.photo, Promise.resolve(result));
     return result;
   }
 }
@@ -321,10 +321,10 @@ export function detectIncremental(
   const timingsMs: Record<string, number> = {};
   const { graph, outcomes } = detectOver(closure.memberships, closure.facts, plan, resolved, agedNowMs, timingsMs, closure.holderTotals, inClosure);
 
-  const closureIdents = new Set<string>();
-  for (const { type, value } of closure.memberships) closureIdents.add(identKey(type, value));
+  const closureIdents = new IdentMap<true>();
+  for (const { type, value } of closure.memberships) closureIdents.set(type, value, true);
   // A hub any closure account holds is recomputed (with its total); the others carry over.
-  const hubs = previous.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(identKey(hub.type, value))));
+  const hubs = previous.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(hub.type, value)));
   hubs.push(...graph.hubs);
 
   const membershipCounts = new Map(previous.membershipCounts);

@@ -160,7 +160,7 @@ export class ClusterRepository {
       writes.push(
         {
           PutRequest: {
-            Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt, body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt))) },
+            Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt, body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }) },
           },
         },
         {

@@ -8,7 +8,8 @@
 import { buildAccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
-import { collectClosure, identKey, inMemoryGraphSource } from '../detect/incremental.js';
+import { IdentMap } from '../detect/ident-map.js';
+import { collectClosure, inMemoryGraphSource } from '../detect/incremental.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
@@ -69,8 +70,9 @@ export async function partitionClosure(
       throw new IncrementalClosureError(`the component of ${members[0]} reaches beyond the closure's core: the closure must hold whole components`);
     }
   }
-  const closureIdents = new Set(closure.memberships.map((m) => identKey(m.type, m.value)));
-  const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(identKey(hub.type, value)))), ...closureGraph.hubs];
+  const closureIdents = new IdentMap<true>();
+  for (const m of closure.memberships) closureIdents.set(m.type, m.value, true);
+  const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(hub.type, value))), ...closureGraph.hubs];
   const components = [...graph.components.filter((members) => !core.has(members[0])), ...fresh];
 
   const membershipsOf = new Map<string, number>();
