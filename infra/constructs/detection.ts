@@ -47,7 +47,7 @@ export class Detection extends Construct {
       defaults: props.functions,
       environment: { DETECT_COMPONENT_QUEUE_URL: this.components.queue.queueUrl },
       entry: 'detect.ts',
-      description: 'Crosslink: detection run (scheduled or on demand); fans dirty components out to the component queue',
+      description: 'Crosslink: detection run (scheduled or on demand); fans dirty components out to the component queue, or runs a lone incremental closure itself',
       serviceName: 'crosslink-detect',
       timeout: DETECT_TIMEOUT,
       // Memory buys CPU: 1769 MB is one full vCPU for the projection and Louvain.

@@ -82,7 +82,7 @@ export type StoredHead = { rankSk?: string; fingerprint?: string; removedAt?: st
 /** A current cluster as `clustersOfAccounts` reads it; `head`, when read, saves `applyRun` reading it again. */
 export interface StoredCluster {
   id: string;
-  members: readonly string[];
+  members: string[];
   head?: StoredHead;
 }
 
@@ -209,12 +209,12 @@ export class ClusterRepository {
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
   }
 
-  /** Every current cluster with its members (for stable ids and for a full run's changes). */
-  async currentClusters(): Promise<Array<{ id: string; members: string[] }>> {
+  /** Every current cluster with its members and head, from the ranking (for stable ids and for a full run's changes). */
+  async currentClusters(): Promise<Array<StoredCluster & { head: StoredHead }>> {
     const items = await allItems(this.db, {
-      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'id, members' },
+      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'sk, id, members, fingerprint' },
     });
-    return items.map((item) => ({ id: String(item.id), members: item.members as string[] }));
+    return items.map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
   }
 
   /**
@@ -224,15 +224,10 @@ export class ClusterRepository {
    * there are) is at most {@link RANKING_READ_RATIO} times the accounts, it reads the whole ranking
    * instead (its pages hold thousands of entries each, heads included) and keeps the clusters of the accounts.
    */
-  async clustersOfAccounts(accounts: string[], totalClusters = Infinity): Promise<Array<StoredCluster & { members: string[]; head: StoredHead }>> {
+  async clustersOfAccounts(accounts: string[], totalClusters = Infinity): Promise<Array<StoredCluster & { head: StoredHead }>> {
     if (totalClusters <= RANKING_READ_RATIO * accounts.length) {
       const wanted = new Set(accounts);
-      const items = await allItems(this.db, {
-        query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'sk, id, members, fingerprint' },
-      });
-      return items
-        .filter((item) => (item.members as string[]).some((member) => wanted.has(member)))
-        .map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
+      return (await this.currentClusters()).filter((cluster) => cluster.members.some((member) => wanted.has(member)));
     }
     const pointers = await this.batchGet(
       accounts.map((key) => {

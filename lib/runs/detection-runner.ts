@@ -18,7 +18,7 @@ import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import type { ChangeLog } from '../graph/change-log.js';
 import type { RunGraphRepository } from '../graph/run-graph-repository.js';
-import type { ClusterRepository } from '../graph/cluster-repository.js';
+import type { ClusterRepository, StoredCluster } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
@@ -58,7 +58,27 @@ type StoredTask = DetectionTask & {
   holderTotals?: ClosureTask['holderTotals'];
   /** About how many clusters there are (the previous run's components): lets the task choose how to read its previous clusters. */
   clustersEstimate?: number;
+  /** The current clusters holding any of the task's accounts, when the coordinator read them all anyway. */
+  previous?: StoredCluster[];
 };
+
+/** Gives each task the current clusters that hold any of its accounts (a cluster split since may go to two tasks). */
+export function withPreviousClusters(tasks: ComponentTask[], current: readonly StoredCluster[]): StoredTask[] {
+  const taskOf = new Map<string, number>();
+  tasks.forEach((task, n) => {
+    for (const account of task.accounts) taskOf.set(account, n);
+  });
+  const previous: StoredCluster[][] = tasks.map(() => []);
+  for (const cluster of current) {
+    const into = new Set<number>();
+    for (const member of cluster.members) {
+      const n = taskOf.get(member);
+      if (n !== undefined) into.add(n);
+    }
+    for (const n of into) previous[n].push(cluster);
+  }
+  return tasks.map((task, n) => ({ ...task, previous: previous[n] }));
+}
 
 export interface DetectionRunnerDeps {
   signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf'>;
@@ -175,7 +195,7 @@ export class DetectionRunner {
           const touches = (memberships: readonly Membership[]) =>
             !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
           const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
-          tasks = partition.tasks;
+          tasks = withPreviousClusters(partition.tasks, current);
           listHubs(partition.hubs);
           seen = { memberships: snapshot.memberships, facts: snapshot.accounts, withdrawnAt: snapshot.withdrawnAt, components: partition.components, hubs: partition.hubRecords };
           // Clusters none of whose members is in any component any more: no task will see them.
@@ -282,7 +302,7 @@ export class DetectionRunner {
       // A closure task clusters its core only (the boundary is there for exact weights).
       const core = task.core ? new Set(task.core) : undefined;
       const touched = task.core ?? [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
-      const previousClusters = await this.deps.clusters.clustersOfAccounts(touched, task.clustersEstimate);
+      const previousClusters = task.previous ?? (await this.deps.clusters.clustersOfAccounts(touched, task.clustersEstimate));
       const detectStarted = performance.now();
       const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
       const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals }, this.options);
