@@ -38,18 +38,22 @@ export interface CpmOptions {
 /** Gains closer than this are ties: weights are rounded to 1e-9, so this separates rounding noise from real differences. */
 const GAIN_EPSILON = 1e-7;
 
-/** Relabels `labels` in place to 0..k-1 in order of first appearance; returns k. */
+/** Relabels `labels` (each in 0..length-1) in place to 0..k-1 in order of first appearance; returns k. */
 function compactLabels(labels: Int32Array): number {
-  const map = new Map<number, number>();
+  const renamed = new Int32Array(labels.length).fill(-1);
+  let count = 0;
   for (let i = 0; i < labels.length; i++) {
-    let next = map.get(labels[i]);
-    if (next === undefined) {
-      next = map.size;
-      map.set(labels[i], next);
-    }
-    labels[i] = next;
+    if (renamed[labels[i]] === -1) renamed[labels[i]] = count++;
+    labels[i] = renamed[labels[i]];
   }
-  return map.size;
+  return count;
+}
+
+/** 0, 1, ..., n-1: every node in a community of its own. */
+function singletons(n: number): Int32Array {
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = i;
+  return labels;
 }
 
 function cannotListsFor(nodeCount: number, pairs: ReadonlyArray<readonly [number, number]>): Int32Array[] | null {
@@ -267,7 +271,7 @@ export function cpmPartition(graph: WeightedCsr, options: CpmOptions): Int32Arra
   if (n === 0) return new Int32Array(0);
 
   // Level 0: must-link groups become single nodes that no move can split.
-  const groupOf = options.mustLinkGroups ? Int32Array.from(options.mustLinkGroups) : Int32Array.from({ length: n }, (_, i) => i);
+  const groupOf = options.mustLinkGroups ? Int32Array.from(options.mustLinkGroups) : singletons(n);
   const groupCount = compactLabels(groupOf);
   const base = aggregate(graph, new Float64Array(n).fill(1), groupOf, groupCount);
   const baseCannot = (options.cannotLink ?? []).map(([a, b]) => [groupOf[a], groupOf[b]] as const);
@@ -275,9 +279,9 @@ export function cpmPartition(graph: WeightedCsr, options: CpmOptions): Int32Arra
   let levelGraph = base.graph;
   let levelSize = base.nodeSize;
   let levelCannot = baseCannot;
-  const membership = Int32Array.from({ length: groupCount }, (_, i) => i);
+  const membership = singletons(groupCount);
   for (;;) {
-    const community = Int32Array.from({ length: levelGraph.nodeCount }, (_, i) => i);
+    const community = singletons(levelGraph.nodeCount);
     const moves = moveNodes(levelGraph, levelSize, community, cannotListsFor(levelGraph.nodeCount, levelCannot), options);
     if (moves === 0) break;
     const communityCount = compactLabels(community);

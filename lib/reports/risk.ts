@@ -68,7 +68,7 @@ const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 /** Size of the largest set of creation times that fit within `windowMs` of each other. */
 function largestBurst(createdAtMs: number[], windowMs: number): { count: number; fromMs: number; toMs: number } {
-  const times = [...createdAtMs].sort((a, b) => a - b);
+  const times = Float64Array.from(createdAtMs).sort();
   let best = { count: 0, fromMs: 0, toMs: 0 };
   let start = 0;
   for (let end = 0; end < times.length; end++) {

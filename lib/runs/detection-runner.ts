@@ -176,7 +176,7 @@ export class DetectionRunner {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = await time('changes', () => this.deps.changes.detailSince(previous!.startedAt));
         const [reread, facts] = await time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])]));
-        const applied = applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs);
+        const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
         const partition = await time('partition', () =>
           partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options),
         );
