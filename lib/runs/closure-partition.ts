@@ -73,7 +73,11 @@ export async function partitionClosure(
   const closureIdents = new IdentMap<true>();
   for (const m of closure.memberships) closureIdents.set(m.type, m.value, true);
   const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(hub.type, value))), ...closureGraph.hubs];
-  const components = [...graph.components.filter((members) => !core.has(members[0])), ...fresh];
+  // Previous components lie wholly inside the core or wholly outside it (collectClosure takes them whole).
+  const previousInCore: string[][] = [];
+  const components: string[][] = [];
+  for (const members of graph.components) (core.has(members[0]) ? previousInCore : components).push(members);
+  components.push(...fresh);
 
   const membershipsOf = new Map<string, number>();
   for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
@@ -91,7 +95,7 @@ export async function partitionClosure(
   const coreList = [...core];
   const position = new Map(coreList.map((account, i) => [account, i]));
   const groups = new UnionFind(coreList.length);
-  for (const members of [...fresh, ...graph.components.filter((component) => core.has(component[0]))]) {
+  for (const members of [...fresh, ...previousInCore]) {
     for (const member of members) groups.union(position.get(members[0])!, position.get(member)!);
   }
   const byRoot = new Map<number, string[]>();
