@@ -1,13 +1,13 @@
 /**
  * The embedded AWS API servers of the local stack: dynalite (the DynamoDB API on LevelDB, persisted
- * under the state folder) and local-aws-sqs (the SQS API, in memory), plus the table and queues
- * Crosslink needs, created as the CDK stack creates them.
+ * under the state folder; on a thread of its own) and local-aws-sqs (the SQS API, in memory), plus the
+ * table and queues Crosslink needs, created as the CDK stack creates them.
  */
 import type { AddressInfo } from 'node:net';
-import { Server as HttpServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -24,13 +24,6 @@ export interface LocalServers {
   stop(): Promise<void>;
 }
 
-function listen(server: Server, port = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.closeAllConnections?.();
@@ -38,38 +31,60 @@ function close(server: Server): Promise<void> {
   });
 }
 
+/**
+ * The DynamoDB API server on its own thread (lib/runtime/local/dynamo-server-thread.mjs), driven by
+ * commands: the server's work runs beside the handlers', as a remote service's does.
+ */
+function startDynamoThread(options: Record<string, unknown>): { command(name: 'listen' | 'stop' | 'close'): Promise<number>; terminate(): Promise<number> } {
+  const thread = new Worker(new URL('./dynamo-server-thread.mjs', import.meta.url), { workerData: { options } });
+  const waiting = new Map<number, { resolve(port: number): void; reject(error: Error): void }>();
+  let next = 0;
+  thread.on('message', ({ id, port, error }: { id: number; port: number; error?: string }) => {
+    const answer = waiting.get(id);
+    waiting.delete(id);
+    if (error !== undefined) answer?.reject(new Error(`local DynamoDB server: ${error}`));
+    else answer?.resolve(port);
+  });
+  const failAll = (error: Error) => {
+    for (const answer of waiting.values()) answer.reject(error);
+    waiting.clear();
+  };
+  thread.on('error', failAll);
+  thread.on('exit', (code) => failAll(new Error(`local DynamoDB server thread exited (${code})`)));
+  return {
+    command(name) {
+      return new Promise((resolve, reject) => {
+        const id = next++;
+        waiting.set(id, { resolve, reject });
+        thread.postMessage({ id, command: name });
+      });
+    },
+    terminate: () => thread.terminate(),
+  };
+}
+
 export async function startLocalServers(stateDir: string): Promise<LocalServers> {
   const dynamoDir = join(stateDir, 'dynamodb');
   mkdirSync(dynamoDir, { recursive: true });
-  const options = { path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
-  const dynamo = dynalite(options);
-  const dynamoPort = await listen(dynamo);
+  const dynamo = startDynamoThread({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamoPort = await dynamo.command('listen');
   const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
   const sqsPort = (sqsServer.address() as AddressInfo).port;
-  let dynamoRunning = true;
-  // An outage as clients see it: the port refuses connections and open ones are cut. LevelDB stays open:
-  // closing it under requests in flight makes dynalite throw from its callbacks (uncaught, in this
-  // process). Requests already inside finish their writes, like a server whose answers were lost.
-  const stopDynamo = async () => {
-    if (!dynamoRunning) return;
-    dynamoRunning = false;
-    dynamo.closeAllConnections();
-    await new Promise<void>((resolve) => HttpServer.prototype.close.call(dynamo, () => resolve()));
-  };
   return {
     dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
     sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
-    stopDynamo,
+    // An outage as clients see it: the port refuses connections and open ones are cut. LevelDB stays open:
+    // closing it under requests in flight makes dynalite throw from its callbacks. Requests already
+    // inside finish their writes, like a server whose answers were lost.
+    stopDynamo: async () => {
+      await dynamo.command('stop');
+    },
     async restartDynamo() {
-      await stopDynamo();
-      await listen(dynamo, dynamoPort);
-      dynamoRunning = true;
+      await dynamo.command('stop');
+      await dynamo.command('listen');
     },
     async stop() {
-      // dynalite's own close stops the listener and then closes LevelDB, so it needs a listener to stop.
-      if (!dynamoRunning) await listen(dynamo, dynamoPort);
-      dynamoRunning = false;
-      await Promise.all([close(dynamo), close(sqsServer)]);
+      await Promise.all([dynamo.command('close').then(() => dynamo.terminate()), close(sqsServer)]);
     },
   };
 }
