@@ -3,6 +3,7 @@
  * service refuses them in one call), unprocessed keys retried with backoff until every key has been read.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chunk } from '../chunk.js';
 import { UnavailableError } from '../errors.js';
 import { inParallel } from './in-parallel.js';
 
@@ -18,10 +19,8 @@ export async function batchGetAll(
 ): Promise<Array<Record<string, any>>> {
   const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
   const found: Array<Record<string, any>> = [];
-  const chunks: Array<typeof unique> = [];
-  for (let start = 0; start < unique.length; start += BATCH_LIMIT) chunks.push(unique.slice(start, start + BATCH_LIMIT));
-  await inParallel(chunks, async (chunk) => {
-    let pending = chunk;
+  await inParallel(chunk(unique, BATCH_LIMIT), async (keysOfCall) => {
+    let pending = keysOfCall;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new UnavailableError(`DynamoDB left ${pending.length} reads unprocessed after ${MAX_ROUNDS} rounds`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));

@@ -3,6 +3,7 @@
  * until all are written.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { chunk } from '../chunk.js';
 import { UnavailableError } from '../errors.js';
 import { inParallel } from './in-parallel.js';
 
@@ -24,11 +25,9 @@ export async function batchWriteAll(db: DynamoDBDocumentClient, tableName: strin
   const byKey = new Map<string, WriteRequest>();
   for (const request of requests) byKey.set(keyOf(request), request);
   const unique = [...byKey.values()];
-  const chunks: WriteRequest[][] = [];
-  for (let start = 0; start < unique.length; start += BATCH_LIMIT) chunks.push(unique.slice(start, start + BATCH_LIMIT));
   // Chunks hold distinct keys, so they may go in parallel.
-  await inParallel(chunks, async (chunk) => {
-    let pending = chunk;
+  await inParallel(chunk(unique, BATCH_LIMIT), async (requestsOfCall) => {
+    let pending = requestsOfCall;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= MAX_ROUNDS) throw new UnavailableError(`DynamoDB left ${pending.length} writes unprocessed after ${MAX_ROUNDS} rounds`);
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));

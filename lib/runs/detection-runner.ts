@@ -13,6 +13,7 @@
  * detection options, same verdicts, same evidence-ageing step as the last run.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { chunk } from '../chunk.js';
 import { detectClusters } from '../detect/detect.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
@@ -96,12 +97,6 @@ export interface DetectionRunnerDeps {
 function verdictsFingerprint(verdicts: Verdict[]): string {
   const lines = verdicts.map((v) => `${v.a}|${v.b}|${v.kind}`).sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 export class DetectionRunner {
