@@ -13,9 +13,8 @@
  * its verdicts), which is what lets an incremental run (lib/detect/incremental.ts) recompute only the
  * components that changed and still equal a full run.
  */
-import { parseAccountKey } from '../contract/platforms.js';
 import { SIGNAL_TYPES } from '../contract/signals.js';
-import { scoreClusterRisk } from '../reports/risk.js';
+import { platformsOf, scoreClusterRisk } from '../reports/risk.js';
 import { byString } from './by-string.js';
 import { buildAccountGraph, type AccountGraph, type HubRecord } from './account-graph.js';
 import { cpmPartition, pairOfWeight, pairPartition } from './cpm.js';
@@ -139,16 +138,6 @@ function clusterLinks(graph: AccountGraph, members: Int32Array, rankOf: Int32Arr
   }
   list.sort((x, y) => y.weight - x.weight || byString(x.a, y.a) || byString(x.b, y.b));
   return list.slice(0, options.maxLinksPerCluster);
-}
-
-/** The platforms of a cluster's members, sorted. */
-function platformsOf(members: readonly string[]): string[] {
-  const platforms: string[] = [];
-  for (const member of members) {
-    const { platform } = parseAccountKey(member);
-    if (!platforms.includes(platform)) platforms.push(platform);
-  }
-  return platforms.sort(byString);
 }
 
 /**

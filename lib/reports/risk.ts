@@ -78,6 +78,16 @@ function largestBurst(createdAtMs: number[], windowMs: number): { count: number;
   return best;
 }
 
+/** The distinct platforms of a cluster's members (`platform#account` keys), sorted. */
+export function platformsOf(members: readonly string[]): string[] {
+  const platforms: string[] = [];
+  for (const member of members) {
+    const { platform } = parseAccountKey(member);
+    if (!platforms.includes(platform)) platforms.push(platform);
+  }
+  return platforms.sort(byString);
+}
+
 /**
  * Scores one cluster from its members (`platform#account` keys) and their behavioural facts.
  *
@@ -89,8 +99,8 @@ export function scoreClusterRisk(
   members: readonly string[],
   facts: ReadonlyMap<string, AccountFacts>,
   options: Partial<RiskOptions> = NO_OPTIONS,
-  /** The members' distinct platforms, sorted, when the caller has them already. */
-  platforms: readonly string[] = [...new Set(members.map((member) => parseAccountKey(member).platform))].sort(),
+  /** The members' platforms ({@link platformsOf}), when the caller has them already. */
+  platforms: readonly string[] = platformsOf(members),
 ): RiskScore {
   const o = options === NO_OPTIONS ? DEFAULT_RISK_OPTIONS : { ...DEFAULT_RISK_OPTIONS, ...options };
   const reasons: RiskReason[] = [];
