@@ -54,6 +54,16 @@ export interface GraphSource {
 /** The key of one identifier (`type\u0000value`), as `holderTotals` and hub look-ups use it. */
 export const identKey = (type: string, value: string) => `${type}\u0000${value}`;
 
+/**
+ * The previous hubs none of these memberships holds, which an incremental run carries over; a hub any
+ * of them holds is recomputed from the closure (with its total).
+ */
+export function hubsUntouched<H extends { type: string; values: readonly string[] }>(hubs: readonly H[], memberships: readonly Membership[]): H[] {
+  const held = new IdentMap<true>();
+  for (const { type, value } of memberships) held.set(type, value, true);
+  return hubs.filter((hub) => !hub.values.some((value) => held.has(hub.type, value)));
+}
+
 /** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */
 export type PreviousComponents = { components: ReadonlyArray<{ members: readonly string[] }>; hubs: DetectionState['hubs'] };
 
@@ -321,11 +331,7 @@ export function detectIncremental(
   const timingsMs: Record<string, number> = {};
   const { graph, outcomes } = detectOver(closure.memberships, closure.facts, plan, resolved, agedNowMs, timingsMs, closure.holderTotals, inClosure);
 
-  const closureIdents = new IdentMap<true>();
-  for (const { type, value } of closure.memberships) closureIdents.set(type, value, true);
-  // A hub any closure account holds is recomputed (with its total); the others carry over.
-  const hubs = previous.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(hub.type, value)));
-  hubs.push(...graph.hubs);
+  const hubs = [...hubsUntouched(previous.hubs, closure.memberships), ...graph.hubs];
 
   const membershipCounts = new Map(previous.membershipCounts);
   for (const account of inClosure) membershipCounts.delete(account);
@@ -364,20 +370,18 @@ export function detectIncremental(
 export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphSource {
   const resolved = resolveDetectionOptions(options);
   const byAccount = new Map<string, Membership[]>();
-  // Holders per type and value, as pushed (deduplicated when first asked for: the same pair may come twice).
-  const holders = new Map<SignalType, Map<string, string[]>>();
+  // Holders per identifier, as pushed (deduplicated when first asked for: the same pair may come twice).
+  const holders = new IdentMap<string[]>();
   const deduplicated = new Set<string[]>();
   const photos: string[] = [];
   for (const membership of memberships) {
     const list = byAccount.get(membership.account);
     if (list) list.push(membership);
     else byAccount.set(membership.account, [membership]);
-    let ofType = holders.get(membership.type);
-    if (!ofType) holders.set(membership.type, (ofType = new Map()));
-    const accounts = ofType.get(membership.value);
+    const accounts = holders.get(membership.type, membership.value);
     if (accounts) accounts.push(membership.account);
     else {
-      ofType.set(membership.value, [membership.account]);
+      holders.set(membership.type, membership.value, [membership.account]);
       if (membership.type === 'photo_pdq') photos.push(membership.value);
     }
   }
@@ -388,11 +392,10 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
       return accounts.flatMap((account) => byAccount.get(account) ?? []);
     },
     async holdersOf(type, value, limit) {
-      const ofType = holders.get(type);
-      let all = ofType?.get(value) ?? none;
+      let all = holders.get(type, value) ?? none;
       if (all.length > 1 && !deduplicated.has(all)) {
         all = [...new Set(all)];
-        ofType!.set(value, all);
+        holders.set(type, value, all);
         deduplicated.add(all);
       }
       return { accounts: limit === undefined || limit >= all.length ? all : all.slice(0, limit), total: all.length };

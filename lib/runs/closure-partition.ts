@@ -8,8 +8,7 @@
 import { buildAccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
-import { IdentMap } from '../detect/ident-map.js';
-import { collectClosure, inMemoryGraphSource } from '../detect/incremental.js';
+import { collectClosure, hubsUntouched, inMemoryGraphSource } from '../detect/incremental.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
@@ -70,9 +69,7 @@ export async function partitionClosure(
       throw new IncrementalClosureError(`the component of ${members[0]} reaches beyond the closure's core: the closure must hold whole components`);
     }
   }
-  const closureIdents = new IdentMap<true>();
-  for (const m of closure.memberships) closureIdents.set(m.type, m.value, true);
-  const hubs = [...graph.hubs.filter((hub) => !hub.values.some((value) => closureIdents.has(hub.type, value))), ...closureGraph.hubs];
+  const hubs = [...hubsUntouched(graph.hubs, closure.memberships), ...closureGraph.hubs];
   // Previous components lie wholly inside the core or wholly outside it (collectClosure takes them whole).
   const previousInCore: string[][] = [];
   const components: string[][] = [];
