@@ -5,12 +5,11 @@
  * detection of the closure task. Prints times and the core's size; asserts nothing.
  */
 import { detectClusters } from '../lib/detect/detect.js';
-import type { Membership } from '../lib/detect/model.js';
 import { resolveDetectionOptions } from '../lib/detect/options.js';
 import { partitionClosure } from '../lib/runs/closure-partition.js';
 import { partitionIntoTasks } from '../lib/runs/component-partition.js';
 import { applyChanges, type RunGraph } from '../lib/runs/run-graph.js';
-import { generateWorld, seededRandom } from './world.js';
+import { generateWorld, onePercentDrawer } from './world.js';
 
 const world = generateWorld({ accounts: Number(process.argv[2] ?? 100_000), seed: 42, actorShare: 0.02 });
 const options = resolveDetectionOptions({});
@@ -18,14 +17,7 @@ const nowMs = world.nowMs + 60_000;
 const full = partitionIntoTasks({ memberships: world.memberships, accounts: world.accounts, verdicts: [], nowMs: world.nowMs }, options);
 const graph: RunGraph = { memberships: world.memberships.map((m) => ({ ...m, expiresAtS: 4e9 })), facts: world.accounts, withdrawnAt: new Map(), components: full.components, hubs: full.hubRecords };
 
-const random = seededRandom(7);
-const accounts = [...world.accounts.keys()];
-const additions: Membership[] = [];
-for (let i = 0; i < Math.round(world.memberships.length * 0.01); i++) {
-  const template = world.memberships[Math.floor(random() * world.memberships.length)];
-  const account = random() < 0.5 ? accounts[Math.floor(random() * accounts.length)] : `${template.account.split('#')[0]}#more${i.toString(36)}`;
-  additions.push({ ...template, account, observedAtMs: world.nowMs - 3_600_000 });
-}
+const additions = onePercentDrawer(world)('more');
 const stored = additions.map((m, i) => {
   const cut = m.account.indexOf('#');
   return { platform: m.account.slice(0, cut), receivedAt: new Date(world.nowMs + i).toISOString(), expiresAtS: 4e9, signals: [{ account: m.account.slice(cut + 1), type: m.type, value: m.value, observedAt: new Date(m.observedAtMs).toISOString() }] };

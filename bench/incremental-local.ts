@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { IngestMessage } from '../lib/contract/signals.js';
 import type { Membership } from '../lib/detect/model.js';
 import { startLocalStack } from '../lib/runtime/local/local-stack.js';
-import { generateWorld, seededRandom } from './world.js';
+import { generateWorld, onePercentDrawer } from './world.js';
 
 const accountsWanted = Number(process.argv[2] ?? 100_000);
 const home = mkdtempSync(join(tmpdir(), 'crosslink-bench-incremental-'));
@@ -74,19 +74,8 @@ try {
   console.log(`stored through the consumer path in ${(loadMs / 1000).toFixed(1)} s (${Math.round(world.memberships.length / (loadMs / 1000))} signals/s)`);
   const first = await run('full');
 
-  // 1% new signals: new profiles of existing people and actors reusing their identifiers, and some fresh values.
-  const random = seededRandom(7);
-  const accounts = [...world.accounts.keys()];
-  const onePercent = (tag: string): Membership[] => {
-    const additions: Membership[] = [];
-    const count = Math.round(world.memberships.length * 0.01);
-    for (let i = 0; i < count; i++) {
-      const template = world.memberships[Math.floor(random() * world.memberships.length)];
-      const account = random() < 0.5 ? accounts[Math.floor(random() * accounts.length)] : `${template.account.split('#')[0]}#${tag}${i.toString(36)}`;
-      additions.push({ ...template, account, observedAtMs: world.nowMs - 3_600_000 });
-    }
-    return additions;
-  };
+  // 1% new signals: existing accounts and new profiles of existing people and actors reusing identifiers.
+  const onePercent = onePercentDrawer(world);
   await store(messagesOf(onePercent('new'), 'delta-full'));
   const fullAfterNew = await run('full');
   await store(messagesOf(onePercent('more'), 'delta-incremental'));

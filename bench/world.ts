@@ -163,3 +163,24 @@ export function generateWorld(options: WorldOptions): World {
   }
   return { memberships, accounts, truth, actors, nowMs: WORLD_NOW_MS };
 }
+
+/**
+ * Draws batches of 1% new signals for a world, as the incremental benchmarks take them in: each copies
+ * an identifier drawn in proportion to use, onto an existing account (half the time) or a new profile
+ * on the same platform (named with `tag`), observed an hour before the world's now. Seeded: the same
+ * world gives the same batches in the same order.
+ */
+export function onePercentDrawer(world: World, seed = 7): (tag: string) => Membership[] {
+  const random = seededRandom(seed);
+  const accounts = [...world.accounts.keys()];
+  return (tag) => {
+    const additions: Membership[] = [];
+    const count = Math.round(world.memberships.length * 0.01);
+    for (let i = 0; i < count; i++) {
+      const template = world.memberships[Math.floor(random() * world.memberships.length)];
+      const account = random() < 0.5 ? accounts[Math.floor(random() * accounts.length)] : `${template.account.split('#')[0]}#${tag}${i.toString(36)}`;
+      additions.push({ ...template, account, observedAtMs: world.nowMs - 3_600_000 });
+    }
+    return additions;
+  };
+}
