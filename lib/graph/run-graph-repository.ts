@@ -27,7 +27,7 @@ export class RunGraphRepository {
 
   /** Stores a run's graph; returns its size in bytes (gzipped). */
   async put(runId: string, graph: RunGraph): Promise<number> {
-    const bytes = encodeRunGraph(graph);
+    const bytes = await encodeRunGraph(graph);
     const expiresAt = Math.floor(Date.now() / 1000) + RUN_GRAPH_DAYS * 86_400;
     const parts = Math.ceil(bytes.length / PART_BYTES);
     await batchWriteAll(

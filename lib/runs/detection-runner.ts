@@ -166,10 +166,14 @@ export class DetectionRunner {
         hubs = [...all].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED).map(({ type, value, accounts }) => ({ type, value, accounts }));
         hubsExcluded = all.length;
       };
-      const base = mode === 'incremental' ? await time('graphRead', () => this.deps.graphs.get(previousId!)) : undefined;
-      if (base) {
+      // The previous run's graph and what changed since, read side by side (the change log is small).
+      const [base, changeDetail] =
+        mode === 'incremental'
+          ? await Promise.all([time('graphRead', () => this.deps.graphs.get(previousId!)), time('changes', () => this.deps.changes.detailSince(previous!.startedAt))])
+          : [undefined, undefined];
+      if (base && changeDetail) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
-        const detail = await time('changes', () => this.deps.changes.detailSince(previous!.startedAt));
+        const detail = changeDetail;
         const [reread, facts] = await time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])]));
         const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
         const partition = await time('partition', () =>
@@ -206,18 +210,16 @@ export class DetectionRunner {
           }));
         }
       }
-      // One closure task runs here, from memory, while the graph for the next run is written: storing
-      // the task and reading it back would cost more than the detection. Otherwise the tasks are stored
-      // for the queue, beside the graph.
+      // One closure task runs here, from memory, and the graph for the next run is written while the
+      // task saves its clusters: storing the task and reading it back would cost more than the detection.
+      // Otherwise the tasks are stored for the queue, beside the graph.
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined);
-      // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
-      graphWritten.catch(() => undefined);
+      const writeGraph = () => (graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined));
       const recordGraph = (bytes: number | undefined) => {
         if (bytes !== undefined) counts.graphBytes = bytes;
       };
-      if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
+      if (!inline) recordGraph((await Promise.all([writeGraph(), time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
@@ -234,9 +236,9 @@ export class DetectionRunner {
       if (inline) {
         // The graph must be kept before the run counts as done: the next run starts from it. Until the
         // task completes, the run's counts are the coordinator's alone, so they are written whole.
-        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
-          recordGraph(await graphWritten);
-          await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, {
+          duringSave: async () => recordGraph(await writeGraph()),
+          beforeCompleting: () => this.deps.runs.finish(runId, { status: 'running', counts, timingsMs }),
         });
       }
       const taskNos = tasks.map((_, n) => n);
@@ -268,7 +270,15 @@ export class DetectionRunner {
   }
 
   /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
-  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[], beforeCompleting?: () => Promise<void>): Promise<RunRecord> {
+  private async detectTask(
+    runId: string,
+    run: RunRecord,
+    taskNo: number,
+    task: StoredTask,
+    verdicts: Verdict[],
+    /** For a task run in the coordinator: work done while the clusters are saved, and before the task completes. */
+    alongside?: { duringSave(): Promise<void>; beforeCompleting(): Promise<void> },
+  ): Promise<RunRecord> {
     try {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
@@ -304,9 +314,14 @@ export class DetectionRunner {
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
-      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
-      const saveMs = Math.round(performance.now() - saveStarted);
-      await beforeCompleting?.();
+      let saveMs = 0;
+      const [saved] = await Promise.all([
+        this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt).finally(() => {
+          saveMs = Math.round(performance.now() - saveStarted);
+        }),
+        alongside?.duringSave(),
+      ]);
+      await alongside?.beforeCompleting();
       return await this.deps.runs.completeTask(
         runId,
         {

@@ -7,7 +7,8 @@
  *
  * Plain data and pure functions: the repository (lib/graph/run-graph-repository.ts) stores the bytes.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import type { HubRecord } from '../detect/account-graph.js';
 import { identKey } from '../detect/incremental.js';
@@ -48,14 +49,30 @@ export interface GraphChanges {
 }
 
 /** Bumped whenever the encoding changes: a graph of another format is not used (the run reads the table instead). */
-const FORMAT = 2;
+const FORMAT = 3;
+
+/** Identifier values as the contract has them (keyed hashes and PDQ hashes): stored as 32 bytes each. */
+const HEX64 = /^[0-9a-f]{64}$/;
+const VALUE_BYTES = 32;
+const TYPE_INDEX = new Map<string, number>(SIGNAL_TYPES.map((type, index) => [type, index]));
+/** Memberships interned between two yields to the event loop (a few tens of milliseconds of work). */
+const MEMBERSHIPS_PER_STEP = 32_768;
+const gzipAsync = promisify(gzip);
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * The run graph, gzipped: the format number and the length of a JSON head (accounts and identifiers
- * written once each, facts, withdrawals, components, hubs), the head, then the memberships as four
- * binary columns (observed at and expiry as doubles, account and identifier as 32-bit ids).
+ * The run graph, gzipped: the format number and the length of a JSON head (accounts written once each,
+ * identifier types, facts, withdrawals, components, hubs), padded to 8 bytes; then the identifier
+ * values as 32 raw bytes each (the 64 hex characters they are; any other value is kept in the head);
+ * then the memberships as four binary columns (observed at and expiry as doubles, account and
+ * identifier as 32-bit ids), aligned so that they are read in place.
+ *
+ * Identifiers are interned per type on their value, and accounts on their key, without building a
+ * key string per membership: the values of a decoded graph are shared strings whose hashes V8 keeps.
+ * The work yields to the event loop every {@link MEMBERSHIPS_PER_STEP} memberships and compresses off
+ * the main thread, so that writes in flight beside it (a task saving its clusters) keep going.
  */
-export function encodeRunGraph(graph: RunGraph): Buffer {
+export async function encodeRunGraph(graph: RunGraph): Promise<Buffer> {
   const accountIds = new Map<string, number>();
   const accounts: string[] = [];
   const accountId = (key: string) => {
@@ -67,66 +84,87 @@ export function encodeRunGraph(graph: RunGraph): Buffer {
     }
     return id;
   };
-  const identIds = new Map<string, number>();
+  const identIds = SIGNAL_TYPES.map(() => new Map<string, number>());
   const identTypes: number[] = [];
   const identValues: string[] = [];
   const count = graph.memberships.length;
-  const columns = new ArrayBuffer(count * 24);
-  const observedAtMs = new Float64Array(columns, 0, count);
-  const expiresAtS = new Float64Array(columns, count * 8, count);
-  const account = new Int32Array(columns, count * 16, count);
-  const ident = new Int32Array(columns, count * 20, count);
-  graph.memberships.forEach((m, i) => {
-    const key = identKey(m.type, m.value);
-    let id = identIds.get(key);
+  const observedAtMs = new Float64Array(count);
+  const expiresAtS = new Float64Array(count);
+  const account = new Int32Array(count);
+  const ident = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    if (i % MEMBERSHIPS_PER_STEP === MEMBERSHIPS_PER_STEP - 1) await nextTurn();
+    const m = graph.memberships[i];
+    const type = TYPE_INDEX.get(m.type)!;
+    const ofType = identIds[type];
+    let id = ofType.get(m.value);
     if (id === undefined) {
       id = identValues.length;
-      identIds.set(key, id);
-      identTypes.push(SIGNAL_TYPES.indexOf(m.type));
+      ofType.set(m.value, id);
+      identTypes.push(type);
       identValues.push(m.value);
     }
     observedAtMs[i] = m.observedAtMs;
     expiresAtS[i] = m.expiresAtS;
     account[i] = accountId(m.account);
     ident[i] = id;
-  });
+  }
   const facts = [...graph.facts].map(([key, f]) => [accountId(key), f.createdAtMs ?? null, f.minorContacts7d ?? null, f.reports30d ?? null]);
   const components = graph.components.map((members) => members.map(accountId));
-  const head = Buffer.from(JSON.stringify({ count, accounts, identTypes, identValues, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs }));
-  const prefix = Buffer.alloc(8);
-  prefix.writeUInt32LE(FORMAT, 0);
-  prefix.writeUInt32LE(head.length, 4);
-  return gzipSync(Buffer.concat([prefix, head, new Uint8Array(columns)]), { level: 1 });
+  const textValues: Array<[number, string]> = [];
+  identValues.forEach((value, id) => {
+    if (!HEX64.test(value)) textValues.push([id, value]);
+  });
+  const headJson = JSON.stringify({ count, accounts, identTypes, textValues, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs });
+  const headLength = Buffer.byteLength(headJson);
+  const valuesAt = 8 + Math.ceil(headLength / 8) * 8;
+  const columnsAt = valuesAt + identValues.length * VALUE_BYTES;
+  const all = Buffer.alloc(columnsAt + count * 24, 0x20);
+  all.writeUInt32LE(FORMAT, 0);
+  all.writeUInt32LE(headLength, 4);
+  all.write(headJson, 8, 'utf8');
+  identValues.forEach((value, id) => {
+    const at = valuesAt + id * VALUE_BYTES;
+    if (all.write(value, at, VALUE_BYTES, 'hex') !== VALUE_BYTES) all.fill(0, at, at + VALUE_BYTES);
+  });
+  all.set(new Uint8Array(observedAtMs.buffer), columnsAt);
+  all.set(new Uint8Array(expiresAtS.buffer), columnsAt + count * 8);
+  all.set(new Uint8Array(account.buffer), columnsAt + count * 16);
+  all.set(new Uint8Array(ident.buffer), columnsAt + count * 20);
+  return gzipAsync(all, { level: 1 });
 }
 
 /** Reads what {@link encodeRunGraph} wrote; undefined for another format. */
 export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
-  const all = gunzipSync(bytes);
+  let all = gunzipSync(bytes);
   if (all.length < 8 || all.readUInt32LE(0) !== FORMAT) return undefined;
+  // The columns are read in place when the buffer is aligned as it was written (a fresh one is).
+  if (all.byteOffset % 8 !== 0) all = Buffer.from(new Uint8Array(all));
   const headLength = all.readUInt32LE(4);
-  const body = JSON.parse(all.subarray(8, 8 + headLength).toString('utf8'));
+  const body = JSON.parse(all.toString('utf8', 8, 8 + headLength));
   const count: number = body.count;
-  // Copied out so that the typed arrays are aligned.
-  const columns = new Uint8Array(count * 24);
-  columns.set(all.subarray(8 + headLength, 8 + headLength + count * 24));
-  const observedAtMs = new Float64Array(columns.buffer, 0, count);
-  const expiresAtS = new Float64Array(columns.buffer, count * 8, count);
-  const account = new Int32Array(columns.buffer, count * 16, count);
-  const ident = new Int32Array(columns.buffer, count * 20, count);
   const accounts: string[] = body.accounts;
   const types = (body.identTypes as number[]).map((type) => SIGNAL_TYPES[type]);
-  const values: string[] = body.identValues;
+  const valuesAt = 8 + Math.ceil(headLength / 8) * 8;
+  const values: string[] = new Array(types.length);
+  for (let id = 0; id < types.length; id++) values[id] = all.toString('hex', valuesAt + id * VALUE_BYTES, valuesAt + (id + 1) * VALUE_BYTES);
+  for (const [id, value] of body.textValues as Array<[number, string]>) values[id] = value;
+  const columnsAt = all.byteOffset + valuesAt + types.length * VALUE_BYTES;
+  const observedAtMs = new Float64Array(all.buffer, columnsAt, count);
+  const expiresAtS = new Float64Array(all.buffer, columnsAt + count * 8, count);
+  const account = new Int32Array(all.buffer, columnsAt + count * 16, count);
+  const ident = new Int32Array(all.buffer, columnsAt + count * 20, count);
   const memberships: StoredMembership[] = new Array(count);
   for (let i = 0; i < count; i++) {
     memberships[i] = { account: accounts[account[i]], type: types[ident[i]], value: values[ident[i]], observedAtMs: observedAtMs[i], expiresAtS: expiresAtS[i] };
   }
   const facts = new Map<string, AccountFacts>();
   for (const [id, createdAtMs, minorContacts7d, reports30d] of body.facts as Array<[number, number | null, number | null, number | null]>) {
-    facts.set(accounts[id], {
-      ...(createdAtMs === null ? {} : { createdAtMs }),
-      ...(minorContacts7d === null ? {} : { minorContacts7d }),
-      ...(reports30d === null ? {} : { reports30d }),
-    });
+    const fact: AccountFacts = {};
+    if (createdAtMs !== null) fact.createdAtMs = createdAtMs;
+    if (minorContacts7d !== null) fact.minorContacts7d = minorContacts7d;
+    if (reports30d !== null) fact.reports30d = reports30d;
+    facts.set(accounts[id], fact);
   }
   return {
     memberships,

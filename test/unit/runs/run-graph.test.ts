@@ -23,7 +23,7 @@ const noChanges = (): GraphChanges => ({ stored: [], reread: new Map(), factsOf:
 const keys = (memberships: StoredMembership[]) => memberships.map((m) => `${m.account}|${m.type}|${m.value}|${m.observedAtMs}`).sort();
 
 describe('Function: encodeRunGraph / decodeRunGraph', () => {
-  it('gives back the graph it was given', () => {
+  it('gives back the graph it was given', async () => {
     const photo = hashed('photo');
     const graph = graphOf(
       [live('snap#a', 'phone', 'p1'), live('wa#b', 'phone', 'p1', 3), live('wa#b', 'photo_pdq', photo), live('insta#c', 'photo_pdq', pdqVariant(photo, 9), 2, 99)],
@@ -37,7 +37,13 @@ describe('Function: encodeRunGraph / decodeRunGraph', () => {
         hubs: [{ type: 'ip', value: hashed('nat'), accounts: 900, values: [hashed('nat')] }],
       },
     );
-    expect(decodeRunGraph(encodeRunGraph(graph))).toEqual(graph);
+    expect(decodeRunGraph(await encodeRunGraph(graph))).toEqual(graph);
+  });
+
+  it('gives back identifier values that are not 64 lowercase hex characters as they were', async () => {
+    const odd = ['legacy-value', hashed('upper').toUpperCase(), hashed('short').slice(0, 62), ''];
+    const graph = graphOf(odd.map((value, i) => ({ account: `snap#${i}`, type: 'username' as const, value, observedAtMs: NOW_MS - i, expiresAtS: NOW_S + 60 })));
+    expect(decodeRunGraph(await encodeRunGraph(graph))).toEqual(graph);
   });
 
   it('refuses a graph of another format, so that the run reads the table instead', () => {
