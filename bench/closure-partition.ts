@@ -32,7 +32,7 @@ const partitionMs = performance.now() - at;
 at = performance.now();
 let clusters = 0;
 for (const task of partition.tasks) {
-  clusters += detectClusters({ memberships: task.memberships, accounts: new Map(task.facts), nowMs, core: new Set(task.core), holderTotals: new Map(task.holderTotals) }, options).clusters.length;
+  clusters += detectClusters({ memberships: task.memberships, accounts: new Map(task.facts), nowMs, core: new Set(task.core), holderTotals: new Map(task.holderTotals), graph: task.graph }, options).clusters.length;
 }
 const detectMs = performance.now() - at;
 console.log(

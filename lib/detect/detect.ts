@@ -437,10 +437,12 @@ export function detectOver(
   timingsMs: Record<string, number>,
   holderTotals?: ReadonlyMap<string, number>,
   onlyAccounts?: ReadonlySet<string>,
+  /** The graph of exactly these arguments, when the caller built it already. */
+  prebuilt?: AccountGraph,
 ): { graph: AccountGraph; outcomes: ComponentOutcome[] } {
   let at = performance.now();
   const verdictAccounts = onlyAccounts ? [...plan.accounts].filter((account) => onlyAccounts.has(account)) : plan.accounts;
-  const graph = buildAccountGraph(memberships, verdictAccounts, options, agedNowMs, holderTotals);
+  const graph = prebuilt ?? buildAccountGraph(memberships, verdictAccounts, options, agedNowMs, holderTotals);
   timingsMs.graph = Math.round(performance.now() - at);
   at = performance.now();
   const outcomes = clusterComponents(graph, plan, facts, options, onlyAccounts);
@@ -461,7 +463,7 @@ export function detectClustersDetailed(input: DetectionInput, options: Partial<D
   const plan = resolveVerdicts(input.verdicts ?? []);
   const agedNowMs = agedNow(input.nowMs, resolved);
   const timingsMs: Record<string, number> = {};
-  const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs, input.holderTotals, input.core);
+  const { graph, outcomes } = detectOver(input.memberships, input.accounts, plan, resolved, agedNowMs, timingsMs, input.holderTotals, input.core, input.graph);
   const membershipCounts = membershipCountsOf(graph);
   if (input.core) for (const account of membershipCounts.keys()) if (!input.core.has(account)) membershipCounts.delete(account);
   return assembleResult({

@@ -3,6 +3,7 @@
  * The storage layer fills a {@link DetectionInput}; {@link detectClusters} (lib/detect/detect.ts) returns a {@link DetectionResult}.
  */
 import type { SignalType } from '../contract/signals.js';
+import type { AccountGraph } from './account-graph.js';
 
 /** One account seen with one hashed identifier. `account` is `accountKey({platform, account})`, i.e. `platform#account`. */
 export interface Membership {
@@ -48,6 +49,12 @@ export interface DetectionInput {
   core?: ReadonlySet<string>;
   /** Total holders of identifiers over the hub threshold whose holders the input does not all hold (with `core`). */
   holderTotals?: ReadonlyMap<string, number>;
+  /**
+   * The account graph of exactly this input, when the caller built it already (an incremental closure's
+   * partition has): `buildAccountGraph` over `memberships`, the verdict accounts (of `core`, when set),
+   * `holderTotals`, at `nowMs` floored to the ageing step. Detection builds it when absent.
+   */
+  graph?: AccountGraph;
 }
 
 /** One link between two accounts in a cluster and the evidence that makes it. */

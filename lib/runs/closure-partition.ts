@@ -5,7 +5,7 @@
  * into groups no component crosses, each group a task carrying its own boundary. Also returns the
  * components and hubs detection forms now, which the next run starts from.
  */
-import { buildAccountGraph, type HubRecord } from '../detect/account-graph.js';
+import { buildAccountGraph, type AccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
 import { collectClosure, hubsUntouched, inMemoryGraphSource } from '../detect/incremental.js';
@@ -31,6 +31,12 @@ export interface ClosureTask {
   facts: Array<[string, AccountFacts]>;
   /** `type\u0000value` -> holders, for identifiers over the hub threshold the task does not hold whole. */
   holderTotals: Array<[string, number]>;
+  /**
+   * The account graph detection builds over exactly this task (its memberships, its core's verdict
+   * accounts, its holder totals), when the partition built it already: set, in memory only, on the one
+   * task that holds the whole closure. Detection then does not build it a second time.
+   */
+  graph?: AccountGraph;
 }
 
 export async function partitionClosure(
@@ -86,7 +92,7 @@ export async function partitionClosure(
     facts: [...part.facts],
     holderTotals: [...part.holderTotals],
   });
-  if (coreMemberships <= taskMemberships) return { tasks: core.size === 0 ? [] : [taskOf(closure)], components, hubs, coreAccounts: core.size };
+  if (coreMemberships <= taskMemberships) return { tasks: core.size === 0 ? [] : [{ ...taskOf(closure), graph: closureGraph }], components, hubs, coreAccounts: core.size };
 
   // Groups of the core no component crosses, previous or new: each can be recomputed alone.
   const coreList = [...core];

@@ -57,6 +57,8 @@ type StoredTask = DetectionTask & {
   facts?: ComponentTask['facts'];
   core?: ClosureTask['core'];
   holderTotals?: ClosureTask['holderTotals'];
+  /** In memory only: a task run in the coordinator may carry the graph its partition built. */
+  graph?: ClosureTask['graph'];
   /** About how many clusters there are (the previous run's components): lets the task choose how to read its previous clusters. */
   clustersEstimate?: number;
   /** The current clusters holding any of the task's accounts, when the coordinator read them all anyway. */
@@ -310,7 +312,7 @@ export class DetectionRunner {
       const previousClusters = task.previous ?? (await this.deps.clusters.clustersOfAccounts(touched, task.clustersEstimate));
       const detectStarted = performance.now();
       const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
-      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals }, this.options);
+      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals, graph: task.graph }, this.options);
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();

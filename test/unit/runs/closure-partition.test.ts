@@ -101,6 +101,17 @@ describe('Function: partitionClosure over applyChanges', () => {
           expect(sorted(full.clusters.filter((members) => !inCore(members)))).toEqual(sorted(previous.clusters.filter((members) => !inCore(members))));
           expect(sorted(partition.components)).toEqual(sorted(full.graph.components));
           expect(new Set(partition.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`))).toEqual(new Set(full.graph.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`)));
+
+          // One task over the whole closure carries the graph the partition built; detection over it
+          // gives what detection building its own graph gives.
+          const whole = await partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, OPTIONS);
+          expect(whole.tasks.length).toBe(core.size === 0 ? 0 : 1);
+          for (const task of whole.tasks) {
+            expect(task.graph).toBeDefined();
+            const input = { memberships: task.memberships, accounts: new Map(task.facts), verdicts, nowMs, core: new Set(task.core), holderTotals: new Map(task.holderTotals) };
+            const withoutTimings = (result: ReturnType<typeof detectClusters>) => ({ ...result, stats: { ...result.stats, timingsMs: {} } });
+            expect(withoutTimings(detectClusters({ ...input, graph: task.graph }, OPTIONS))).toEqual(withoutTimings(detectClusters(input, OPTIONS)));
+          }
           previous = { graph: { ...applied.graph, components: partition.components, hubs: partition.hubs }, clusters: full.clusters };
         }
       }),
