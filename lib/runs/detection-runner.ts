@@ -212,16 +212,19 @@ export class DetectionRunner {
           }));
         }
       }
-      // One closure task runs here, from memory, and the graph for the next run is written while the
-      // task saves its clusters: storing the task and reading it back would cost more than the detection.
-      // Otherwise the tasks are stored for the queue, beside the graph.
+      // One closure task runs here, from memory, while the graph for the next run is written: storing
+      // the task and reading it back would cost more than the detection. Otherwise the tasks are stored
+      // for the queue, beside the graph. (The graph's encoding yields to the event loop, so the task's
+      // reads and writes keep going beside it.)
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const writeGraph = () => (graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined));
+      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined);
+      // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
+      graphWritten.catch(() => undefined);
       const recordGraph = (bytes: number | undefined) => {
         if (bytes !== undefined) counts.graphBytes = bytes;
       };
-      if (!inline) recordGraph((await Promise.all([writeGraph(), time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
+      if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
@@ -238,9 +241,9 @@ export class DetectionRunner {
       if (inline) {
         // The graph must be kept before the run counts as done: the next run starts from it. Until the
         // task completes, the run's counts are the coordinator's alone, so they are written whole.
-        return await this.detectTask(runId, run, 0, tasks[0], verdicts, {
-          duringSave: async () => recordGraph(await writeGraph()),
-          beforeCompleting: () => this.deps.runs.finish(runId, { status: 'running', counts, timingsMs }),
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
+          recordGraph(await graphWritten);
+          await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
         });
       }
       const taskNos = tasks.map((_, n) => n);
@@ -272,15 +275,7 @@ export class DetectionRunner {
   }
 
   /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
-  private async detectTask(
-    runId: string,
-    run: RunRecord,
-    taskNo: number,
-    task: StoredTask,
-    verdicts: Verdict[],
-    /** For a task run in the coordinator: work done while the clusters are saved, and before the task completes. */
-    alongside?: { duringSave(): Promise<void>; beforeCompleting(): Promise<void> },
-  ): Promise<RunRecord> {
+  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[], beforeCompleting?: () => Promise<void>): Promise<RunRecord> {
     try {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
@@ -316,14 +311,9 @@ export class DetectionRunner {
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
-      let saveMs = 0;
-      const [saved] = await Promise.all([
-        this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt).finally(() => {
-          saveMs = Math.round(performance.now() - saveStarted);
-        }),
-        alongside?.duringSave(),
-      ]);
-      await alongside?.beforeCompleting();
+      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
+      const saveMs = Math.round(performance.now() - saveStarted);
+      await beforeCompleting?.();
       return await this.deps.runs.completeTask(
         runId,
         {
