@@ -370,20 +370,29 @@ export function detectIncremental(
 export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphSource {
   const resolved = resolveDetectionOptions(options);
   const byAccount = new Map<string, Membership[]>();
-  // Holders per identifier, as pushed (deduplicated when first asked for: the same pair may come twice).
-  const holders = new IdentMap<string[]>();
+  // Holders per identifier, as pushed: one account as itself (most identifiers have one holder), more in
+  // an array (deduplicated when first asked for: the same pair may come twice).
+  const holders = new IdentMap<string | string[]>();
   const deduplicated = new Set<string[]>();
   const photos: string[] = [];
+  // Memberships mostly come grouped by account (as a graph was kept), so the current account's list is
+  // checked before the map.
+  let current: Membership[] = [];
+  let currentAccount: string | undefined;
   for (const membership of memberships) {
-    const list = byAccount.get(membership.account);
-    if (list) list.push(membership);
-    else byAccount.set(membership.account, [membership]);
-    const accounts = holders.get(membership.type, membership.value);
-    if (accounts) accounts.push(membership.account);
-    else {
-      holders.set(membership.type, membership.value, [membership.account]);
-      if (membership.type === 'photo_pdq') photos.push(membership.value);
+    if (membership.account !== currentAccount) {
+      currentAccount = membership.account;
+      const list = byAccount.get(currentAccount);
+      if (list) current = list;
+      else byAccount.set(currentAccount, (current = []));
     }
+    current.push(membership);
+    const accounts = holders.get(membership.type, membership.value);
+    if (accounts === undefined) {
+      holders.set(membership.type, membership.value, membership.account);
+      if (membership.type === 'photo_pdq') photos.push(membership.value);
+    } else if (typeof accounts === 'string') holders.set(membership.type, membership.value, [accounts, membership.account]);
+    else accounts.push(membership.account);
   }
   const index = PdqIndex.build(photos, { maxDistance: resolved.pdqMaxDistance, chunkBits: resolved.pdqChunkBits });
   const none: string[] = [];
@@ -392,7 +401,8 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
       return accounts.flatMap((account) => byAccount.get(account) ?? []);
     },
     async holdersOf(type, value, limit) {
-      let all = holders.get(type, value) ?? none;
+      const held = holders.get(type, value);
+      let all = held === undefined ? none : typeof held === 'string' ? [held] : held;
       if (all.length > 1 && !deduplicated.has(all)) {
         all = [...new Set(all)];
         holders.set(type, value, all);
