@@ -2,11 +2,13 @@
  * The graph each detection run saw (lib/runs/run-graph.ts), kept beside the run so that the next
  * incremental run starts from it instead of reading the whole table. Stored gzipped in parts under the
  * run's partition; the head (written last) says how many parts make it, so a graph whose writing was
- * cut short is never read. Kept {@link RUN_GRAPH_DAYS} days (TTL).
+ * cut short is never read. A full run's graph is kept whole for {@link RUN_GRAPH_DAYS} days (TTL). An
+ * incremental run's graph is kept as an overlay of the last whole one (the accounts rewritten since,
+ * lib/runs/run-graph.ts `overlayOf`), which is a few percent of its size, and expires with it.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeRunGraph, encodeRunGraph, type RunGraph } from '../runs/run-graph.js';
+import { decodeGraphOverlay, decodeRunGraph, encodeGraphOverlay, encodeRunGraph, overlayOf, withOverlay, type RunGraph } from '../runs/run-graph.js';
 import { batchWriteAll } from './batch-write.js';
 import { runPk } from './keys.js';
 import { allItems } from './paginate.js';
@@ -15,20 +17,71 @@ import { allItems } from './paginate.js';
 const PART_BYTES = 350_000;
 /** How long a run's graph is kept: longer than the time between scheduled full runs. */
 export const RUN_GRAPH_DAYS = 3;
+/**
+ * An overlay is kept while it holds at most this share of the graph's memberships; beyond it (many
+ * incremental runs since the last full one, or a large change) the graph is kept whole again.
+ */
+export const MAX_OVERLAY_SHARE = 0.2;
+/** An overlay is laid over a whole graph only while that graph has at least this long to live; else the graph is kept whole. */
+const MIN_BASE_LIFE_S = 86_400;
 
 const partSk = (part: number) => `GRAPH#${String(part).padStart(5, '0')}`;
 const SK_GRAPH_HEAD = 'GRAPH#HEAD';
+
+/** A kept graph, and the whole graph it is an overlay of (itself when kept whole) with the accounts rewritten since. */
+export interface KeptGraph {
+  graph: RunGraph;
+  base: { runId: string; expiresAt: number; rewritten: string[] };
+}
+
+/** How a graph was kept: its size in bytes (gzipped) and, for an overlay, the run whose whole graph it lies over. */
+export interface GraphKept {
+  bytes: number;
+  laidOver?: string;
+}
 
 export class RunGraphRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly nowS: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
-  /** Stores a run's graph; returns its size in bytes (gzipped). */
-  async put(runId: string, graph: RunGraph): Promise<number> {
+  /**
+   * Stores a run's graph: as an overlay of `over` (the whole graph the previous run's graph lies over,
+   * and every account rewritten since it) when that is small and the whole graph lives long enough;
+   * else whole.
+   */
+  async put(runId: string, graph: RunGraph, over?: KeptGraph['base']): Promise<GraphKept> {
+    if (over && over.expiresAt - this.nowS() >= MIN_BASE_LIFE_S) {
+      const overlay = overlayOf(graph, over.rewritten);
+      if (overlay.graph.memberships.length <= MAX_OVERLAY_SHARE * graph.memberships.length) {
+        const bytes = await encodeGraphOverlay(overlay);
+        await this.putBytes(runId, bytes, over.expiresAt, over.runId);
+        return { bytes: bytes.length, laidOver: over.runId };
+      }
+    }
     const bytes = await encodeRunGraph(graph);
-    const expiresAt = Math.floor(Date.now() / 1000) + RUN_GRAPH_DAYS * 86_400;
+    await this.putBytes(runId, bytes, this.nowS() + RUN_GRAPH_DAYS * 86_400);
+    return { bytes: bytes.length };
+  }
+
+  /** A run's graph, or undefined when none is stored whole (not kept, expired, cut short, or of an older format), nor its base. */
+  async get(runId: string): Promise<KeptGraph | undefined> {
+    const stored = await this.getBytes(runId);
+    if (!stored) return undefined;
+    if (stored.base === undefined) {
+      const graph = decodeRunGraph(stored.bytes);
+      return graph && { graph, base: { runId, expiresAt: stored.expiresAt, rewritten: [] } };
+    }
+    const base = await this.getBytes(stored.base);
+    if (!base || base.base !== undefined) return undefined;
+    const [whole, overlay] = [decodeRunGraph(base.bytes), decodeGraphOverlay(stored.bytes)];
+    if (!whole || !overlay) return undefined;
+    return { graph: withOverlay(whole, overlay), base: { runId: stored.base, expiresAt: base.expiresAt, rewritten: overlay.accounts } };
+  }
+
+  private async putBytes(runId: string, bytes: Buffer, expiresAt: number, base?: string): Promise<void> {
     const parts = Math.ceil(bytes.length / PART_BYTES);
     await batchWriteAll(
       this.db,
@@ -37,12 +90,12 @@ export class RunGraphRepository {
         PutRequest: { Item: { pk: runPk(runId), sk: partSk(part), kind: 'run-graph', body: bytes.subarray(part * PART_BYTES, (part + 1) * PART_BYTES), expiresAt } },
       })),
     );
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: runPk(runId), sk: SK_GRAPH_HEAD, kind: 'run-graph', parts, bytes: bytes.length, expiresAt } }));
-    return bytes.length;
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: runPk(runId), sk: SK_GRAPH_HEAD, kind: 'run-graph', parts, bytes: bytes.length, expiresAt, ...(base ? { base } : {}) } }),
+    );
   }
 
-  /** A run's graph, or undefined when none is stored whole (not kept, expired, or of an older format). */
-  async get(runId: string): Promise<RunGraph | undefined> {
+  private async getBytes(runId: string): Promise<{ bytes: Buffer; expiresAt: number; base?: string } | undefined> {
     const items = await allItems(this.db, {
       query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :graph)', ExpressionAttributeValues: { ':pk': runPk(runId), ':graph': 'GRAPH#' } },
     });
@@ -51,6 +104,8 @@ export class RunGraphRepository {
     if (!head || parts.length !== head.parts) return undefined;
     const bytes = Buffer.concat(parts.map((item) => item.body as Uint8Array));
     if (bytes.length !== head.bytes) return undefined;
-    return decodeRunGraph(bytes);
+    // DynamoDB deletes expired items within days, not at once: an expired graph is not used.
+    if (typeof head.expiresAt === 'number' && head.expiresAt <= this.nowS()) return undefined;
+    return { bytes, expiresAt: Number(head.expiresAt), base: head.base === undefined ? undefined : String(head.base) };
   }
 }

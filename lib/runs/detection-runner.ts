@@ -18,7 +18,7 @@ import { detectClusters } from '../detect/detect.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import type { ChangeLog } from '../graph/change-log.js';
-import type { RunGraphRepository } from '../graph/run-graph-repository.js';
+import type { GraphKept, KeptGraph, RunGraphRepository } from '../graph/run-graph-repository.js';
 import type { ClusterRepository, StoredCluster } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
@@ -169,11 +169,14 @@ export class DetectionRunner {
         hubsExcluded = all.length;
       };
       // The previous run's graph and what changed since, read side by side (the change log is small).
-      const [base, changeDetail] =
+      const [kept, changeDetail] =
         mode === 'incremental'
           ? await Promise.all([time('graphRead', () => this.deps.graphs.get(previousId!)), time('changes', () => this.deps.changes.detailSince(previous!.startedAt))])
           : [undefined, undefined];
-      if (base && changeDetail) {
+      const base = kept?.graph;
+      /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
+      let over: KeptGraph['base'] | undefined;
+      if (kept && base && changeDetail) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
         const [reread, facts] = await time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])]));
@@ -185,6 +188,7 @@ export class DetectionRunner {
         tasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [], clustersEstimate: base.components.length }));
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
+        over = { ...kept.base, rewritten: [...kept.base.rewritten, ...applied.rewritten] };
       } else {
         // An incremental run with few changes loads only their closure; with many, it reads the graph once
         // and re-detects only the components the changes touch. Both give a full run's answer.
@@ -218,11 +222,11 @@ export class DetectionRunner {
       // reads and writes keep going beside it.)
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph)) : Promise.resolve(undefined);
+      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph, over)) : Promise.resolve(undefined);
       // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
       graphWritten.catch(() => undefined);
-      const recordGraph = (bytes: number | undefined) => {
-        if (bytes !== undefined) counts.graphBytes = bytes;
+      const recordGraph = (kept: GraphKept | undefined) => {
+        if (kept) Object.assign(counts, { graphBytes: kept.bytes, graphOverlay: kept.laidOver ? 1 : 0 });
       };
       if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {

@@ -182,10 +182,16 @@ function sameFacts(a: AccountFacts | undefined, b: AccountFacts | undefined): bo
 /**
  * The graph now: the previous run's graph with the changes applied, signals expired since dropped.
  * Returns the accounts whose memberships or facts differ and every identifier gained, lost or
- * observed anew by one of them (what an incremental closure starts from). Components and hubs are
+ * observed anew by one of them (what an incremental closure starts from), and every account whose
+ * memberships or facts were rewritten in any way (a signal sent again with a later expiry is not a
+ * change to detection, but the graph kept for the next run must have it). Components and hubs are
  * the previous run's: the caller replaces them with what detection forms now.
  */
-export function applyChanges(base: RunGraph, changes: GraphChanges, nowMs: number): { graph: RunGraph; touched: string[]; changedIdentifiers: Array<{ type: SignalType; value: string }> } {
+export function applyChanges(
+  base: RunGraph,
+  changes: GraphChanges,
+  nowMs: number,
+): { graph: RunGraph; touched: string[]; changedIdentifiers: Array<{ type: SignalType; value: string }>; rewritten: string[] } {
   const nowS = nowMs / 1000;
   const changing = new Set<string>([...changes.reread.keys(), ...changes.factsOf.accounts]);
   for (const batch of changes.stored) for (const signal of batch.signals) changing.add(`${batch.platform}#${signal.account}`);
@@ -257,5 +263,66 @@ export function applyChanges(base: RunGraph, changes: GraphChanges, nowMs: numbe
     graph: { memberships, facts, withdrawnAt, components: base.components, hubs: base.hubs },
     touched: [...touched],
     changedIdentifiers: [...changedIdentifiers.values()],
+    rewritten: [...new Set([...changing, ...touched])],
   };
+}
+
+/**
+ * A graph told as the accounts it rewrote since another graph it was derived from (an incremental
+ * run's graph over the last full one): what those accounts hold now and their facts, with the parts
+ * that are small and replaced whole (withdrawals, components, hubs). Much smaller than the graph when
+ * few accounts changed; {@link withOverlay} gives the graph back from the other one.
+ */
+export interface GraphOverlay {
+  /** Accounts whose memberships or facts the graph holds afresh (possibly none: an account emptied). */
+  accounts: string[];
+  /** The graph, restricted to those accounts' memberships and facts. */
+  graph: RunGraph;
+}
+
+/**
+ * An overlay's bytes: the length of its graph's encoding ({@link encodeRunGraph}) as four bytes, that
+ * encoding, then its accounts as gzipped JSON.
+ */
+export async function encodeGraphOverlay(overlay: GraphOverlay): Promise<Buffer> {
+  const graph = await encodeRunGraph(overlay.graph);
+  const accounts = await gzipAsync(JSON.stringify(overlay.accounts), { level: 1 });
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(graph.length, 0);
+  return Buffer.concat([length, graph, accounts]);
+}
+
+/** Reads what {@link encodeGraphOverlay} wrote; undefined when its graph is of another format. */
+export function decodeGraphOverlay(bytes: Uint8Array): GraphOverlay | undefined {
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (all.length < 4) return undefined;
+  const length = all.readUInt32LE(0);
+  const graph = decodeRunGraph(all.subarray(4, 4 + length));
+  if (!graph) return undefined;
+  return { accounts: JSON.parse(gunzipSync(all.subarray(4 + length)).toString('utf8')), graph };
+}
+
+/** `graph` as an overlay of the accounts `rewritten` since the graph it will be laid over. */
+export function overlayOf(graph: RunGraph, rewritten: Iterable<string>): GraphOverlay {
+  const accounts = new Set(rewritten);
+  const facts = new Map<string, AccountFacts>();
+  for (const account of accounts) {
+    const fact = graph.facts.get(account);
+    if (fact) facts.set(account, fact);
+  }
+  return {
+    accounts: [...accounts],
+    graph: { memberships: graph.memberships.filter((m) => accounts.has(m.account)), facts, withdrawnAt: graph.withdrawnAt, components: graph.components, hubs: graph.hubs },
+  };
+}
+
+/** The graph an overlay tells, laid over the graph it was made against. */
+export function withOverlay(base: RunGraph, overlay: GraphOverlay): RunGraph {
+  const accounts = new Set(overlay.accounts);
+  const memberships = base.memberships.filter((m) => !accounts.has(m.account));
+  for (const m of overlay.graph.memberships) memberships.push(m);
+  const facts = new Map(base.facts);
+  for (const account of accounts) facts.delete(account);
+  for (const [account, fact] of overlay.graph.facts) facts.set(account, fact);
+  return { memberships, facts, withdrawnAt: overlay.graph.withdrawnAt, components: overlay.graph.components, hubs: overlay.graph.hubs };
 }

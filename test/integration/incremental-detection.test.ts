@@ -89,6 +89,23 @@ describe('incremental detection', () => {
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
   });
 
+  it("keeps consecutive incremental runs' graphs as overlays of the last full run's, with the same answer", async () => {
+    const whole = await detect('full');
+    expect(whole.counts!.graphOverlay).toBe(0);
+    for (let round = 0; round < 3; round++) {
+      await send(population.signals.slice(400 + round * 60, 460 + round * 60).map((signal) => ({ ...signal, account: `${signal.account}-round${round}` })));
+      const incremental = await detect('auto');
+      expect(incremental.mode).toBe('incremental');
+      // It started from the kept graph (whole, then the previous overlay laid over it), not from the table.
+      expect(incremental.timingsMs).toHaveProperty('graphRead');
+      expect(incremental.timingsMs).not.toHaveProperty('load');
+      expect(incremental.counts!.graphOverlay).toBe(1);
+      expect(incremental.counts!.graphBytes).toBeLessThan(whole.counts!.graphBytes / 2);
+    }
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0, graphOverlay: 0 });
+  });
+
   it('says which modes there are when given another', async () => {
     const response = await fetch(`${stack.baseUrl}/v1/detect?mode=sometimes`, { method: 'POST', headers: investigatorHeaders(stack) });
     expect(response.status).toBe(400);

@@ -12,7 +12,7 @@ import { detectClusters, resolveDetectionOptions } from '../../../lib/detect/det
 import type { AccountFacts, Verdict } from '../../../lib/detect/model.js';
 import { partitionClosure } from '../../../lib/runs/closure-partition.js';
 import { partitionIntoTasks } from '../../../lib/runs/component-partition.js';
-import { applyChanges, type RunGraph, type StoredMembership, type StoredSignals } from '../../../lib/runs/run-graph.js';
+import { applyChanges, overlayOf, withOverlay, type RunGraph, type StoredMembership, type StoredSignals } from '../../../lib/runs/run-graph.js';
 import { hashed, memberSets, NOW_MS, pdqVariant, seen } from '../detect/fixtures.js';
 
 const OPTIONS = resolveDetectionOptions({ hubThreshold: 4, idSeed: 'closure-partition' });
@@ -33,6 +33,8 @@ const membershipArb = fc.record({
 const stepArb = fc.record({
   stored: fc.array(membershipArb, { maxLength: 6 }),
   deleted: fc.array(fc.nat(), { maxLength: 2 }),
+  // Signals a platform sends again as they were (same observation), with a new expiry.
+  resent: fc.array(fc.record({ index: fc.nat(), lifetime: fc.integer({ min: 1, max: 12 }) }), { maxLength: 2 }),
   facts: fc.array(fc.record({ account: fc.constantFrom(...ACCOUNTS), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
 });
 const verdictArb = fc.record({ a: fc.constantFrom(...ACCOUNTS), b: fc.constantFrom(...ACCOUNTS), kind: fc.constantFrom<Verdict['kind']>('same-actor', 'not-same-actor') });
@@ -43,6 +45,8 @@ const toStored = (raw: Raw): StoredMembership => {
   return { ...plain, expiresAtS: NOW_S + raw.lifetime };
 };
 const keyOf = (m: { account: string; type: string; value: string }) => `${m.account}|${m.type}|${m.value}`;
+/** A graph's content regardless of the order of its memberships (every field of each). */
+const contentOf = (graph: RunGraph) => ({ ...graph, memberships: graph.memberships.map((m) => JSON.stringify(m)).sort() });
 const sorted = (lists: string[][]) => lists.map((list) => [...list].sort()).sort((a, b) => (a.join() < b.join() ? -1 : 1));
 
 /** What a full run over the table sees: the graph and its components, as a full run stores them. */
@@ -63,12 +67,17 @@ describe('Function: partitionClosure over applyChanges', () => {
         const facts = new Map<string, AccountFacts>();
         const verdicts = rawVerdicts.map(({ a, b, kind }) => ({ a, b, kind, by: 'investigator', atMs: NOW_MS }));
         let previous = fullRun(table, facts, verdicts, NOW_MS);
+        // The graph kept whole by the full run, and every account rewritten since: each step's graph
+        // kept as an overlay of it must give that graph back.
+        const keptWhole = previous.graph;
+        const rewritten: string[] = [];
 
         for (const [stepNo, step] of steps.entries()) {
           const nowMs = NOW_MS + (stepNo + 1) * 1000;
           // Stored signals, one message each, as the consumer logs them.
-          const stored: StoredSignals[] = step.stored.map((raw) => {
-            const m = toStored(raw);
+          const live = [...table.values()];
+          const resent = live.length === 0 ? [] : step.resent.map(({ index, lifetime }) => ({ ...live[index % live.length], expiresAtS: nowMs / 1000 + lifetime }));
+          const stored: StoredSignals[] = [...step.stored.map(toStored), ...resent].map((m) => {
             table.set(keyOf(m), m);
             const cut = m.account.indexOf('#');
             return { platform: m.account.slice(0, cut), receivedAt: new Date(nowMs).toISOString(), expiresAtS: m.expiresAtS, signals: [{ account: m.account.slice(cut + 1), type: m.type, value: m.value, observedAt: new Date(m.observedAtMs).toISOString() }] };
@@ -89,6 +98,8 @@ describe('Function: partitionClosure over applyChanges', () => {
           const applied = applyChanges(previous.graph, { stored, reread, factsOf: { accounts: step.facts.map((f) => f.account), facts } }, nowMs);
           const full = fullRun(table, facts, verdicts, nowMs);
           expect(applied.graph.memberships.map(keyOf).sort()).toEqual(full.graph.memberships.map(keyOf).sort());
+          rewritten.push(...applied.rewritten);
+          expect(contentOf(withOverlay(keptWhole, overlayOf(applied.graph, rewritten)))).toEqual(contentOf(applied.graph));
 
           const partition = await partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, OPTIONS, 5);
           const core = new Set(partition.tasks.flatMap((task) => task.core));
