@@ -96,6 +96,7 @@ try {
   }
   for (const [name, { record }] of rows) {
     const c = record.counts ?? {};
+    if (record.fullBecause) console.log(`  ${name}: ran in full because ${record.fullBecause}`);
     console.log(`  ${name}: coordinator ${JSON.stringify(record.timingsMs)}; tasks ${record.tasksTotal}, load ${c.taskLoadMs} ms, detect ${c.taskDetectMs} ms, save ${c.taskSaveMs} ms (summed over tasks), closure queries ${c.closureQueries}`);
   }
   console.log(`\nfull / incremental, each taking in 1% new signals: ${(fullAfterNew.ms / incremental.ms).toFixed(1)}x (goal: 10x)`);

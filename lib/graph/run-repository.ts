@@ -18,6 +18,8 @@ export interface RunRecord {
   /** What was asked for; `mode` is what ran. */
   requestedMode?: 'full' | 'incremental' | 'auto';
   mode?: 'full' | 'incremental';
+  /** Why an `auto` run ran in full (no previous successful run, or it ran on other options, verdicts or ageing step). */
+  fullBecause?: string;
   /** What an incremental run must share with the run before it to give a full run's answer. */
   basis?: { optionsFingerprint: string; verdictsFingerprint: string; agingStep: number };
   startedAt: string;

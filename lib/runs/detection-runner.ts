@@ -148,14 +148,19 @@ export class DetectionRunner {
       };
       const previousId = await this.deps.runs.lastSuccessfulRunId();
       const previous = previousId ? await this.deps.runs.get(previousId) : undefined;
-      const canIncrement =
-        previous?.basis?.optionsFingerprint === basis.optionsFingerprint &&
-        previous?.basis?.verdictsFingerprint === basis.verdictsFingerprint &&
-        previous?.basis?.agingStep === basis.agingStep;
-      if (run.requestedMode === 'incremental' && !canIncrement) {
-        throw new Error('an incremental run needs a previous successful run with the same options, verdicts and ageing step: run a full one');
+      const fullBecause = !previous?.basis
+        ? 'no previous successful run to build on'
+        : previous.basis.optionsFingerprint !== basis.optionsFingerprint
+          ? `the previous run (${previous.runId}) ran on other detection options`
+          : previous.basis.verdictsFingerprint !== basis.verdictsFingerprint
+            ? `verdicts changed since the previous run (${previous.runId})`
+            : previous.basis.agingStep !== basis.agingStep
+              ? `a new ageing step began since the previous run (${previous.runId})`
+              : undefined;
+      if (run.requestedMode === 'incremental' && fullBecause) {
+        throw new Error(`an incremental run needs a previous successful run with the same options, verdicts and ageing step (${fullBecause}): run a full one`);
       }
-      const mode: 'full' | 'incremental' = run.requestedMode === 'full' || !canIncrement ? 'full' : 'incremental';
+      const mode: 'full' | 'incremental' = run.requestedMode === 'full' || fullBecause ? 'full' : 'incremental';
 
       let tasks: StoredTask[];
       let since: string | undefined;
@@ -232,6 +237,7 @@ export class DetectionRunner {
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
+        ...(run.requestedMode === 'auto' && fullBecause ? { fullBecause } : {}),
         basis,
         counts,
         hubs,

@@ -50,10 +50,12 @@ describe('incremental detection', () => {
     await send(first);
     const initial = await detect('auto');
     expect(initial.mode).toBe('full');
+    expect(initial.fullBecause).toBe('no previous successful run to build on');
     for (let round = 0; round < 3; round++) {
       await send(later.filter((_, index) => index % 3 === round));
       const incremental = await detect('auto');
       expect(incremental.mode).toBe('incremental');
+      expect(incremental).not.toHaveProperty('fullBecause');
       // It started from the graph the previous run kept, not from a read of the table.
       expect(Object.keys(incremental.timingsMs!)).toEqual(expect.arrayContaining(['graphRead', 'changes', 'partition', 'graphWrite']));
       expect(incremental.timingsMs).not.toHaveProperty('load');
