@@ -277,6 +277,9 @@ export class DetectionRunner {
     } catch (error) {
       return this.failTask(runId, taskNo, error);
     }
+    // A queue may deliver a message again: a task of a run that has ended does nothing (applying its
+    // result now could undo what a later run wrote).
+    if (loaded[0].status !== 'running') return loaded[0];
     return this.detectTask(runId, loaded[0], taskNo, loaded[1], loaded[2]);
   }
 

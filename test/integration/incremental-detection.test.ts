@@ -108,6 +108,14 @@ describe('incremental detection', () => {
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0, graphOverlay: 0 });
   });
 
+  it('does nothing for a task delivered again after its run ended', async () => {
+    await send(population.signals.slice(0, 200).map((signal) => ({ ...signal, account: `${signal.account}-redelivered` })));
+    const full = await detect('full');
+    expect(full.tasksTotal).toBeGreaterThan(0);
+    const again = await stack.core.runner.runTask(full.runId, 0);
+    expect(again).toMatchObject({ status: 'succeeded', tasksDone: full.tasksDone, tasksFailed: full.tasksFailed });
+  });
+
   it('says which modes there are when given another', async () => {
     const response = await fetch(`${stack.baseUrl}/v1/detect?mode=sometimes`, { method: 'POST', headers: investigatorHeaders(stack) });
     expect(response.status).toBe(400);
