@@ -65,6 +65,15 @@ type StoredTask = DetectionTask & {
   previous?: StoredCluster[];
 };
 
+/** Why a run cannot continue incrementally from `previous` (the last successful run), or undefined when it can. */
+export function whyNotIncremental(previous: RunRecord | undefined, basis: NonNullable<RunRecord['basis']>): string | undefined {
+  if (!previous?.basis) return 'no previous successful run to build on';
+  if (previous.basis.optionsFingerprint !== basis.optionsFingerprint) return `the previous run (${previous.runId}) ran on other detection options`;
+  if (previous.basis.verdictsFingerprint !== basis.verdictsFingerprint) return `verdicts changed since the previous run (${previous.runId})`;
+  if (previous.basis.agingStep !== basis.agingStep) return `a new ageing step began since the previous run (${previous.runId})`;
+  return undefined;
+}
+
 /** Gives each task the current clusters that hold any of its accounts (a cluster split since may go to two tasks). */
 export function withPreviousClusters(tasks: ComponentTask[], current: readonly StoredCluster[]): StoredTask[] {
   const taskOf = new Map<string, number>();
@@ -148,15 +157,7 @@ export class DetectionRunner {
       };
       const previousId = await this.deps.runs.lastSuccessfulRunId();
       const previous = previousId ? await this.deps.runs.get(previousId) : undefined;
-      const fullBecause = !previous?.basis
-        ? 'no previous successful run to build on'
-        : previous.basis.optionsFingerprint !== basis.optionsFingerprint
-          ? `the previous run (${previous.runId}) ran on other detection options`
-          : previous.basis.verdictsFingerprint !== basis.verdictsFingerprint
-            ? `verdicts changed since the previous run (${previous.runId})`
-            : previous.basis.agingStep !== basis.agingStep
-              ? `a new ageing step began since the previous run (${previous.runId})`
-              : undefined;
+      const fullBecause = whyNotIncremental(previous, basis);
       if (run.requestedMode === 'incremental' && fullBecause) {
         throw new Error(`an incremental run needs a previous successful run with the same options, verdicts and ageing step (${fullBecause}): run a full one`);
       }

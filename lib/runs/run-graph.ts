@@ -138,8 +138,13 @@ export async function encodeRunGraph(graph: RunGraph): Promise<Buffer> {
 export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
   let all = gunzipSync(bytes);
   if (all.length < 8 || all.readUInt32LE(0) !== FORMAT) return undefined;
-  // The columns are read in place when the buffer is aligned as it was written (a fresh one is).
-  if (all.byteOffset % 8 !== 0) all = Buffer.from(new Uint8Array(all));
+  // The columns are read in place when the buffer is aligned as it was written (a fresh one is); else
+  // copied into a buffer of its own (not one from Node's pool, which may start anywhere).
+  if (all.byteOffset % 8 !== 0) {
+    const aligned = new Uint8Array(new ArrayBuffer(all.length));
+    aligned.set(all);
+    all = Buffer.from(aligned.buffer);
+  }
   const headLength = all.readUInt32LE(4);
   const body = JSON.parse(all.toString('utf8', 8, 8 + headLength));
   const count: number = body.count;

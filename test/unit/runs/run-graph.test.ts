@@ -46,6 +46,14 @@ describe('Function: encodeRunGraph / decodeRunGraph', () => {
     expect(decodeRunGraph(await encodeRunGraph(graph))).toEqual(graph);
   });
 
+  it('reads a graph from stored bytes at any offset (parts joined into a pooled buffer)', async () => {
+    const graph = graphOf([live('snap#a', 'phone', 'p1'), live('wa#b', 'phone', 'p1', 3)]);
+    const bytes = await encodeRunGraph(graph);
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(decodeRunGraph(shifted.subarray(3))).toEqual(graph);
+  });
+
   it('refuses a graph of another format, so that the run reads the table instead', () => {
     expect(decodeRunGraph(gzipSync(JSON.stringify({ format: 999 })))).toBeUndefined();
   });
