@@ -5,7 +5,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
@@ -193,19 +193,16 @@ export class ClusterRepository {
       const rank = stored.get(id)!.rankSk;
       if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
     }
-    await batchWriteAll(this.db, this.tableName, writes);
-    await Promise.all(
-      removed.map((id) =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: clusterPk(id), sk: SK_REPORT },
-            UpdateExpression: 'SET removedAt = :at, removedInRun = :run REMOVE rankSk',
-            ExpressionAttributeValues: { ':at': detectedAt, ':run': runId },
-          }),
-        ),
-      ),
+    // A dissolved cluster's report is kept, marked removed and out of the ranking: read whole and put
+    // back in the same batches as the other writes (one UpdateItem each cost more than both, and only
+    // detection runs, one at a time, write reports).
+    const reports = await batchGetAll(
+      this.db,
+      this.tableName,
+      removed.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
     );
+    for (const { rankSk: _rankSk, ...report } of reports) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
+    await batchWriteAll(this.db, this.tableName, writes);
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
   }
 

@@ -132,6 +132,11 @@ describe('detection again', () => {
     expect(before).toContain(clusters[0].id);
     expect(run.lineage?.merges).toEqual([{ into: clusters[0].id, from: [...before].sort() }]);
     const gone = before.find((id: string) => id !== clusters[0].id);
-    expect((await getJson(`/v1/clusters/${gone}`)).removedInRun).toBe(run.runId);
+    // The dissolved cluster's report is kept whole for the record, marked removed, out of the ranking.
+    const dissolved = await getJson(`/v1/clusters/${gone}`);
+    expect(dissolved).toMatchObject({ id: gone, removedInRun: run.runId, removedAt: expect.any(String) });
+    expect(dissolved.members.length).toBeGreaterThanOrEqual(2);
+    expect(dissolved.links.length).toBeGreaterThan(0);
+    expect(clusters.map((c: { id: string }) => c.id)).not.toContain(gone);
   });
 });
