@@ -12,7 +12,7 @@ import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
-import { accountPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 
 /** Review states an investigator moves a cluster through. */
 export const REVIEW_STATUSES = ['new', 'in-review', 'escalated', 'dismissed'] as const;
@@ -143,8 +143,8 @@ export class ClusterRepository {
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<{ written: number; unchanged: number; removed: number }> {
     const stored = new Map<string, StoredHead>();
     for (const cluster of changes.previous ?? []) if (cluster.head) stored.set(cluster.id, cluster.head);
-    const unknown = [...changes.upserts.map((c) => c.id), ...changes.removed].filter((id) => !stored.has(id));
-    for (const [id, head] of await this.storedHeads(unknown)) stored.set(id, head);
+    // Heads of dissolved clusters come with their whole reports, read below.
+    for (const [id, head] of await this.storedHeads(changes.upserts.map((c) => c.id).filter((id) => !stored.has(id)))) stored.set(id, head);
     const writes: Parameters<typeof batchWriteAll>[2] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
@@ -188,20 +188,21 @@ export class ClusterRepository {
           }),
       );
     }
-    const removed = changes.removed.filter((id) => stored.has(id) && !stored.get(id)!.removedAt);
-    for (const id of removed) {
-      const rank = stored.get(id)!.rankSk;
-      if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
-    }
-    // A dissolved cluster's report is kept, marked removed and out of the ranking: read whole and put
-    // back in the same batches as the other writes (one UpdateItem each cost more than both, and only
-    // detection runs, one at a time, write reports).
+    // A dissolved cluster's report is kept, marked removed and out of the ranking: read whole (its head
+    // with it, when not known already) and put back in the same batches as the other writes (one
+    // UpdateItem each cost more than both, and only detection runs, one at a time, write reports).
     const reports = await batchGetAll(
       this.db,
       this.tableName,
-      removed.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
+      changes.removed.filter((id) => !stored.get(id)?.removedAt).map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
     );
-    for (const { rankSk: _rankSk, ...report } of reports) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
+    const removed = reports.filter((report) => !report.removedAt);
+    for (const { rankSk: reportRankSk, ...report } of removed) {
+      // The ranking key known from the ranking itself, else the one the report holds.
+      const rank = stored.get(clusterIdOfPk(report.pk))?.rankSk ?? reportRankSk;
+      if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
+      writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
+    }
     await batchWriteAll(this.db, this.tableName, writes);
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
   }
@@ -241,7 +242,7 @@ export class ClusterRepository {
 
   private async storedHeads(ids: string[]): Promise<Map<string, StoredHead>> {
     const items = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'pk, rankSk, fingerprint, removedAt');
-    return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), { rankSk: item.rankSk, fingerprint: item.fingerprint, removedAt: item.removedAt }]));
+    return new Map(items.map((item) => [clusterIdOfPk(item.pk), { rankSk: item.rankSk, fingerprint: item.fingerprint, removedAt: item.removedAt }]));
   }
 
   /** Reads items by key; `status` in the projection is escaped (a reserved word). */
@@ -314,6 +315,6 @@ export class ClusterRepository {
 
   private async statuses(ids: string[]): Promise<Map<string, ReviewStatus>> {
     const items = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REVIEW })), 'pk, status');
-    return new Map(items.map((item) => [String(item.pk).slice('CLUSTER#'.length), item.status as ReviewStatus]));
+    return new Map(items.map((item) => [clusterIdOfPk(item.pk), item.status as ReviewStatus]));
   }
 }

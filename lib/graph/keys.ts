@@ -17,6 +17,8 @@ export const runPk = (runId: string) => `RUN#${runId}`;
 export const SK_RUN = 'RUN';
 export const RUNS_INDEX_PK = 'RUNS';
 export const clusterPk = (clusterId: string) => `CLUSTER#${clusterId}`;
+/** The cluster id a `CLUSTER#` partition key names (the inverse of {@link clusterPk}). */
+export const clusterIdOfPk = (pk: unknown) => String(pk).slice('CLUSTER#'.length);
 export const SK_REPORT = 'REPORT';
 export const SK_REVIEW = 'REVIEW';
 /** The one partition of the current risk ranking. */

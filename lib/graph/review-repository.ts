@@ -11,7 +11,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { batchGetAll } from './batch-get.js';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
-import { clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
+import { clusterIdOfPk, clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
 import { allItems, pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 
@@ -294,7 +294,7 @@ export class ReviewRepository {
   async counts(rank: { total: number; crossPlatform: number }): Promise<QueueCounts> {
     const reviewed = (await Promise.all(REVIEW_STATUSES.filter((s) => s !== 'new').map((status) => this.reviewItemsWithStatus(status)))).flat();
     const heads = await this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankSk, removedAt');
-    const current = new Set(heads.filter((head) => head.rankSk && !head.removedAt).map((head) => String(head.pk).slice('CLUSTER#'.length)));
+    const current = new Set(heads.filter((head) => head.rankSk && !head.removedAt).map((head) => clusterIdOfPk(head.pk)));
     const byStatus = { new: 0, 'in-review': 0, escalated: 0, dismissed: 0 } as Record<ReviewStatus, number>;
     for (const review of reviewed) if (current.has(String(review.clusterId))) byStatus[review.status as ReviewStatus] += 1;
     byStatus.new = rank.total - byStatus['in-review'] - byStatus.escalated - byStatus.dismissed;

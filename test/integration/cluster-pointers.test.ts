@@ -92,6 +92,22 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(byRanking[0].head.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('reads a dissolved cluster\'s report once, keeps it whole and marked removed, and takes it out of the ranking', async () => {
+    const [cluster] = detect(['snap#p', 'wa#q']);
+    await repository.applyRun('run-4', { upserts: [cluster], removed: [] }, '2026-11-28T04:00:00Z');
+    const before = await repository.report(cluster.id);
+
+    // Its head is not known beforehand (no previous clusters given): the one read of the report serves both.
+    reportReads = 0;
+    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 1 });
+    expect(reportReads).toBe(1);
+    expect(await repository.report(cluster.id)).toEqual({ ...before, removedAt: '2026-11-28T05:00:00Z', removedInRun: 'run-5' });
+    expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
+    // Dissolving it again changes nothing.
+    expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0 });
+    expect((await repository.report(cluster.id))?.removedInRun).toBe('run-5');
+  });
+
   it('writes every pointer when it is not told what was stored', async () => {
     const previous = await repository.clustersOfAccounts(['snap#a']);
     const third = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d', 'tiktok#e'], previous);
