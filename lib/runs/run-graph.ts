@@ -59,6 +59,8 @@ const TYPE_INDEX = new Map<string, number>(SIGNAL_TYPES.map((type, index) => [ty
 const MEMBERSHIPS_PER_STEP = 32_768;
 const gzipAsync = promisify(gzip);
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Where the identifier values start: after the format, the head's length and the head, padded to 8 bytes. */
+const valuesOffset = (headLength: number) => 8 + Math.ceil(headLength / 8) * 8;
 
 /**
  * The run graph, gzipped: the format number and the length of a JSON head (accounts written once each,
@@ -117,7 +119,7 @@ export async function encodeRunGraph(graph: RunGraph): Promise<Buffer> {
   });
   const headJson = JSON.stringify({ count, accounts, identTypes, textValues, facts, withdrawn: [...graph.withdrawnAt], components, hubs: graph.hubs });
   const headLength = Buffer.byteLength(headJson);
-  const valuesAt = 8 + Math.ceil(headLength / 8) * 8;
+  const valuesAt = valuesOffset(headLength);
   const columnsAt = valuesAt + identValues.length * VALUE_BYTES;
   const all = Buffer.alloc(columnsAt + count * 24, 0x20);
   all.writeUInt32LE(FORMAT, 0);
@@ -150,7 +152,7 @@ export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
   const count: number = body.count;
   const accounts: string[] = body.accounts;
   const types = (body.identTypes as number[]).map((type) => SIGNAL_TYPES[type]);
-  const valuesAt = 8 + Math.ceil(headLength / 8) * 8;
+  const valuesAt = valuesOffset(headLength);
   const values: string[] = new Array(types.length);
   for (let id = 0; id < types.length; id++) values[id] = all.toString('hex', valuesAt + id * VALUE_BYTES, valuesAt + (id + 1) * VALUE_BYTES);
   for (const [id, value] of body.textValues as Array<[number, string]>) values[id] = value;
