@@ -6,9 +6,10 @@
  * in 1% new signals and rewrite what it changes), one fully and one incrementally. Prints the times
  * and the ratio full / incremental.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import type { IngestMessage } from '../lib/contract/signals.js';
 import type { Membership } from '../lib/detect/model.js';
 import { startLocalStack } from '../lib/runtime/local/local-stack.js';
@@ -79,7 +80,16 @@ try {
   await store(messagesOf(onePercent('new'), 'delta-full'));
   const fullAfterNew = await run('full');
   await store(messagesOf(onePercent('more'), 'delta-incremental'));
+  // PROFILE_INCREMENTAL=<file.cpuprofile>: a CPU profile of the handlers' thread during the incremental run alone.
+  const profile = process.env.PROFILE_INCREMENTAL;
+  const session = profile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const incremental = await run('auto');
+  if (session && profile) writeFileSync(profile, JSON.stringify((await session.post('Profiler.stop')).profile));
   const full = await run('full');
 
   const rows = [

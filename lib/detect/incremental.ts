@@ -59,9 +59,21 @@ export const identKey = (type: string, value: string) => `${type}\u0000${value}`
  * of them holds is recomputed from the closure (with its total).
  */
 export function hubsUntouched<H extends { type: string; values: readonly string[] }>(hubs: readonly H[], memberships: readonly Membership[]): H[] {
-  const held = new IdentMap<true>();
-  for (const { type, value } of memberships) held.set(type, value, true);
-  return hubs.filter((hub) => !hub.values.some((value) => held.has(hub.type, value)));
+  // Hubs are few and memberships many: look each membership's value up among the hubs' values.
+  const hubsOfValue = new Map<string, H[]>();
+  for (const hub of hubs) {
+    for (const value of hub.values) {
+      const list = hubsOfValue.get(value);
+      if (list) list.push(hub);
+      else hubsOfValue.set(value, [hub]);
+    }
+  }
+  const held = new Set<H>();
+  for (const { type, value } of memberships) {
+    const list = hubsOfValue.get(value);
+    if (list) for (const hub of list) if (hub.type === type) held.add(hub);
+  }
+  return hubs.filter((hub) => !held.has(hub));
 }
 
 /** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */

@@ -56,6 +56,10 @@ function chunkValue(words: Uint32Array, offset: number, chunkNo: number, chunkBi
 function probesWithin(value: number, bits: number, radius: number, out: number[]): void {
   out.length = 0;
   out.push(value);
+  if (radius === 1) {
+    for (let bit = 0; bit < bits; bit++) out.push(value ^ (1 << bit));
+    return;
+  }
   const flip = (from: number, start: number, left: number) => {
     for (let bit = start; bit < bits; bit++) {
       const next = from ^ (1 << bit);
@@ -74,7 +78,7 @@ export interface PdqNearPair {
 }
 
 /**
- * An immutable multi-index over a list of PDQ hashes.
+ * An immutable multi-index over a list of PDQ hashes (queries keep only scratch marks between them).
  *
  * @example
  * const index = PdqIndex.build([h1, h2, h3], { maxDistance: 31, chunkBits: 16 });
@@ -88,6 +92,10 @@ export class PdqIndex {
   /** Per chunk position: bucket offsets (2^chunkBits + 1 entries) into `bucketEntries`. */
   private readonly bucketStarts: Int32Array[];
   private readonly bucketEntries: Int32Array[];
+  /** Per indexed hash, the last query that verified it (see {@link query}). */
+  private seenBy?: Int32Array;
+  private stamp = 0;
+  private readonly probes: number[] = [];
 
   private constructor(
     private readonly words: Uint32Array,
@@ -128,32 +136,6 @@ export class PdqIndex {
       if (distance > this.maxDistance) return this.maxDistance + 1;
     }
     return distance;
-  }
-
-  /** Whether chunk `chunkNo` is the first chunk in which the two hashes lie within the probe radius (so each pair is reported once). */
-  private isFirstMatchingChunk(words: Uint32Array, offset: number, other: number, chunkNo: number): boolean {
-    for (let earlier = 0; earlier < chunkNo; earlier++) {
-      const diff = chunkValue(words, offset, earlier, this.chunkBits) ^ chunkValue(this.words, other * 8, earlier, this.chunkBits);
-      if (popcount32(diff) <= this.probeRadius) return false;
-    }
-    return true;
-  }
-
-  private search(words: Uint32Array, offset: number, onMatch: (other: number, distance: number) => void, minOther: number): void {
-    const probes: number[] = [];
-    for (let chunkNo = 0; chunkNo < this.chunks; chunkNo++) {
-      probesWithin(chunkValue(words, offset, chunkNo, this.chunkBits), this.chunkBits, this.probeRadius, probes);
-      const starts = this.bucketStarts[chunkNo];
-      const entries = this.bucketEntries[chunkNo];
-      for (const probe of probes) {
-        for (let at = starts[probe], end = starts[probe + 1]; at < end; at++) {
-          const other = entries[at];
-          if (other < minOther) continue;
-          const distance = this.boundedDistance(words, offset, other);
-          if (distance <= this.maxDistance && this.isFirstMatchingChunk(words, offset, other, chunkNo)) onMatch(other, distance);
-        }
-      }
-    }
   }
 
   /**
@@ -229,11 +211,34 @@ export class PdqIndex {
     return pairs.sort((x, y) => x.a - y.a || x.b - y.b);
   }
 
-  /** Indexed hashes within `maxDistance` of `hex`, nearest first. */
+  /**
+   * Indexed hashes within `maxDistance` of `hex`, nearest first. A candidate found under several chunk
+   * positions is verified once: a stamp per indexed hash marks those seen by the current query.
+   */
   query(hex: string): Array<{ index: number; distance: number }> {
     const words = parsePdqHex(hex);
     const found: Array<{ index: number; distance: number }> = [];
-    this.search(words, 0, (index, distance) => found.push({ index, distance }), 0);
+    const seen = (this.seenBy ??= new Int32Array(this.size));
+    if (this.stamp === 0x7fffffff) {
+      seen.fill(0);
+      this.stamp = 0;
+    }
+    const stamp = ++this.stamp;
+    const probes = this.probes;
+    for (let chunkNo = 0; chunkNo < this.chunks; chunkNo++) {
+      probesWithin(chunkValue(words, 0, chunkNo, this.chunkBits), this.chunkBits, this.probeRadius, probes);
+      const starts = this.bucketStarts[chunkNo];
+      const entries = this.bucketEntries[chunkNo];
+      for (let p = 0; p < probes.length; p++) {
+        for (let at = starts[probes[p]], end = starts[probes[p] + 1]; at < end; at++) {
+          const other = entries[at];
+          if (seen[other] === stamp) continue;
+          seen[other] = stamp;
+          const distance = this.boundedDistance(words, 0, other);
+          if (distance <= this.maxDistance) found.push({ index: other, distance });
+        }
+      }
+    }
     return found.sort((x, y) => x.distance - y.distance || x.index - y.index);
   }
 }

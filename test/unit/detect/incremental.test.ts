@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SignalType } from '../../../lib/contract/signals.js';
 import { DEFAULT_DETECTION_OPTIONS, detectClustersDetailed, type DetectionState } from '../../../lib/detect/detect.js';
-import { collectClosure, detectIncremental, FullRunRequiredError, inMemoryGraphSource, IncrementalClosureError } from '../../../lib/detect/incremental.js';
+import { collectClosure, detectIncremental, FullRunRequiredError, hubsUntouched, inMemoryGraphSource, IncrementalClosureError } from '../../../lib/detect/incremental.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from '../../../lib/detect/model.js';
 import type { DetectionOptions } from '../../../lib/detect/options.js';
 import { DAY_MS, hashed, NOW_MS, pdqVariant, seen } from './fixtures.js';
@@ -42,6 +42,22 @@ function toMembership(raw: { account: string; type: SignalType; label: number; d
 function comparable(result: DetectionResult) {
   return { ...result, stats: { ...result.stats, timingsMs: {} } };
 }
+
+describe('Function: hubsUntouched', () => {
+  const ipHub = { type: 'ip', values: [hashed('shared')], accounts: 900 };
+  const photoHub = { type: 'photo_pdq', values: [BASE_PHOTO, PHOTOS[1]], accounts: 700 };
+  const member = (type: SignalType, value: string): Membership => ({ account: 'snap#u1', type, value, observedAtMs: NOW_MS });
+
+  it('keeps the hubs no membership holds, and drops one held through any of its values', () => {
+    expect(hubsUntouched([ipHub, photoHub], [member('email', hashed('mine'))])).toEqual([ipHub, photoHub]);
+    expect(hubsUntouched([ipHub, photoHub], [member('photo_pdq', PHOTOS[1])])).toEqual([ipHub]);
+    expect(hubsUntouched([ipHub, photoHub], [member('ip', hashed('shared')), member('photo_pdq', BASE_PHOTO)])).toEqual([]);
+  });
+
+  it('tells identifiers apart by type: the same value under another type does not touch the hub', () => {
+    expect(hubsUntouched([ipHub], [member('device', hashed('shared'))])).toEqual([ipHub]);
+  });
+});
 
 describe('Function: detectIncremental', () => {
   it('equals a full run after every step of a random history', async () => {

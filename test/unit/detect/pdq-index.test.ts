@@ -30,6 +30,23 @@ describe('Class: PdqIndex', () => {
     );
   });
 
+  it.each([16, 8] as const)('answers every query of one index as all-pairs comparison does, each hash once (%i-bit chunks)', (chunkBits) => {
+    fc.assert(
+      fc.property(hashesArb, hashesArb, fc.integer({ min: 0, max: 40 }), (indexed, asked, maxDistance) => {
+        const index = PdqIndex.build(indexed, { maxDistance, chunkBits });
+        // Queries in a row on one index: what one query marked must not hide anything from the next.
+        for (const hex of [...asked, ...indexed]) {
+          const expected = indexed
+            .map((other, position) => ({ index: position, distance: pdqDistance(hex, other) }))
+            .filter(({ distance }) => distance <= maxDistance)
+            .sort((x, y) => x.distance - y.distance || x.index - y.index);
+          expect(index.query(hex)).toEqual(expected);
+        }
+      }),
+      { numRuns: 60, seed: 5 },
+    );
+  });
+
   it('answers a query with the indexed hashes within the distance, nearest first', () => {
     const photo = hashed('photo');
     const index = PdqIndex.build([pdqVariant(photo, 20), hashed('unrelated'), pdqVariant(photo, 5)], { maxDistance: 31, chunkBits: 16 });
