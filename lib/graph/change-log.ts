@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SignalType } from '../contract/signals.js';
 import type { StoredSignals } from '../runs/run-graph.js';
 import { batchWriteAll } from './batch-write.js';
-import { pages } from './paginate.js';
+import { allItems, pages } from './paginate.js';
 
 /** Shards of the change log and of the photo registry. */
 export const CHANGE_SHARDS = 8;
@@ -79,15 +79,18 @@ export class ChangeLog {
   async detailSince(since: string): Promise<ChangeDetail> {
     const changes: ChangeDetail = { accounts: new Set(), identifiers: new Set(), stored: [], reread: new Set() };
     const entries: Array<{ sk: string; stored: StoredSignals }> = [];
-    for (let shard = 0; shard < CHANGE_SHARDS; shard++) {
-      const query = { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND sk >= :since', ExpressionAttributeValues: { ':pk': changePk(shard), ':since': since } };
-      for await (const page of pages(this.db, { query })) {
-        for (const item of page.items) {
-          for (const account of item.accounts ?? []) changes.accounts.add(account);
-          for (const identifier of item.identifiers ?? []) changes.identifiers.add(identifier);
-          if (item.stored) entries.push({ sk: String(item.sk), stored: JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8')) });
-          else for (const account of item.accounts ?? []) changes.reread.add(account);
-        }
+    // The shards are read side by side, then taken in shard order (so the sets' order does not depend on timing).
+    const shards = await Promise.all(
+      Array.from({ length: CHANGE_SHARDS }, (_, shard) =>
+        allItems(this.db, { query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND sk >= :since', ExpressionAttributeValues: { ':pk': changePk(shard), ':since': since } } }),
+      ),
+    );
+    for (const items of shards) {
+      for (const item of items) {
+        for (const account of item.accounts ?? []) changes.accounts.add(account);
+        for (const identifier of item.identifiers ?? []) changes.identifiers.add(identifier);
+        if (item.stored) entries.push({ sk: String(item.sk), stored: JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8')) });
+        else for (const account of item.accounts ?? []) changes.reread.add(account);
       }
     }
     changes.stored = entries.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0)).map((entry) => entry.stored);

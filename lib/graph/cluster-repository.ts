@@ -11,7 +11,8 @@ import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
 import { batchWriteAll } from './batch-write.js';
-import { allItems } from './paginate.js';
+import { inParallel } from './in-parallel.js';
+import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 
 /** Review states an investigator moves a cluster through. */
@@ -128,11 +129,16 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
  * 22,000 pointers alone in 1.5 s).
  */
 export const RANKING_READ_RATIO = 4;
+/** Ranking sort keys start with the inverted risk in 7 digits (keys.ts): the first three name one risk point, "000" to "100". */
+const RISK_PREFIX = 3;
+const RISK_PREFIXES = 101;
 
 export class ClusterRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Ranking entries one page of {@link currentClusters} holds at most (DynamoDB's 1 MB page when unset); tests set it low. */
+    private readonly rankingPageLimit?: number,
   ) {}
 
   /**
@@ -207,11 +213,31 @@ export class ClusterRepository {
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
   }
 
-  /** Every current cluster with its members and head, from the ranking (for stable ids and for a full run's changes). */
+  /**
+   * Every current cluster with its members and head, from the ranking (for stable ids and for a full
+   * run's changes), highest risk first. One page answers a small ranking; a larger one is read on from
+   * where that page ended in ranges of one risk point (the first three characters of its sort key) side
+   * by side, so that its pages do not wait for each other.
+   */
   async currentClusters(): Promise<Array<StoredCluster & { head: StoredHead }>> {
-    const items = await allItems(this.db, {
-      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK }, ProjectionExpression: 'sk, id, members, fingerprint' },
-    });
+    const query = { TableName: this.tableName, ProjectionExpression: 'sk, id, members, fingerprint', Limit: this.rankingPageLimit };
+    const first = await this.db.send(new QueryCommand({ ...query, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } }));
+    const items = [...(first.Items ?? [])];
+    const resumeAt = first.LastEvaluatedKey;
+    if (resumeAt) {
+      const from = Number(String(resumeAt.sk).slice(0, RISK_PREFIX));
+      const ranges = Array.from({ length: RISK_PREFIXES - from }, (_, n) => String(from + n).padStart(RISK_PREFIX, '0'));
+      const found: Array<Array<Record<string, any>>> = ranges.map(() => []);
+      await inParallel(
+        ranges.map((prefix, n) => ({ prefix, n })),
+        async ({ prefix, n }) => {
+          const range = { ...query, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': RANK_PK, ':low': prefix, ':high': `${prefix}~` } };
+          // The first range starts where the first page ended.
+          for await (const page of pages(this.db, { query: range }, n === 0 ? resumeAt : undefined)) found[n].push(...page.items);
+        },
+      );
+      for (const rangeItems of found) items.push(...rangeItems);
+    }
     return items.map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
   }
 

@@ -7,8 +7,10 @@ type Item = Record<string, any>;
 export async function* pages(
   db: DynamoDBDocumentClient,
   request: { query: QueryCommandInput } | { scan: ScanCommandInput },
+  /** Where to start (a `LastEvaluatedKey` from before); the beginning when unset. */
+  from?: Record<string, unknown>,
 ): AsyncGenerator<{ items: Item[]; count: number }> {
-  let startKey: Record<string, unknown> | undefined;
+  let startKey = from;
   do {
     const page =
       'query' in request

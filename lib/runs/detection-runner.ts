@@ -59,8 +59,6 @@ type StoredTask = DetectionTask & {
   holderTotals?: ClosureTask['holderTotals'];
   /** In memory only: a task run in the coordinator may carry the graph its partition built. */
   graph?: ClosureTask['graph'];
-  /** About how many clusters there are (the previous run's components): lets the task choose how to read its previous clusters. */
-  clustersEstimate?: number;
   /** The current clusters holding any of the task's accounts, when the coordinator read them all anyway. */
   previous?: StoredCluster[];
 };
@@ -102,6 +100,8 @@ export interface DetectionRunnerDeps {
   components: Pick<ComponentLoader, 'closure'>;
   taskQueue?: DetectionTaskQueue;
   options?: Partial<DetectionOptions>;
+  /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
+  closureTaskMemberships?: number;
   clock?: () => Date;
 }
 
@@ -174,24 +174,36 @@ export class DetectionRunner {
         hubs = [...all].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED).map(({ type, value, accounts }) => ({ type, value, accounts }));
         hubsExcluded = all.length;
       };
-      // The previous run's graph and what changed since, read side by side (the change log is small).
-      const [kept, changeDetail] =
-        mode === 'incremental'
-          ? await Promise.all([time('graphRead', () => this.deps.graphs.get(previousId!)), time('changes', () => this.deps.changes.detailSince(previous!.startedAt))])
-          : [undefined, undefined];
+      // The previous run's graph and what changed since, read side by side (the change log is small), and
+      // the accounts the changes say to read afresh read while the graph still is.
+      const changesRead = mode === 'incremental' ? time('changes', () => this.deps.changes.detailSince(previous!.startedAt)) : undefined;
+      const rereadRead = changesRead?.then((detail) =>
+        time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])])),
+      );
+      const [kept, changeDetail, rereadNow] =
+        mode === 'incremental' ? await Promise.all([time('graphRead', () => this.deps.graphs.get(previousId!)), changesRead, rereadRead]) : [undefined, undefined, undefined];
       const base = kept?.graph;
       /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
       let over: KeptGraph['base'] | undefined;
-      if (kept && base && changeDetail) {
+      /** The current clusters of an incremental run's core, read from when the core is known, beside the rest of the partition. */
+      let previousRead: Promise<StoredCluster[]> | undefined;
+      if (kept && base && changeDetail && rereadNow) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
-        const [reread, facts] = await time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])]));
+        const [reread, facts] = rereadNow;
         const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
+        const onCore = (core: readonly string[]) => {
+          previousRead = time('previousClusters', () => this.deps.clusters.clustersOfAccounts([...core], base.components.length));
+          // Awaited below; this keeps an early failure from going unhandled meanwhile.
+          previousRead.catch(() => undefined);
+        };
         const partition = await time('partition', () =>
-          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options),
+          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs, onCore }, this.options, this.deps.closureTaskMemberships),
         );
         Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
-        tasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [], clustersEstimate: base.components.length }));
+        const closureTasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
+        // One task (run here) waits for its previous clusters as late as it can; stored tasks carry theirs.
+        tasks = closureTasks.length === 1 ? closureTasks : withPreviousClusters(closureTasks, (await previousRead) ?? []);
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
         over = { ...kept.base, rewritten: [...kept.base.rewritten, ...applied.rewritten] };
@@ -252,7 +264,8 @@ export class DetectionRunner {
       if (inline) {
         // The graph must be kept before the run counts as done: the next run starts from it. Until the
         // task completes, the run's counts are the coordinator's alone, so they are written whole.
-        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
+        const task = previousRead ? { ...tasks[0], previous: await previousRead } : tasks[0];
+        return await this.detectTask(runId, run, 0, task, verdicts, async () => {
           recordGraph(await graphWritten);
           await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
         });
@@ -318,7 +331,7 @@ export class DetectionRunner {
       // A closure task clusters its core only (the boundary is there for exact weights).
       const core = task.core ? new Set(task.core) : undefined;
       const touched = task.core ?? [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
-      const previousClusters = task.previous ?? (await this.deps.clusters.clustersOfAccounts(touched, task.clustersEstimate));
+      const previousClusters = task.previous ?? (await this.deps.clusters.clustersOfAccounts(touched));
       const detectStarted = performance.now();
       const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
       const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals, graph: task.graph }, this.options);

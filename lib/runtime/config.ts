@@ -22,6 +22,8 @@ export interface CrosslinkConfig {
   defaultRequestsPerMinute: number;
   /** Detection settings over the defaults (`DETECTION_OPTIONS`, JSON; docs/detection.md, "Tuning"); a hub threshold here wins over `HUB_THRESHOLD`. */
   detectionOptions: Partial<DetectionOptions>;
+  /** Core memberships one incremental task takes before the closure is cut into several (default `CLOSURE_TASK_MEMBERSHIPS` in lib/runs/closure-partition.ts); tests set it low. */
+  closureTaskMemberships?: number;
 }
 
 /** Thrown at start-up when a required environment variable is missing or malformed. */

@@ -68,6 +68,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       graphs: new RunGraphRepository(db, config.tableName),
       taskQueue: config.detectTaskQueueUrl ? new SqsDetectionTaskQueue(sqs, config.detectTaskQueueUrl) : undefined,
       options: { hubThreshold: config.hubThreshold, ...config.detectionOptions },
+      closureTaskMemberships: config.closureTaskMemberships,
     }),
   };
 }

@@ -16,6 +16,7 @@ const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
 let home: string;
 let servers: LocalServers;
 let repository: ClusterRepository;
+let db: ReturnType<typeof dynamoDocumentClient>;
 /** Account-pointer items sent in BatchWriteItem requests since the last reset. */
 let pointerWrites = 0;
 /** Report heads asked for in BatchGetItem requests since the last reset. */
@@ -25,7 +26,7 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
   servers = await startLocalServers(home);
   await ensureTable(servers.dynamodbEndpoint, 'crosslink');
-  const db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
+  db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
   db.middlewareStack.add(
     (next) => async (args) => {
       const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
@@ -106,6 +107,20 @@ describe('Class: ClusterRepository, account pointers', () => {
     // Dissolving it again changes nothing.
     expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0 });
     expect((await repository.report(cluster.id))?.removedInRun).toBe('run-5');
+  });
+
+  it('reads a ranking of many pages in risk ranges side by side, in the order one read gives', async () => {
+    const [template] = detect(['snap#r1', 'wa#r2']);
+    // Risks spread over the whole scale, several per risk point, some on the boundaries (0 and 100).
+    const spread = Array.from({ length: 150 }, (_, i) => ({ ...template, id: `ranked-${i}`, members: [`snap#r${i}`, `wa#r${i}`], risk: { ...template.risk, score: i < 2 ? i * 100 : (i * 37.123) % 100 } }));
+    await repository.applyRun('run-ranked', { upserts: spread, removed: [] }, '2026-11-28T07:00:00Z');
+
+    const whole = await repository.currentClusters();
+    const paged = await new ClusterRepository(db, 'crosslink', 4).currentClusters();
+    expect(paged).toEqual(whole);
+    expect(paged.map((cluster) => cluster.id)).toEqual(expect.arrayContaining(spread.map((cluster) => cluster.id)));
+    const keys = paged.map((cluster) => cluster.head.rankSk!);
+    expect(keys).toEqual([...keys].sort());
   });
 
   it('writes every pointer when it is not told what was stored', async () => {

@@ -135,6 +135,45 @@ describe('incremental detection', () => {
   });
 });
 
+describe('incremental detection cut into several tasks', () => {
+  it('gives a full run\'s answer when the closure is too large for one task', async () => {
+    // Closures of more than 40 core memberships are cut into tasks that go through the task queue.
+    const cut = await startTestStack({ closureTaskMemberships: 40 });
+    try {
+      const population = syntheticPopulation({ platforms: ['chatapp', 'photoshare', 'gamehub', 'clipvideo', 'friendnet'], people: 200, actors: 4, seed: 23 });
+      const later = population.signals.filter((_, index) => index % 4 === 0);
+      const sendTo = async (signals: RawSignal[]) => {
+        for (const platform of cut.credentials.platforms) {
+          const mine = signals.filter((s) => s.platform === platform.id).map((s) => ({ account: s.account, type: s.type, value: hasher.hash(s.type, s.raw).value, observedAt: s.observedAt }));
+          for (let start = 0; start < mine.length; start += MAX_SIGNALS_PER_REQUEST) {
+            expect((await transportFor(cut, platform).send(JSON.stringify({ signals: mine.slice(start, start + MAX_SIGNALS_PER_REQUEST) }))).rejected).toEqual([]);
+          }
+        }
+        await cut.waitForDrain();
+      };
+      const detectOn = async (mode: string) => {
+        const response = await fetch(`${cut.baseUrl}/v1/detect?mode=${mode}`, { method: 'POST', headers: investigatorHeaders(cut) });
+        const run = await cut.waitForRun((await response.json()).runId);
+        expect(run.status, run.error).toBe('succeeded');
+        return run;
+      };
+      await sendTo(population.signals.filter((_, index) => index % 4 !== 0));
+      await detectOn('full');
+      await sendTo(later);
+      const incremental = await detectOn('auto');
+      expect(incremental.mode).toBe('incremental');
+      expect(incremental.tasksTotal).toBeGreaterThan(1);
+      // The tasks were stored for the queue and each carried its own boundary and previous clusters.
+      expect(incremental.timingsMs).toHaveProperty('taskWrite');
+      expect(incremental.counts!.clustersWritten).toBeGreaterThan(0);
+      const full = await detectOn('full');
+      expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+    } finally {
+      await cut.cleanup();
+    }
+  });
+});
+
 describe('incremental detection when an identifier becomes a hub', () => {
   it('dissolves the cluster the identifier used to make, as a full run would', async () => {
     const small = await startTestStack({ hubThreshold: 3 });

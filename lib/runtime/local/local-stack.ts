@@ -39,6 +39,8 @@ export interface LocalStackOptions {
   hubThreshold?: number;
   /** Detection settings over the defaults (`npm start` reads them from `DETECTION_OPTIONS`). */
   detectionOptions?: Partial<DetectionOptions>;
+  /** Core memberships one incremental task takes (lib/runs/closure-partition.ts); tests set it low to cut closures into several tasks. */
+  closureTaskMemberships?: number;
   retentionDays?: number;
   releaseThreshold?: number;
   /** Default per-platform request rate (per minute). */
@@ -125,6 +127,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     releaseThreshold: options.releaseThreshold ?? DEFAULT_RELEASE_THRESHOLD,
     defaultRequestsPerMinute: options.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE,
     detectionOptions: options.detectionOptions ?? {},
+    closureTaskMemberships: options.closureTaskMemberships,
   };
   const core = buildCore({ db: dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint }), sqs, config });
   const credentialsPath = join(options.home, 'credentials.json');
