@@ -14,6 +14,7 @@ import { batchWriteAll } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { appendAll } from '../append-all.js';
 
 /** Review states an investigator moves a cluster through. */
 export const REVIEW_STATUSES = ['new', 'in-review', 'escalated', 'dismissed'] as const;
@@ -233,10 +234,10 @@ export class ClusterRepository {
         async ({ prefix, n }) => {
           const range = { ...query, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': RANK_PK, ':low': prefix, ':high': `${prefix}~` } };
           // The first range starts where the first page ended.
-          for await (const page of pages(this.db, { query: range }, n === 0 ? resumeAt : undefined)) found[n].push(...page.items);
+          for await (const page of pages(this.db, { query: range }, n === 0 ? resumeAt : undefined)) appendAll(found[n], page.items);
         },
       );
-      for (const rangeItems of found) items.push(...rangeItems);
+      for (const rangeItems of found) appendAll(items, rangeItems);
     }
     return items.map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
   }

@@ -13,6 +13,7 @@ import { inParallel } from './in-parallel.js';
 import { accountPk, signalPk } from './keys.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
+import { appendAll } from '../append-all.js';
 
 export interface ClosureOptions {
   hubThreshold: number;
@@ -146,10 +147,10 @@ export class ComponentLoader {
           hubs.push({ type, value: [...unit].sort()[0].slice(type.length + 1), accounts: holders.size });
           unit.forEach((member) => hubIdentifiers.add(member));
           // Newly a hub: the links it made are gone, so its holders' clusters must be recomputed.
-          if (options.previousRunStartedAt !== undefined && holdersBefore.size <= options.hubThreshold) accountQueue.push(...holders);
+          if (options.previousRunStartedAt !== undefined && holdersBefore.size <= options.hubThreshold) appendAll(accountQueue, holders);
           return;
         }
-        accountQueue.push(...holders);
+        appendAll(accountQueue, holders);
       });
 
       const level = [...new Set(accountQueue.splice(0))].filter((account) => !seenAccounts.has(account));

@@ -1,5 +1,6 @@
 /** Walks every page of a DynamoDB Query or Scan, so that no caller writes the LastEvaluatedKey loop again. */
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { appendAll } from '../append-all.js';
 
 type Item = Record<string, any>;
 
@@ -24,6 +25,6 @@ export async function* pages(
 /** Every item of a query or scan. */
 export async function allItems(db: DynamoDBDocumentClient, request: { query: QueryCommandInput } | { scan: ScanCommandInput }): Promise<Item[]> {
   const items: Item[] = [];
-  for await (const page of pages(db, request)) items.push(...page.items);
+  for await (const page of pages(db, request)) appendAll(items, page.items);
   return items;
 }

@@ -15,6 +15,7 @@ import { UnionFind } from '../detect/union-find.js';
 import { resolveVerdicts } from '../detect/verdicts.js';
 import type { SignalType } from '../contract/signals.js';
 import type { RunGraph } from './run-graph.js';
+import { appendAll } from '../append-all.js';
 
 /**
  * Core memberships one closure task takes. Larger than a full run's packs: a closure task carries its
@@ -83,7 +84,7 @@ export async function partitionClosure(
   const previousInCore: string[][] = [];
   const components: string[][] = [];
   for (const members of graph.components) (core.has(members[0]) ? previousInCore : components).push(members);
-  components.push(...fresh);
+  appendAll(components, fresh);
 
   const membershipsOf = new Map<string, number>();
   for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
@@ -121,7 +122,7 @@ export async function partitionClosure(
       packs.push([]);
       load = 0;
     }
-    packs[packs.length - 1].push(...group);
+    appendAll(packs[packs.length - 1], group);
     load += size;
   }
   const tasks: ClosureTask[] = [];

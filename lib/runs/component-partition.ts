@@ -10,6 +10,7 @@ import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/m
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
 import { resolveVerdicts } from '../detect/verdicts.js';
+import { appendAll } from '../append-all.js';
 
 /** A piece of detection work: the memberships of whole components, ready to detect. */
 export interface ComponentTask {
@@ -70,8 +71,8 @@ export function partitionIntoTasks(
       current = { accounts: [], identifiers: [], memberships: [], facts: [] };
       tasks.push(current);
     }
-    current.accounts.push(...accounts);
-    current.memberships.push(...memberships);
+    appendAll(current.accounts, accounts);
+    appendAll(current.memberships, memberships);
     for (const account of accounts) {
       const facts = input.accounts.get(account);
       if (facts) current.facts.push([account, facts]);
