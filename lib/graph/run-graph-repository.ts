@@ -7,11 +7,11 @@
  * lib/runs/run-graph.ts `overlayOf`), which is a few percent of its size, and expires with it.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeGraphOverlay, decodeRunGraph, encodeGraphOverlay, encodeRunGraph, overlayOf, withOverlay, type RunGraph } from '../runs/run-graph.js';
 import { batchWriteAll } from './batch-write.js';
 import { runPk } from './keys.js';
-import { allItems } from './paginate.js';
+import { inParallel } from './in-parallel.js';
 
 /** Bytes per stored part: under DynamoDB's 400 KB item limit with room for the keys. */
 const PART_BYTES = 350_000;
@@ -32,6 +32,14 @@ const SK_GRAPH_HEAD = 'GRAPH#HEAD';
 export interface KeptGraph {
   graph: RunGraph;
   base: { runId: string; expiresAt: number; rewritten: string[] };
+}
+
+/** What a graph's head item says. */
+interface GraphHead {
+  parts: number;
+  bytes: number;
+  expiresAt: number;
+  base?: string;
 }
 
 /** How a graph was kept: its size in bytes (gzipped) and, for an overlay, the run whose whole graph it lies over. */
@@ -68,17 +76,23 @@ export class RunGraphRepository {
 
   /** A run's graph, or undefined when none is stored whole (not kept, expired, cut short, or of an older format), nor its base. */
   async get(runId: string): Promise<KeptGraph | undefined> {
-    const stored = await this.getBytes(runId);
-    if (!stored) return undefined;
-    if (stored.base === undefined) {
-      const graph = decodeRunGraph(stored.bytes);
-      return graph && { graph, base: { runId, expiresAt: stored.expiresAt, rewritten: [] } };
+    const head = await this.getHead(runId);
+    if (!head) return undefined;
+    if (head.base === undefined) {
+      const stored = await this.getBytes(runId, head);
+      const graph = stored && decodeRunGraph(stored.bytes);
+      return graph ? { graph, base: { runId, expiresAt: head.expiresAt, rewritten: [] } } : undefined;
     }
-    const base = await this.getBytes(stored.base);
-    if (!base || base.base !== undefined) return undefined;
+    // The overlay and the whole graph it lies over, read side by side.
+    const baseRunId = head.base;
+    const [stored, base] = await Promise.all([
+      this.getBytes(runId, head),
+      this.getHead(baseRunId).then((baseHead) => (baseHead && baseHead.base === undefined ? this.getBytes(baseRunId, baseHead) : undefined)),
+    ]);
+    if (!stored || !base) return undefined;
     const [whole, overlay] = [decodeRunGraph(base.bytes), decodeGraphOverlay(stored.bytes)];
     if (!whole || !overlay) return undefined;
-    return { graph: withOverlay(whole, overlay), base: { runId: stored.base, expiresAt: base.expiresAt, rewritten: overlay.accounts } };
+    return { graph: withOverlay(whole, overlay), base: { runId: baseRunId, expiresAt: base.expiresAt, rewritten: overlay.accounts } };
   }
 
   private async putBytes(runId: string, bytes: Buffer, expiresAt: number, base?: string): Promise<void> {
@@ -95,17 +109,28 @@ export class RunGraphRepository {
     );
   }
 
-  private async getBytes(runId: string): Promise<{ bytes: Buffer; expiresAt: number; base?: string } | undefined> {
-    const items = await allItems(this.db, {
-      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :graph)', ExpressionAttributeValues: { ':pk': runPk(runId), ':graph': 'GRAPH#' } },
-    });
-    const head = items.find((item) => item.sk === SK_GRAPH_HEAD);
-    const parts = items.filter((item) => item.sk !== SK_GRAPH_HEAD).sort((a, b) => (a.sk < b.sk ? -1 : 1));
-    if (!head || parts.length !== head.parts) return undefined;
-    const bytes = Buffer.concat(parts.map((item) => item.body as Uint8Array));
-    if (bytes.length !== head.bytes) return undefined;
+  /** A graph's head (parts, bytes, expiry, the run it lies over), or undefined when there is none or it has expired. */
+  private async getHead(runId: string): Promise<GraphHead | undefined> {
+    const head = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: SK_GRAPH_HEAD }, ConsistentRead: true }))).Item;
+    if (!head) return undefined;
     // DynamoDB deletes expired items within days, not at once: an expired graph is not used.
     if (typeof head.expiresAt === 'number' && head.expiresAt <= this.nowS()) return undefined;
-    return { bytes, expiresAt: Number(head.expiresAt), base: head.base === undefined ? undefined : String(head.base) };
+    return { parts: Number(head.parts), bytes: Number(head.bytes), expiresAt: Number(head.expiresAt), base: head.base === undefined ? undefined : String(head.base) };
   }
+
+  /** The bytes a head names, its parts read side by side; undefined when any part is missing or the sizes disagree. */
+  private async getBytes(runId: string, head: GraphHead): Promise<{ bytes: Buffer; expiresAt: number } | undefined> {
+    const parts: Array<Uint8Array | undefined> = new Array(head.parts);
+    await inParallel(
+      Array.from({ length: head.parts }, (_, part) => part),
+      async (part) => {
+        const item = (await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: partSk(part) }, ConsistentRead: true }))).Item;
+        parts[part] = item?.body as Uint8Array | undefined;
+      },
+    );
+    if (parts.some((part) => part === undefined)) return undefined;
+    const bytes = Buffer.concat(parts as Uint8Array[]);
+    return bytes.length === head.bytes ? { bytes, expiresAt: head.expiresAt } : undefined;
+  }
+
 }
