@@ -48,8 +48,6 @@ export async function partitionClosure(
     changedIdentifiers: ReadonlyArray<{ type: SignalType; value: string }>;
     verdicts: readonly Verdict[];
     nowMs: number;
-    /** Told the core (every account recomputed) as soon as it is known, before the rest of the partition. */
-    onCore?: (core: readonly string[]) => void;
   },
   options: DetectionOptions,
   /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
@@ -61,7 +59,6 @@ export async function partitionClosure(
   const context = { verdicts: input.verdicts, options };
   const closure = await collectClosure(previous, input.touched, source, { ...context, changedIdentifiers: input.changedIdentifiers });
   const core = new Set(closure.accounts);
-  input.onCore?.(closure.accounts);
 
   // The components detection forms in the core now (they cannot reach beyond it: see collectClosure).
   const plan = resolveVerdicts(input.verdicts);

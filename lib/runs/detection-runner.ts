@@ -185,21 +185,20 @@ export class DetectionRunner {
       const base = kept?.graph;
       /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
       let over: KeptGraph['base'] | undefined;
-      /** The current clusters of an incremental run's core, read from when the core is known, beside the rest of the partition. */
+      /** The current clusters of an incremental run's core, read beside the graph write. */
       let previousRead: Promise<StoredCluster[]> | undefined;
       if (kept && base && changeDetail && rereadNow) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
         const [reread, facts] = rereadNow;
         const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
-        const onCore = (core: readonly string[]) => {
-          previousRead = time('previousClusters', () => this.deps.clusters.clustersOfAccounts([...core], base.components.length));
-          // Awaited below; this keeps an early failure from going unhandled meanwhile.
-          previousRead.catch(() => undefined);
-        };
         const partition = await time('partition', () =>
-          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs, onCore }, this.options, this.deps.closureTaskMemberships),
+          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options, this.deps.closureTaskMemberships),
         );
+        const core = partition.tasks.flatMap((task) => task.core);
+        previousRead = time('previousClusters', () => this.deps.clusters.clustersOfAccounts(core, base.components.length));
+        // Awaited below; this keeps an early failure from going unhandled meanwhile.
+        previousRead.catch(() => undefined);
         Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
         const closureTasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
         // One task (run here) waits for its previous clusters as late as it can; stored tasks carry theirs.
