@@ -6,6 +6,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynam
 import { chunk } from '../chunk.js';
 import { UnavailableError } from '../errors.js';
 import { inParallel } from './in-parallel.js';
+import { itemKeyString } from './keys.js';
 
 const BATCH_LIMIT = 100;
 const MAX_ROUNDS = 8;
@@ -17,7 +18,7 @@ export async function batchGetAll(
   keys: Array<Record<string, unknown>>,
   options: { projection?: string; names?: Record<string, string> } = {},
 ): Promise<Array<Record<string, any>>> {
-  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  const unique = [...new Map(keys.map((key) => [itemKeyString(key), key])).values()];
   const found: Array<Record<string, any>> = [];
   await inParallel(chunk(unique, BATCH_LIMIT), async (keysOfCall) => {
     let pending = keysOfCall;

@@ -5,6 +5,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../errors.js';
 import { inParallel } from './in-parallel.js';
+import { itemKeyString } from './keys.js';
 
 const BATCH_LIMIT = 25;
 const MAX_ROUNDS = 8;
@@ -43,8 +44,7 @@ export function callsOf<T extends WriteRequest>(requests: readonly T[]): T[][] {
 }
 
 function keyOf(request: WriteRequest): string {
-  const item = 'PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key;
-  return `${item.pk}\u0000${item.sk}`;
+  return itemKeyString('PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key);
 }
 
 /**

@@ -31,6 +31,9 @@ export function rankSk(risk: number, clusterId: string): string {
   return `${String(inverted).padStart(7, '0')}#${clusterId}`;
 }
 
+/** One string for an item's whole key (partition and sort), to fold repeated keys before a batch call. */
+export const itemKeyString = (key: Record<string, unknown>) => `${key.pk}\u0000${key.sk}`;
+
 /** Splits `ACC#<platform>#<account>` back into its parts. */
 export function parseAccountPk(pk: string): { platform: string; account: string } {
   const rest = pk.slice(4);

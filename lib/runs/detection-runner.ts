@@ -196,13 +196,14 @@ export class DetectionRunner {
           partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options, this.deps.closureTaskMemberships),
         );
         const core = partition.tasks.flatMap((task) => task.core);
-        previousRead = time('previousClusters', () => this.deps.clusters.clustersOfAccounts(core, base.components.length));
+        const previousOfCore = time('previousClusters', () => this.deps.clusters.clustersOfAccounts(core, base.components.length));
         // Awaited below; this keeps an early failure from going unhandled meanwhile.
-        previousRead.catch(() => undefined);
+        previousOfCore.catch(() => undefined);
+        previousRead = previousOfCore;
         Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
         const closureTasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
         // One task (run here) waits for its previous clusters as late as it can; stored tasks carry theirs.
-        tasks = closureTasks.length === 1 ? closureTasks : withPreviousClusters(closureTasks, (await previousRead) ?? []);
+        tasks = closureTasks.length === 1 ? closureTasks : withPreviousClusters(closureTasks, await previousOfCore);
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
         over = { ...kept.base, rewritten: [...kept.base.rewritten, ...applied.rewritten] };
