@@ -177,6 +177,12 @@ export class DetectionRunner {
       // The previous run's graph and what changed since, read side by side (the change log is small), and
       // the accounts the changes say to read afresh read while the graph still is.
       const changesRead = mode === 'incremental' ? time('changes', () => this.deps.changes.detailSince(previous!.startedAt)) : undefined;
+      // The current clusters too, from the ranking: the core is not known yet, but the ranking costs little
+      // beside the graph read (about 28,000 entries at 100k accounts, while the graph is decoded), where
+      // reading it after the partition put it on the run's critical path.
+      const rankingRead = mode === 'incremental' ? time('previousClusters', () => this.deps.clusters.currentClusters()) : undefined;
+      // Awaited below when the kept graph is used; this keeps a failure from going unhandled otherwise.
+      rankingRead?.catch(() => undefined);
       const rereadRead = changesRead?.then((detail) =>
         time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])])),
       );
@@ -185,9 +191,7 @@ export class DetectionRunner {
       const base = kept?.graph;
       /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
       let over: KeptGraph['base'] | undefined;
-      /** The current clusters of an incremental run's core, read beside the graph write. */
-      let previousRead: Promise<StoredCluster[]> | undefined;
-      if (kept && base && changeDetail && rereadNow) {
+      if (kept && base && changeDetail && rereadNow && rankingRead) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
         const [reread, facts] = rereadNow;
@@ -195,15 +199,12 @@ export class DetectionRunner {
         const partition = await time('partition', () =>
           partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options, this.deps.closureTaskMemberships),
         );
-        const core = partition.tasks.flatMap((task) => task.core);
-        const previousOfCore = time('previousClusters', () => this.deps.clusters.clustersOfAccounts(core, base.components.length));
-        // Awaited below; this keeps an early failure from going unhandled meanwhile.
-        previousOfCore.catch(() => undefined);
-        previousRead = previousOfCore;
         Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
-        const closureTasks = partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] }));
-        // One task (run here) waits for its previous clusters as late as it can; stored tasks carry theirs.
-        tasks = closureTasks.length === 1 ? closureTasks : withPreviousClusters(closureTasks, await previousOfCore);
+        // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
+        tasks = withPreviousClusters(
+          partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] })),
+          await rankingRead,
+        );
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
         over = { ...kept.base, rewritten: [...kept.base.rewritten, ...applied.rewritten] };
@@ -264,8 +265,7 @@ export class DetectionRunner {
       if (inline) {
         // The graph must be kept before the run counts as done: the next run starts from it. Until the
         // task completes, the run's counts are the coordinator's alone, so they are written whole.
-        const task = previousRead ? { ...tasks[0], previous: await previousRead } : tasks[0];
-        return await this.detectTask(runId, run, 0, task, verdicts, async () => {
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
           recordGraph(await graphWritten);
           await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
         });
