@@ -123,13 +123,6 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
-/**
- * Reading the whole ranking beats reading pointers when there are at most this many clusters per
- * account asked about: a ranking page holds thousands of entries, a pointer read costs about three
- * items per cluster in calls of 100 (measured on dynalite: 28,000 ranking entries in 0.8 s against
- * 22,000 pointers alone in 1.5 s).
- */
-export const RANKING_READ_RATIO = 4;
 /** Ranking sort keys start with the inverted risk in 7 digits (keys.ts): the first three name one risk point, "000" to "100". */
 const RISK_PREFIX = 3;
 const RISK_PREFIXES = 101;
@@ -243,17 +236,12 @@ export class ClusterRepository {
   }
 
   /**
-   * The current clusters that any of these accounts (`platform#account`) belongs to (for an incremental
-   * run), with their heads. Reads each account's pointer, then the clusters' heads and ranking entries:
-   * about three items per cluster in calls of 100. When `totalClusters` (an estimate of how many clusters
-   * there are) is at most {@link RANKING_READ_RATIO} times the accounts, it reads the whole ranking
-   * instead (its pages hold thousands of entries each, heads included) and keeps the clusters of the accounts.
+   * The current clusters that any of these accounts (`platform#account`) belongs to (for a task that
+   * loads its closure from the table), with their heads. Reads each account's pointer, then the
+   * clusters' heads and ranking entries: about three items per cluster in calls of 100. (A run that
+   * reads the whole ranking anyway gives its tasks their clusters from it instead: `withPreviousClusters`.)
    */
-  async clustersOfAccounts(accounts: string[], totalClusters = Infinity): Promise<Array<StoredCluster & { head: StoredHead }>> {
-    if (totalClusters <= RANKING_READ_RATIO * accounts.length) {
-      const wanted = new Set(accounts);
-      return (await this.currentClusters()).filter((cluster) => cluster.members.some((member) => wanted.has(member)));
-    }
+  async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { head: StoredHead }>> {
     const pointers = await this.batchGet(
       accounts.map((key) => {
         const ref = parseAccountKey(key);
