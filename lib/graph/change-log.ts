@@ -69,13 +69,7 @@ export class ChangeLog {
     ]);
   }
 
-  /** Everything recorded at or after `since` (ISO time). */
-  async since(since: string): Promise<ChangeSet> {
-    const { accounts, identifiers } = await this.detailSince(since);
-    return { accounts, identifiers };
-  }
-
-  /** Everything recorded at or after `since`, with the signals stored (in the order they were stored). */
+  /** Everything recorded at or after `since` (ISO time), with the signals stored (in the order they were stored). */
   async detailSince(since: string): Promise<ChangeDetail> {
     const changes: ChangeDetail = { accounts: new Set(), identifiers: new Set(), stored: [], reread: new Set() };
     const entries: Array<{ sk: string; stored: StoredSignals }> = [];

@@ -132,5 +132,4 @@ export class RunGraphRepository {
     const bytes = Buffer.concat(parts as Uint8Array[]);
     return bytes.length === head.bytes ? { bytes, expiresAt: head.expiresAt } : undefined;
   }
-
 }

@@ -95,7 +95,7 @@ export interface DetectionRunnerDeps {
   clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts'>;
   runs: RunRepository;
   verdicts: Pick<VerdictRepository, 'all'>;
-  changes: Pick<ChangeLog, 'since' | 'detailSince' | 'photoHashes'>;
+  changes: Pick<ChangeLog, 'detailSince' | 'photoHashes'>;
   graphs: Pick<RunGraphRepository, 'get' | 'put'>;
   components: Pick<ComponentLoader, 'closure'>;
   taskQueue?: DetectionTaskQueue;
@@ -181,7 +181,7 @@ export class DetectionRunner {
       // beside the graph read (about 28,000 entries at 100k accounts, while the graph is decoded), where
       // reading it after the partition put it on the run's critical path.
       const rankingRead = mode === 'incremental' ? time('previousClusters', () => this.deps.clusters.currentClusters()) : undefined;
-      // Awaited below when the kept graph is used; this keeps a failure from going unhandled otherwise.
+      // Awaited below unless the run loads only a closure of few changes; this keeps a failure from going unhandled then.
       rankingRead?.catch(() => undefined);
       const rereadRead = changesRead?.then((detail) =>
         time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])])),
@@ -211,11 +211,13 @@ export class DetectionRunner {
       } else {
         // An incremental run with few changes loads only their closure; with many, it reads the graph once
         // and re-detects only the components the changes touch. Both give a full run's answer.
-        const changes = mode === 'incremental' ? await time('changes', () => this.deps.changes.since(previous!.startedAt)) : undefined;
+        // What changed was read beside the graph read (an incremental run comes here when no graph was kept).
+        const changes = changesRead ? await changesRead : undefined;
         const closureSized = changes !== undefined && changes.accounts.size + changes.identifiers.size <= CLOSURE_SEEDS_MAX;
         if (changes) Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
         if (!closureSized) {
-          const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), this.deps.clusters.currentClusters()]);
+          // An incremental run has been reading the ranking since it began; a full run reads it here.
+          const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), rankingRead ?? this.deps.clusters.currentClusters()]);
           const touches = (memberships: readonly Membership[]) =>
             !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
           const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
