@@ -193,12 +193,7 @@ export class PdqIndex {
         const bucket = chunkValue(words, entries[first] * 8, chunkNo, chunkBits);
         const end = starts[bucket + 1];
         compareBlocks(first, end, first, end, true);
-        if (probeRadius === 1) {
-          for (let bit = 0; bit < chunkBits; bit++) {
-            const other = bucket ^ (1 << bit);
-            if (other > bucket) compareBlocks(first, end, starts[other], starts[other + 1], false);
-          }
-        } else if (probeRadius > 1) {
+        if (probeRadius > 0) {
           probesWithin(bucket, chunkBits, probeRadius, probes);
           for (let p = 1; p < probes.length; p++) {
             const other = probes[p];
