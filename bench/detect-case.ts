@@ -50,7 +50,7 @@ if (method === 'crosslink') {
   const source = inMemoryGraphSource(memberships, world.accounts);
 
   let at = performance.now();
-  const closure = await collectClosure(state, touched, source, { changedIdentifiers: added });
+  const closure = collectClosure(state, touched, source, { changedIdentifiers: added });
   const closureSeconds = (performance.now() - at) / 1000;
   at = performance.now();
   const incremental = detectIncremental(state, closure, { nowMs });

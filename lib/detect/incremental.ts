@@ -39,16 +39,20 @@ export interface TouchedClosure {
   holderTotals: Map<string, number>;
 }
 
-/** Where {@link collectClosure} reads the stored graph: the DynamoDB repository in production, memory in tests. */
+/**
+ * Where {@link collectClosure} reads the graph: in memory ({@link inMemoryGraphSource}), as the run
+ * coordinator holds the graph the previous run kept. Synchronous: the closure walk asks it hundreds of
+ * thousands of times per run, and a promise per answer cost more than the answers.
+ */
 export interface GraphSource {
   /** All memberships of these accounts. */
-  membershipsOf(accounts: readonly string[]): Promise<Membership[]>;
+  membershipsOf(accounts: readonly string[]): Membership[];
   /** Holders of one identifier: all of them when `limit` is undefined, otherwise at most `limit`; and the exact total. */
-  holdersOf(type: SignalType, value: string, limit?: number): Promise<{ accounts: string[]; total: number }>;
+  holdersOf(type: SignalType, value: string, limit?: number): { accounts: string[]; total: number };
   /** Stored PDQ hashes within `maxDistance` bits of `hash` (itself included when stored). */
-  nearPhotos(hash: string, maxDistance: number): Promise<string[]>;
+  nearPhotos(hash: string, maxDistance: number): string[];
   /** Facts of these accounts. */
-  factsOf(accounts: readonly string[]): Promise<Map<string, AccountFacts>>;
+  factsOf(accounts: readonly string[]): Map<string, AccountFacts>;
 }
 
 /** The key of one identifier (`type\u0000value`), as `holderTotals` and hub look-ups use it. */
@@ -112,8 +116,8 @@ interface UnitLook {
  */
 class UnitReader {
   readonly holderTotals = new Map<string, number>();
-  private readonly looks = new IdentMap<Promise<UnitLook>>();
-  private readonly holderCache = new IdentMap<Promise<{ accounts: string[]; total: number }>>();
+  private readonly looks = new IdentMap<UnitLook>();
+  private readonly holderCache = new IdentMap<{ accounts: string[]; total: number }>();
 
   constructor(
     private readonly source: GraphSource,
@@ -122,22 +126,21 @@ class UnitReader {
   ) {}
 
   /** Holders of one identifier, all of them, or none beyond the first look when it is a hub (its total is kept). */
-  private holders(type: SignalType, value: string): Promise<{ accounts: string[]; total: number }> {
+  private holders(type: SignalType, value: string): { accounts: string[]; total: number } {
     let found = this.holderCache.get(type, value);
     if (!found) {
-      found = (async () => {
-        const first = await this.source.holdersOf(type, value, this.options.hubThreshold + 1);
-        if (first.total <= this.options.hubThreshold) return first;
+      found = this.source.holdersOf(type, value, this.options.hubThreshold + 1);
+      if (found.total > this.options.hubThreshold) {
         const key = identKey(type, value);
-        this.holderTotals.set(key, first.total);
-        return this.wasHub.has(key) ? { accounts: [], total: first.total } : { accounts: (await this.source.holdersOf(type, value)).accounts, total: first.total };
-      })();
+        this.holderTotals.set(key, found.total);
+        found = this.wasHub.has(key) ? { accounts: [], total: found.total } : { accounts: this.source.holdersOf(type, value).accounts, total: found.total };
+      }
       this.holderCache.set(type, value, found);
     }
     return found;
   }
 
-  unit(type: SignalType, value: string): Promise<UnitLook> {
+  unit(type: SignalType, value: string): UnitLook {
     let look = this.looks.get(type, value);
     if (!look) {
       look = type === 'photo_pdq' ? this.photoFamily(value) : this.identifier(type, value);
@@ -146,25 +149,25 @@ class UnitReader {
     return look;
   }
 
-  private async identifier(type: SignalType, value: string): Promise<UnitLook> {
+  private identifier(type: SignalType, value: string): UnitLook {
     const key = identKey(type, value);
-    const { accounts, total } = await this.holders(type, value);
+    const { accounts, total } = this.holders(type, value);
     const hubNow = total > this.options.hubThreshold;
     // A hub before and now linked nothing either time; otherwise every holder's links changed or may have.
     return { holders: hubNow ? [] : accounts, changed: hubNow && this.wasHub.has(key) ? [] : accounts };
   }
 
-  private async photoFamily(value: string): Promise<UnitLook> {
+  private photoFamily(value: string): UnitLook {
     const photos = new Set<string>([value]);
     const queue = [value];
     const holderSets: Array<{ photo: string; accounts: string[]; hub: boolean }> = [];
     while (queue.length > 0) {
       const photo = queue.pop()!;
-      const { accounts, total } = await this.holders('photo_pdq', photo);
+      const { accounts, total } = this.holders('photo_pdq', photo);
       const hub = total > this.options.hubThreshold;
       holderSets.push({ photo, accounts, hub });
       if (hub) continue;
-      for (const near of await this.source.nearPhotos(photo, this.options.pdqMaxDistance)) {
+      for (const near of this.source.nearPhotos(photo, this.options.pdqMaxDistance)) {
         if (!photos.has(near)) {
           photos.add(near);
           queue.push(near);
@@ -177,7 +180,7 @@ class UnitReader {
     const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
     const result = { holders, changed };
     // Every photo of the family is the same unit: read it once.
-    for (const set of holderSets) this.looks.set('photo_pdq', set.photo, Promise.resolve(result));
+    for (const set of holderSets) this.looks.set('photo_pdq', set.photo, result);
     return result;
   }
 }
@@ -195,10 +198,10 @@ class UnitReader {
  *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold.
  *
  * @example
- * const closure = await collectClosure(previous.state, ['snap#a', 'wa#b'], repositorySource, { verdicts, changedIdentifiers });
+ * const closure = collectClosure(previous.state, ['snap#a', 'wa#b'], inMemoryGraphSource(memberships, facts), { verdicts, changedIdentifiers });
  * const { result, state } = detectIncremental(previous.state, closure, { verdicts, nowMs: Date.now() });
  */
-export async function collectClosure(
+export function collectClosure(
   state: PreviousComponents,
   touchedAccounts: Iterable<string>,
   source: GraphSource,
@@ -212,7 +215,7 @@ export async function collectClosure(
      */
     changedIdentifiers?: ReadonlyArray<{ type: SignalType; value: string }>;
   } = {},
-): Promise<TouchedClosure> {
+): TouchedClosure {
   const options = resolveDetectionOptions(context.options);
   const componentOf = componentIndex(state);
   const reader = new UnitReader(source, options, previousHubKeys(state));
@@ -222,30 +225,30 @@ export async function collectClosure(
     mustPartners.set(verdict.b, [...(mustPartners.get(verdict.b) ?? []), verdict.a]);
   }
   const membershipsByAccount = new Map<string, Membership[]>();
-  const load = async (accounts: string[]) => {
+  const load = (accounts: string[]) => {
     const wanted = accounts.filter((account) => !membershipsByAccount.has(account));
     for (const account of wanted) membershipsByAccount.set(account, []);
-    for (const membership of await source.membershipsOf(wanted)) membershipsByAccount.get(membership.account)!.push(membership);
+    for (const membership of source.membershipsOf(wanted)) membershipsByAccount.get(membership.account)!.push(membership);
   };
 
   // 1. Affected accounts.
   const touched = [...new Set(touchedAccounts)];
-  await load(touched);
+  load(touched);
   const affected = new Set(touched);
   const changed = context.changedIdentifiers ?? touched.flatMap((account) => membershipsByAccount.get(account)!);
   for (const { type, value } of changed) {
-    const look = await reader.unit(type, value);
+    const look = reader.unit(type, value);
     for (const holder of look.changed) affected.add(holder);
     // Corroboration: a unit held by two holders of a changed unit may have gained or lost a corroborated
     // pair, which changes its weight for all its holders. IP addresses neither corroborate nor are corroborated.
     if (type === 'ip' || look.changed.length < 2) continue;
-    await load(look.changed);
+    load(look.changed);
     const sharedBy = new Map<UnitLook, number>();
     for (const holder of look.changed) {
       const units = new Set<UnitLook>();
       for (const membership of membershipsByAccount.get(holder)!) {
         if (membership.type === 'ip') continue;
-        const unit = await reader.unit(membership.type, membership.value);
+        const unit = reader.unit(membership.type, membership.value);
         if (unit !== look) units.add(unit);
       }
       for (const unit of units) sharedBy.set(unit, (sharedBy.get(unit) ?? 0) + 1);
@@ -265,7 +268,7 @@ export async function collectClosure(
     for (const partner of mustPartners.get(account) ?? []) if (!core.has(partner)) pending.push(partner);
   }
   const coreAccounts = [...core];
-  await load(coreAccounts);
+  load(coreAccounts);
 
   // 3. The boundary: other holders of the core's units, and whole photo families of everything loaded.
   let frontier = coreAccounts;
@@ -277,19 +280,19 @@ export async function collectClosure(
         // Core accounts need every holder of their units; boundary accounts only their photo families
         // complete, and the totals of their identifiers over the hub threshold (the reader keeps them).
         if (!linkedFrom && type !== 'photo_pdq') {
-          await reader.unit(type, value);
+          reader.unit(type, value);
           continue;
         }
-        for (const holder of (await reader.unit(type, value)).holders) if (!membershipsByAccount.has(holder)) next.add(holder);
+        for (const holder of reader.unit(type, value).holders) if (!membershipsByAccount.has(holder)) next.add(holder);
       }
     }
     frontier = [...next];
-    await load(frontier);
+    load(frontier);
     linkedFrom = false;
   }
 
   const memberships = [...membershipsByAccount.values()].flat();
-  return { accounts: coreAccounts, memberships, facts: await source.factsOf(coreAccounts), holderTotals: reader.holderTotals };
+  return { accounts: coreAccounts, memberships, facts: source.factsOf(coreAccounts), holderTotals: reader.holderTotals };
 }
 
 /** The lowest of some account keys (a cluster's members are sorted when detection made them, but a caller's may not be). */
@@ -377,7 +380,7 @@ export function detectIncremental(
  *
  * @example
  * const source = inMemoryGraphSource(allMemberships, facts);
- * const closure = await collectClosure(state, touched, source);
+ * const closure = collectClosure(state, touched, source);
  */
 export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphSource {
   const resolved = resolveDetectionOptions(options);
@@ -409,10 +412,10 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
   const index = PdqIndex.build(photos, { maxDistance: resolved.pdqMaxDistance, chunkBits: resolved.pdqChunkBits });
   const none: string[] = [];
   return {
-    async membershipsOf(accounts) {
+    membershipsOf(accounts) {
       return accounts.flatMap((account) => byAccount.get(account) ?? []);
     },
-    async holdersOf(type, value, limit) {
+    holdersOf(type, value, limit) {
       const held = holders.get(type, value);
       let all = held === undefined ? none : typeof held === 'string' ? [held] : held;
       if (all.length > 1 && !deduplicated.has(all)) {
@@ -422,10 +425,10 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
       }
       return { accounts: limit === undefined || limit >= all.length ? all : all.slice(0, limit), total: all.length };
     },
-    async nearPhotos(hash) {
+    nearPhotos(hash) {
       return index.query(hash).map(({ index: position }) => photos[position]);
     },
-    async factsOf(accounts) {
+    factsOf(accounts) {
       const found = new Map<string, AccountFacts>();
       for (const account of accounts) {
         const fact = facts.get(account);

@@ -40,7 +40,7 @@ export interface ClosureTask {
   graph?: AccountGraph;
 }
 
-export async function partitionClosure(
+export function partitionClosure(
   input: {
     /** The graph now, with the previous run's components and hubs. */
     graph: RunGraph;
@@ -52,12 +52,12 @@ export async function partitionClosure(
   options: DetectionOptions,
   /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
   taskMemberships: number = CLOSURE_TASK_MEMBERSHIPS,
-): Promise<{ tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number }> {
+): { tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number } {
   const { graph } = input;
   const previous = { components: graph.components.map((members) => ({ members })), hubs: graph.hubs };
   const source = inMemoryGraphSource(graph.memberships, graph.facts, options);
   const context = { verdicts: input.verdicts, options };
-  const closure = await collectClosure(previous, input.touched, source, { ...context, changedIdentifiers: input.changedIdentifiers });
+  const closure = collectClosure(previous, input.touched, source, { ...context, changedIdentifiers: input.changedIdentifiers });
   const core = new Set(closure.accounts);
 
   // The components detection forms in the core now (they cannot reach beyond it: see collectClosure).
@@ -87,7 +87,7 @@ export async function partitionClosure(
   for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
   let coreMemberships = 0;
   for (const count of membershipsOf.values()) coreMemberships += count;
-  const taskOf = (part: Awaited<ReturnType<typeof collectClosure>>): ClosureTask => ({
+  const taskOf = (part: ReturnType<typeof collectClosure>): ClosureTask => ({
     core: part.accounts,
     memberships: part.memberships.map(({ account, type, value, observedAtMs }) => ({ account, type, value, observedAtMs })),
     facts: [...part.facts],
@@ -124,7 +124,7 @@ export async function partitionClosure(
   }
   const tasks: ClosureTask[] = [];
   for (const pack of packs) {
-    tasks.push(taskOf(await collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] })));
+    tasks.push(taskOf(collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] })));
   }
   return { tasks, components, hubs, coreAccounts: core.size };
 }

@@ -60,9 +60,9 @@ describe('Function: hubsUntouched', () => {
 });
 
 describe('Function: detectIncremental', () => {
-  it('equals a full run after every step of a random history', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(membershipArb, { maxLength: 20 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), async (initial, steps) => {
+  it('equals a full run after every step of a random history', () => {
+    fc.assert(
+      fc.property(fc.array(membershipArb, { maxLength: 20 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), (initial, steps) => {
         let memberships = initial.map(toMembership);
         const facts = new Map<string, AccountFacts>();
         const verdicts: Verdict[] = [];
@@ -89,7 +89,7 @@ describe('Function: detectIncremental', () => {
           }
 
           const full = detectClustersDetailed({ memberships, accounts: facts, verdicts, previousClusters: state.clusters, nowMs }, OPTIONS);
-          const closure = await collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS, changedIdentifiers });
+          const closure = collectClosure(state, touched, inMemoryGraphSource(memberships, facts, OPTIONS), { verdicts, options: OPTIONS, changedIdentifiers });
           const incremental = detectIncremental(state, closure, { verdicts, nowMs }, OPTIONS);
 
           expect(comparable(incremental.result)).toEqual(comparable(full.result));
@@ -101,12 +101,12 @@ describe('Function: detectIncremental', () => {
     // About 10 s on an idle 2-core machine; generous for a loaded one.
   }, 240_000);
 
-  it('recomputes only the touched components', async () => {
+  it('recomputes only the touched components', () => {
     const memberships = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), seen('snap#b1', 'email', 'b'), seen('wa#b2', 'email', 'b')];
     const { state } = detectClustersDetailed({ memberships, accounts: new Map(), nowMs: NOW_MS });
     const next = [...memberships, seen('insta#a3', 'phone', 'a')];
 
-    const closure = await collectClosure(state, ['insta#a3'], inMemoryGraphSource(next, new Map()));
+    const closure = collectClosure(state, ['insta#a3'], inMemoryGraphSource(next, new Map()));
     const { result, recomputedAccounts } = detectIncremental(state, closure, { nowMs: NOW_MS });
 
     expect(closure.accounts.sort()).toEqual(['insta#a3', 'snap#a1', 'wa#a2']);
@@ -117,7 +117,7 @@ describe('Function: detectIncremental', () => {
     ]);
   });
 
-  it('revisits the other holders of an identifier an account lost, whose link grew strong without it', async () => {
+  it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {
     // Held by three, the username is too weak to link anyone (0.05 * 2^-0.5 < 0.04); held by two, it links them.
     const options: Partial<DetectionOptions> = { typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, username: 0.05 }, corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, username: 0 } };
     const before = [seen('snap#x', 'username', 'u'), seen('snap#x', 'phone', 'x'), seen('insta#y', 'username', 'u'), seen('wa#z', 'username', 'u')];
@@ -126,18 +126,18 @@ describe('Function: detectIncremental', () => {
     const source = inMemoryGraphSource(after, new Map(), options);
     const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
 
-    const closure = await collectClosure(state, ['snap#x'], source, { options, changedIdentifiers: [{ type: 'username', value: hashed('username:u') }] });
+    const closure = collectClosure(state, ['snap#x'], source, { options, changedIdentifiers: [{ type: 'username', value: hashed('username:u') }] });
     const incremental = detectIncremental(state, closure, { nowMs: NOW_MS }, options).result;
 
     expect(result.clusters).toEqual([]);
     expect(full.clusters.map((cluster) => cluster.members)).toEqual([['insta#y', 'wa#z']]);
     expect(comparable(incremental)).toEqual(comparable(full));
     // Told only of the account, the closure cannot see the value it lost.
-    const blind = await collectClosure(state, ['snap#x'], source, { options });
+    const blind = collectClosure(state, ['snap#x'], source, { options });
     expect(detectIncremental(state, blind, { nowMs: NOW_MS }, options).result.clusters).toEqual([]);
   });
 
-  it('revisits every holder of a unit whose corroboration a new shared identifier changed', async () => {
+  it('revisits every holder of a unit whose corroboration a new shared identifier changed', () => {
     // Four accounts share a username: uncorroborated, too weak to link (0.3 * 3^-0.5 * 0.1 = 0.017).
     const before = ['snap#a', 'wa#b', 'insta#c', 'fb#d'].map((account) => seen(account, 'username', 'n'));
     before.push(seen('wa#b', 'device', 'D'));
@@ -147,7 +147,7 @@ describe('Function: detectIncremental', () => {
     const after = [...before, added];
     const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }).result;
 
-    const closure = await collectClosure(state, ['snap#a'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
+    const closure = collectClosure(state, ['snap#a'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
 
     expect(result.clusters).toEqual([]);
     expect(full.clusters.map((cluster) => cluster.members)).toEqual([['fb#d', 'insta#c', 'snap#a', 'wa#b']]);
@@ -155,7 +155,7 @@ describe('Function: detectIncremental', () => {
     expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
   });
 
-  it('asks for a full run once evidence has aged by a step', async () => {
+  it('asks for a full run once evidence has aged by a step', () => {
     const { state } = detectClustersDetailed({ memberships: [seen('snap#a', 'phone', 'p'), seen('wa#b', 'phone', 'p')], accounts: new Map(), nowMs: NOW_MS });
     const closure = { accounts: [], memberships: [], facts: new Map(), holderTotals: new Map() };
 
