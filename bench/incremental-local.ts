@@ -105,10 +105,10 @@ try {
     ...incrementals.map((result, n) => [`incremental after 1% more (${n + 1})`, result] as const),
     ['full run, same data', full],
   ] as const;
-  console.log('\nrun                              mode          time (s)   accounts   clusters written   removed');
+  console.log('\nrun                              mode          time (s)   accounts   clusters written   removed   items written');
   for (const [name, { ms, record }] of rows) {
     console.log(
-      `${name.padEnd(32)} ${String(record.mode).padEnd(12)} ${(ms / 1000).toFixed(2).padStart(9)} ${String(record.counts?.accounts ?? 0).padStart(10)} ${String(record.counts?.clustersWritten ?? 0).padStart(18)} ${String(record.counts?.clustersRemoved ?? 0).padStart(9)}`,
+      `${name.padEnd(32)} ${String(record.mode).padEnd(12)} ${(ms / 1000).toFixed(2).padStart(9)} ${String(record.counts?.accounts ?? 0).padStart(10)} ${String(record.counts?.clustersWritten ?? 0).padStart(18)} ${String(record.counts?.clustersRemoved ?? 0).padStart(9)} ${String(record.counts?.itemsWritten ?? 0).padStart(15)}`,
     );
   }
   for (const [name, { record }] of rows) {

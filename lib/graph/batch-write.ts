@@ -49,9 +49,9 @@ function keyOf(request: WriteRequest): string {
 
 /**
  * Writes every request; a later request for the same key wins (BatchWriteItem refuses duplicate keys
- * in one call, so they are folded first).
+ * in one call, so they are folded first). Returns how many items were written or deleted (after folding).
  */
-export async function batchWriteAll(db: DynamoDBDocumentClient, tableName: string, requests: WriteRequest[]): Promise<void> {
+export async function batchWriteAll(db: DynamoDBDocumentClient, tableName: string, requests: WriteRequest[]): Promise<number> {
   const byKey = new Map<string, WriteRequest>();
   for (const request of requests) byKey.set(keyOf(request), request);
   const unique = [...byKey.values()];
@@ -65,4 +65,5 @@ export async function batchWriteAll(db: DynamoDBDocumentClient, tableName: strin
       pending = (result.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
     }
   });
+  return unique.length;
 }

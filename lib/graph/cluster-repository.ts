@@ -78,6 +78,22 @@ export interface ClusterChanges {
   previous?: ReadonlyArray<StoredCluster>;
 }
 
+/** What {@link ClusterRepository.applyRun} did. */
+export interface AppliedRun {
+  /** Clusters whose report was written (new or changed). */
+  written: number;
+  /** Clusters detected again unchanged, left alone. */
+  unchanged: number;
+  /** Clusters marked removed now. */
+  removed: number;
+  /**
+   * DynamoDB items put or deleted: per written cluster its report, its ranking entry, the old ranking
+   * entry when its risk moved, and a pointer per new member; per removed cluster its report and its
+   * ranking entry. The write volume (and cost) of the run's save.
+   */
+  itemsWritten: number;
+}
+
 /** What the report item says about a stored cluster: its ranking key, content fingerprint, removal. */
 export type StoredHead = { rankSk?: string; fingerprint?: string; removedAt?: string };
 
@@ -140,7 +156,7 @@ export class ClusterRepository {
    * and member pointers; an unchanged one is left alone; a removed one leaves the ranking and its report
    * is marked removed (kept, with its review state, for the record).
    */
-  async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<{ written: number; unchanged: number; removed: number }> {
+  async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<AppliedRun> {
     const stored = new Map<string, StoredHead>();
     for (const cluster of changes.previous ?? []) if (cluster.head) stored.set(cluster.id, cluster.head);
     // Heads of dissolved clusters come with their whole reports, read below.
@@ -203,8 +219,8 @@ export class ClusterRepository {
       if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
       writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     }
-    await batchWriteAll(this.db, this.tableName, writes);
-    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length };
+    const itemsWritten = await batchWriteAll(this.db, this.tableName, writes);
+    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten };
   }
 
   /**

@@ -70,6 +70,8 @@ export const TASK_COUNTS = [
   'clustersWritten',
   'clustersUnchanged',
   'clustersRemoved',
+  // DynamoDB items the save put or deleted (ClusterRepository.applyRun).
+  'itemsWritten',
   'closureQueries',
   // Milliseconds summed over tasks, per phase: where a run's time goes.
   'taskLoadMs',

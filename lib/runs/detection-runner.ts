@@ -356,6 +356,7 @@ export class DetectionRunner {
             clustersWritten: saved.written,
             clustersUnchanged: saved.unchanged,
             clustersRemoved: saved.removed,
+            itemsWritten: saved.itemsWritten,
             closureQueries,
             taskLoadMs: Math.round(detectStarted - phaseStarted),
             taskDetectMs: Math.round(saveStarted - detectStarted),

@@ -22,6 +22,8 @@ let db: ReturnType<typeof dynamoDocumentClient>;
 let pointerWrites = 0;
 /** Report heads asked for in BatchGetItem requests since the last reset. */
 let reportReads = 0;
+/** Items (puts and deletes) sent in BatchWriteItem requests since the last reset. */
+let itemWrites = 0;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
@@ -32,6 +34,7 @@ beforeAll(async () => {
     (next) => async (args) => {
       const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
       pointerWrites += items.filter((item) => item.PutRequest?.Item.kind === 'account-cluster').length;
+      itemWrites += items.filter((item) => 'PutRequest' in item || 'DeleteRequest' in item).length;
       const keys = Object.values((args.input as { RequestItems?: Record<string, { Keys?: Array<{ sk?: string }> }> }).RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
       reportReads += keys.filter((key) => key.sk === 'REPORT').length;
       return next(args);
@@ -53,8 +56,12 @@ describe('Class: ClusterRepository, account pointers', () => {
   it('writes a pointer for each new member only, and every member still finds its cluster', async () => {
     const first = detect(['snap#a', 'wa#b', 'fb#c']);
     pointerWrites = 0;
-    await repository.applyRun('run-1', { upserts: first, removed: [] }, '2026-11-28T01:00:00Z');
+    itemWrites = 0;
+    const initial = await repository.applyRun('run-1', { upserts: first, removed: [] }, '2026-11-28T01:00:00Z');
     expect(pointerWrites).toBe(3);
+    // Its report, its ranking entry and a pointer per member.
+    expect(initial.itemsWritten).toBe(5);
+    expect(itemWrites).toBe(5);
 
     // One more profile: the cluster keeps its id and changes (new member, new links, new risk).
     const previous = await repository.clustersOfAccounts(['snap#a', 'wa#b', 'fb#c', 'insta#d']);
@@ -62,10 +69,15 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(second[0].id).toBe(first[0].id);
     pointerWrites = 0;
     reportReads = 0;
+    itemWrites = 0;
     const saved = await repository.applyRun('run-2', { upserts: second, removed: [], previous }, '2026-11-28T02:00:00Z');
 
     expect(saved.written).toBe(1);
     expect(pointerWrites).toBe(1);
+    // The report, the ranking entry under its new risk, the old entry's delete, one pointer.
+    expect(second[0].risk.score).not.toBe(first[0].risk.score);
+    expect(saved.itemsWritten).toBe(4);
+    expect(itemWrites).toBe(4);
     // The head read with the previous clusters is not read again.
     expect(reportReads).toBe(0);
     for (const account of ['a', 'b', 'c']) expect(await repository.clusterOfAccount({ platform: ['snap', 'wa', 'fb'][['a', 'b', 'c'].indexOf(account)], account })).toBe(first[0].id);
@@ -76,8 +88,10 @@ describe('Class: ClusterRepository, account pointers', () => {
     const previous = await repository.clustersOfAccounts(['snap#a']);
     const same = detect(['snap#a', 'wa#b', 'fb#c', 'insta#d'], previous);
     reportReads = 0;
+    itemWrites = 0;
     const saved = await repository.applyRun('run-2b', { upserts: same, removed: [], previous }, '2026-11-28T02:30:00Z');
-    expect(saved).toEqual({ written: 0, unchanged: 1, removed: 0 });
+    expect(saved).toEqual({ written: 0, unchanged: 1, removed: 0, itemsWritten: 0 });
+    expect(itemWrites).toBe(0);
     expect(reportReads).toBe(0);
   });
 
@@ -103,12 +117,15 @@ describe('Class: ClusterRepository, account pointers', () => {
 
     // Its head is not known beforehand (no previous clusters given): the one read of the report serves both.
     reportReads = 0;
-    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 1 });
+    itemWrites = 0;
+    // The report put back marked removed, and the ranking entry's delete.
+    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 1, itemsWritten: 2 });
+    expect(itemWrites).toBe(2);
     expect(reportReads).toBe(1);
     expect(await repository.report(cluster.id)).toEqual({ ...before, removedAt: '2026-11-28T05:00:00Z', removedInRun: 'run-5' });
     expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
     // Dissolving it again changes nothing.
-    expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0 });
+    expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0, itemsWritten: 0 });
     expect((await repository.report(cluster.id))?.removedInRun).toBe('run-5');
   });
 
