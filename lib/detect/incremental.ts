@@ -47,8 +47,8 @@ export interface TouchedClosure {
 export interface GraphSource {
   /** All memberships of these accounts. */
   membershipsOf(accounts: readonly string[]): Membership[];
-  /** Holders of one identifier: all of them when `limit` is undefined, otherwise at most `limit`; and the exact total. */
-  holdersOf(type: SignalType, value: string, limit?: number): { accounts: string[]; total: number };
+  /** Every holder of one identifier, each once. */
+  holdersOf(type: SignalType, value: string): string[];
   /** Stored PDQ hashes within `maxDistance` bits of `hash` (itself included when stored). */
   nearPhotos(hash: string, maxDistance: number): string[];
   /** Facts of these accounts. */
@@ -125,15 +125,16 @@ class UnitReader {
     private readonly wasHub: ReadonlySet<string>,
   ) {}
 
-  /** Holders of one identifier, all of them, or none beyond the first look when it is a hub (its total is kept). */
+  /** Holders of one identifier: all of them, or none when it was a hub before and still is one (its total is kept). */
   private holders(type: SignalType, value: string): { accounts: string[]; total: number } {
     let found = this.holderCache.get(type, value);
     if (!found) {
-      found = this.source.holdersOf(type, value, this.options.hubThreshold + 1);
+      const accounts = this.source.holdersOf(type, value);
+      found = { accounts, total: accounts.length };
       if (found.total > this.options.hubThreshold) {
         const key = identKey(type, value);
         this.holderTotals.set(key, found.total);
-        found = this.wasHub.has(key) ? { accounts: [], total: found.total } : { accounts: this.source.holdersOf(type, value).accounts, total: found.total };
+        if (this.wasHub.has(key)) found = { accounts: [], total: found.total };
       }
       this.holderCache.set(type, value, found);
     }
@@ -415,7 +416,7 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
     membershipsOf(accounts) {
       return accounts.flatMap((account) => byAccount.get(account) ?? []);
     },
-    holdersOf(type, value, limit) {
+    holdersOf(type, value) {
       const held = holders.get(type, value);
       let all = held === undefined ? none : typeof held === 'string' ? [held] : held;
       if (all.length > 1 && !deduplicated.has(all)) {
@@ -423,7 +424,7 @@ export function inMemoryGraphSource(memberships: readonly Membership[], facts: R
         holders.set(type, value, all);
         deduplicated.add(all);
       }
-      return { accounts: limit === undefined || limit >= all.length ? all : all.slice(0, limit), total: all.length };
+      return all;
     },
     nearPhotos(hash) {
       return index.query(hash).map(({ index: position }) => photos[position]);

@@ -5,6 +5,7 @@ import { DEFAULT_DETECTION_OPTIONS, detectClustersDetailed, type DetectionState 
 import { collectClosure, detectIncremental, FullRunRequiredError, hubsUntouched, inMemoryGraphSource, IncrementalClosureError } from '../../../lib/detect/incremental.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from '../../../lib/detect/model.js';
 import type { DetectionOptions } from '../../../lib/detect/options.js';
+import { pdqDistance } from '../../../lib/detect/pdq-index.js';
 import { DAY_MS, hashed, NOW_MS, pdqVariant, seen } from './fixtures.js';
 
 // A small world where every rule can fire: few accounts and values (so hubs appear and vanish at a
@@ -56,6 +57,28 @@ describe('Function: hubsUntouched', () => {
 
   it('tells identifiers apart by type: the same value under another type does not touch the hub', () => {
     expect(hubsUntouched([ipHub], [member('device', hashed('shared'))])).toEqual([ipHub]);
+  });
+});
+
+describe('Function: inMemoryGraphSource', () => {
+  it('finds near photos as all-pairs comparison does, nearest first, whether or not an account holds the photo', () => {
+    // Families of re-encodes (1-60 bits from their photo, so some beyond 31) and unrelated photos.
+    const bases = [BASE_PHOTO, hashed('second-photo'), hashed('third-photo')];
+    const photos = [...new Set([...bases, ...bases.flatMap((base, b) => Array.from({ length: 30 }, (_, i) => pdqVariant(base, 1 + ((i * 13 + b) % 60), i * 11 + b))), ...Array.from({ length: 40 }, (_, i) => hashed(`unrelated-${i}`))])];
+    const source = inMemoryGraphSource(photos.map((photo, i) => seen(`snap#p${i}`, 'photo_pdq', photo)), new Map());
+    const bruteForce = (hash: string) =>
+      photos
+        .map((photo, index) => ({ photo, index, distance: pdqDistance(hash, photo) }))
+        .filter((entry) => entry.distance <= 31)
+        .sort((x, y) => x.distance - y.distance || x.index - y.index)
+        .map((entry) => entry.photo);
+    const answers = photos.map((photo) => source.nearPhotos(photo, 31));
+    expect(answers).toEqual(photos.map(bruteForce));
+    expect(answers.some((answer) => answer.length > 2)).toBe(true);
+    // A photo no account holds is answered too.
+    const unheld = pdqVariant(BASE_PHOTO, 5, 200);
+    expect(photos).not.toContain(unheld);
+    expect(source.nearPhotos(unheld, 31)).toEqual(bruteForce(unheld));
   });
 });
 
