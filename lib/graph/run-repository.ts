@@ -2,7 +2,8 @@
  * Detection runs: one item per run, and pointers to the newest run and the newest successful one.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
 import type { ClusterLineage } from '../detect/model.js';
@@ -85,7 +86,12 @@ export class RunRepository {
     private readonly tableName: string,
   ) {}
 
-  async create(run: RunRecord): Promise<void> {
+  /**
+   * Records a new run and makes it the newest, provided the newest is still `expectedLatest` (no run at
+   * all when undefined): two starts that saw the same newest run cannot both begin one. Answers false,
+   * leaving nothing behind, when another run became the newest first.
+   */
+  async create(run: RunRecord, expectedLatest: string | undefined): Promise<boolean> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -93,12 +99,27 @@ export class RunRepository {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    await this.setPointer(SK_LATEST_RUN, run.runId);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: STAT_PK, sk: SK_LATEST_RUN, runId: run.runId },
+          ConditionExpression: expectedLatest === undefined ? 'attribute_not_exists(pk)' : 'runId = :expected',
+          ExpressionAttributeValues: expectedLatest === undefined ? undefined : { ':expected': expectedLatest },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: runPk(run.runId), sk: SK_RUN } }));
+      return false;
+    }
   }
 
+  /** Updates a running run; a run that has ended (succeeded, failed, or ended as stale) is left as it is. */
   async finish(runId: string, outcome: Omit<RunRecord, 'runId' | 'trigger' | 'startedAt'>): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
+    const names: Record<string, string> = { '#current': 'status' };
+    const values: Record<string, unknown> = { ':running': 'running' };
     const sets: string[] = [];
     for (const [field, value] of Object.entries(outcome)) {
       if (value === undefined) continue;
@@ -106,15 +127,21 @@ export class RunRepository {
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: runPk(runId), sk: SK_RUN },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: runPk(runId), sk: SK_RUN },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: '#current = :running',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
     if (outcome.status === 'succeeded') await this.setPointer(SK_LAST_SUCCESSFUL_RUN, runId);
   }
 
@@ -146,12 +173,13 @@ export class RunRepository {
   }
 
   /**
-   * Adds one task's outcome to its run, atomically; the task that completes the run finishes it
-   * (succeeded, or failed when any task failed). Returns the run as that task left it.
+   * Adds one task's outcome to its run, atomically and once per task (a task delivered again is not
+   * counted again); the task that completes the run finishes it (succeeded, or failed when any task
+   * failed). Returns the run as that task left it.
    */
-  async completeTask(runId: string, outcome: TaskOutcome, finishedAt: string): Promise<RunRecord> {
-    const names: Record<string, string> = { '#counts': 'counts', '#done': outcome.failed ? 'tasksFailed' : 'tasksDone', '#merges': 'taskMerges', '#splits': 'taskSplits' };
-    const values: Record<string, unknown> = { ':one': 1, ':merges': outcome.merges, ':splits': outcome.splits, ':empty': [] };
+  async completeTask(runId: string, taskNo: number, outcome: TaskOutcome, finishedAt: string): Promise<RunRecord> {
+    const names: Record<string, string> = { '#counts': 'counts', '#done': outcome.failed ? 'tasksFailed' : 'tasksDone', '#merges': 'taskMerges', '#splits': 'taskSplits', '#completed': 'tasksCompleted' };
+    const values: Record<string, unknown> = { ':one': 1, ':merges': outcome.merges, ':splits': outcome.splits, ':empty': [], ':taskNo': taskNo, ':taskSet': new Set([taskNo]) };
     const sets = ['#merges = list_append(if_not_exists(#merges, :empty), :merges)', '#splits = list_append(if_not_exists(#splits, :empty), :splits)'];
     for (const name of TASK_COUNTS) {
       names[`#c_${name}`] = name;
@@ -163,16 +191,23 @@ export class RunRepository {
       values[':error'] = outcome.error;
       sets.push('#error = :error');
     }
-    const updated = await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: runPk(runId), sk: SK_RUN },
-        UpdateExpression: `SET ${sets.join(', ')} ADD #done :one`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    let updated;
+    try {
+      updated = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: runPk(runId), sk: SK_RUN },
+          UpdateExpression: `SET ${sets.join(', ')} ADD #done :one, #completed :taskSet`,
+          ConditionExpression: 'attribute_not_exists(#completed) OR NOT contains(#completed, :taskNo)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.get(runId))!;
+    }
     const run = updated.Attributes as RunRecord & { taskMerges?: ClusterLineage['merges']; taskSplits?: ClusterLineage['splits'] };
     const finished = (run.tasksDone ?? 0) + (run.tasksFailed ?? 0);
     if (run.status === 'running' && finished === run.tasksTotal) {
@@ -189,7 +224,7 @@ export class RunRepository {
   async get(runId: string): Promise<RunRecord | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: SK_RUN } }));
     if (!result.Item) return undefined;
-    const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, taskMerges: _m, taskSplits: _s, ...run } = result.Item;
+    const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, taskMerges: _m, taskSplits: _s, tasksCompleted: _c, ...run } = result.Item;
     return run as RunRecord;
   }
 

@@ -31,6 +31,12 @@ export function partitionIntoTasks(
   options: DetectionOptions,
   /** Keeps only the components this says yes to (an incremental run keeps those its changes touch). */
   keep: (memberships: readonly Membership[]) => boolean = () => true,
+  /**
+   * Accounts whose components must share a task: the members of each current cluster. A cluster that
+   * split into components in different tasks would be matched by both halves to its id (each task
+   * sees it as its previous cluster), and each would overwrite the other's report.
+   */
+  together: ReadonlyArray<readonly string[]> = [],
 ): {
   tasks: ComponentTask[];
   hubs: ExcludedHub[];
@@ -47,6 +53,13 @@ export function partitionIntoTasks(
     for (let at = linkStart[a]; at < linkStart[a + 1]; at++) if (linkNeighbor[at] > a) sets.union(a, linkNeighbor[at]);
   }
   for (const verdict of input.verdicts) if (verdict.kind === 'same-actor') sets.union(accountIndex.get(verdict.a)!, accountIndex.get(verdict.b)!);
+  // Which task each component goes to: its own, joined with the other components of the same current cluster.
+  const packing = new UnionFind(accountKeys.length);
+  for (let a = 0; a < accountKeys.length; a++) packing.union(a, sets.find(a));
+  for (const members of together) {
+    const present = members.map((member) => accountIndex.get(member)).filter((id): id is number => id !== undefined && sets.sizeOf(id) >= 2);
+    for (const id of present.slice(1)) packing.union(present[0], id);
+  }
 
   // A hub links nothing, so a task never needs its memberships (and its holders would miscount it).
   const hubValues = new Set(graph.hubs.flatMap((hub) => hub.values.map((value) => `${hub.type}#${value}`)));
@@ -55,7 +68,7 @@ export function partitionIntoTasks(
     if (hubValues.has(`${m.type}#${m.value}`)) continue;
     const id = accountIndex.get(m.account)!;
     if (sets.sizeOf(id) < 2) continue;
-    const root = sets.find(id);
+    const root = packing.find(id);
     const list = byRoot.get(root);
     if (list) list.push(m);
     else byRoot.set(root, [m]);

@@ -121,14 +121,24 @@ export class DetectionRunner {
 
   /** Records a new run as running, unless one is running already; returns the run to follow. */
   async start(trigger: RunRecord['trigger'], mode: RunMode = 'auto'): Promise<{ runId: string; alreadyRunning: boolean }> {
-    const latest = await this.deps.runs.latest();
-    const now = this.clock();
-    if (latest?.status === 'running' && now.getTime() - Date.parse(latest.startedAt) < STALE_RUN_MS) {
-      return { runId: latest.runId, alreadyRunning: true };
+    for (;;) {
+      const latest = await this.deps.runs.latest();
+      const now = this.clock();
+      if (latest?.status === 'running') {
+        if (now.getTime() - Date.parse(latest.startedAt) < STALE_RUN_MS) return { runId: latest.runId, alreadyRunning: true };
+        // Taken to have died: it ends failed, so that its tasks delivered late do nothing (they would undo the new run's work).
+        await this.deps.runs.finish(latest.runId, {
+          status: 'failed',
+          finishedAt: now.toISOString(),
+          error: `still running after ${STALE_RUN_MS / 60_000} minutes: taken to have died, and a new run started`,
+        });
+      }
+      const runId = `${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+      // Only if no other start got in first; otherwise the loop joins the run it began.
+      if (await this.deps.runs.create({ runId, status: 'running', trigger, requestedMode: mode, startedAt: now.toISOString() }, latest?.runId)) {
+        return { runId, alreadyRunning: false };
+      }
     }
-    const runId = `${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-    await this.deps.runs.create({ runId, status: 'running', trigger, requestedMode: mode, startedAt: now.toISOString() });
-    return { runId, alreadyRunning: false };
   }
 
   /**
@@ -220,7 +230,7 @@ export class DetectionRunner {
           const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), rankingRead ?? this.deps.clusters.currentClusters()]);
           const touches = (memberships: readonly Membership[]) =>
             !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
-          const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches));
+          const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches, current.map((cluster) => cluster.members)));
           tasks = withPreviousClusters(partition.tasks, current);
           listHubs(partition.hubs);
           seen = { memberships: snapshot.memberships, facts: snapshot.accounts, withdrawnAt: snapshot.withdrawnAt, components: partition.components, hubs: partition.hubRecords };
@@ -300,7 +310,7 @@ export class DetectionRunner {
   }
 
   private failTask(runId: string, taskNo: number, error: unknown): Promise<RunRecord> {
-    return this.deps.runs.completeTask(runId, { failed: true, error: `task ${taskNo}: ${(error as Error).message}`, counts: {}, merges: [], splits: [] }, this.clock().toISOString());
+    return this.deps.runs.completeTask(runId, taskNo, { failed: true, error: `task ${taskNo}: ${(error as Error).message}`, counts: {}, merges: [], splits: [] }, this.clock().toISOString());
   }
 
   /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
@@ -345,6 +355,7 @@ export class DetectionRunner {
       await beforeCompleting?.();
       return await this.deps.runs.completeTask(
         runId,
+        taskNo,
         {
           failed: false,
           counts: {
