@@ -58,14 +58,24 @@ const reviewChangeSchema = z
 
 const noteSchema = z.object({ text: z.string({ error: 'text is required: the note' }).trim().min(1, { error: 'text must not be empty' }).max(4000, { error: 'text must be at most 4000 characters' }) });
 
-const accountRefSchema = z.object({ platform: platformIdSchema, account: z.string().min(1).max(128, { error: 'account must be 1-128 characters' }) }, { error: 'expected {"platform","account"}' });
+const accountRefSchema = z
+  .object(
+    {
+      platform: platformIdSchema,
+      account: z.string({ error: 'account is required: the platform\'s account id, 1-128 characters' }).min(1, { error: 'account must be 1-128 characters' }).max(128, { error: 'account must be 1-128 characters' }),
+    },
+    { error: 'expected {"platform","account"}' },
+  )
+  .strict();
 
-const verdictSchema = z.object({
-  a: accountRefSchema,
-  b: accountRefSchema,
-  kind: z.enum(['same-actor', 'not-same-actor'], { error: 'kind must be same-actor or not-same-actor' }),
-  clusterId: z.string().min(1).max(128).optional(),
-});
+const verdictSchema = z
+  .object({
+    a: accountRefSchema,
+    b: accountRefSchema,
+    kind: z.enum(['same-actor', 'not-same-actor'], { error: 'kind must be same-actor or not-same-actor' }),
+    clusterId: z.string({ error: 'clusterId must be a cluster id (a string)' }).min(1).max(128).optional(),
+  })
+  .strict();
 
 const pageSchema = z.object({
   limit: z.coerce.number({ error: 'limit must be a number' }).int().min(1, { error: 'limit must be at least 1' }).max(500, { error: 'limit must be at most 500' }).default(100),

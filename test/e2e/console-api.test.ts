@@ -184,6 +184,11 @@ describe('evidence, context and verdicts', () => {
     expect(bad.body.error).toMatch(/chatapp\/b-1 is not a member/);
     expect((await call(stack, 'POST', '/v1/verdicts', { a: { platform: 'chatapp', account: 'a-1' }, b: { platform: 'chatapp', account: 'a-1' }, kind: 'same-actor' })).status).toBe(400);
     expect((await call(stack, 'POST', '/v1/verdicts', { a: { platform: 'chatapp', account: 'a-1' }, b: { platform: 'gamehub', account: 'g-4' }, kind: 'maybe' })).body.error).toMatch(/kind must be/);
+    // A misspelt field is refused by name rather than ignored, and a missing account says what it wants.
+    const misspelt = await call(stack, 'POST', '/v1/verdicts', { a: { platform: 'chatapp', account: 'a-1' }, b: { platform: 'gamehub', account: 'g-4' }, kind: 'same-actor', clusterID: 'c-1' });
+    expect([misspelt.status, misspelt.body.error]).toEqual([400, expect.stringMatching(/clusterID/)]);
+    const noAccount = await call(stack, 'POST', '/v1/verdicts', { a: { platform: 'chatapp' }, b: { platform: 'gamehub', account: 'g-4' }, kind: 'same-actor' });
+    expect([noAccount.status, noAccount.body.error]).toEqual([400, 'a.account: account is required: the platform\'s account id, 1-128 characters']);
     const report = (await call(stack, 'GET', `/v1/clusters/${actorCluster}`)).body;
     const [a, b] = report.members;
     const ok = await call(stack, 'POST', '/v1/verdicts', { a, b, kind: 'same-actor', clusterId: actorCluster });
