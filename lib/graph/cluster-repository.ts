@@ -155,6 +155,11 @@ export class ClusterRepository {
    * Applies a run to the stored clusters in place: a changed cluster gets a new report, ranking entry
    * and member pointers; an unchanged one is left alone; a removed one leaves the ranking and its report
    * is marked removed (kept, with its review state, for the record).
+   *
+   * Every put is written before any delete, so that a save that fails halfway (the run then fails and
+   * the next one redoes it) never leaves a current cluster out of the ranking, which would cost it its
+   * id and review state: at worst a cluster is listed twice, under its old and its new risk, until
+   * {@link currentClusters} deletes the older entry.
    */
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<AppliedRun> {
     const stored = new Map<string, StoredHead>();
@@ -162,6 +167,7 @@ export class ClusterRepository {
     // Heads of dissolved clusters come with their whole reports, read below.
     for (const [id, head] of await this.storedHeads(changes.upserts.map((c) => c.id).filter((id) => !stored.has(id)))) stored.set(id, head);
     const writes: Parameters<typeof batchWriteAll>[2] = [];
+    const deletes: Parameters<typeof batchWriteAll>[2] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     for (const cluster of changes.upserts) {
@@ -172,7 +178,7 @@ export class ClusterRepository {
         continue;
       }
       const sk = rankSk(cluster.risk.score, cluster.id);
-      if (previous?.rankSk && previous.rankSk !== sk) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
+      if (previous?.rankSk && previous.rankSk !== sk) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
       writes.push(
         {
           PutRequest: {
@@ -213,13 +219,14 @@ export class ClusterRepository {
       changes.removed.filter((id) => !stored.get(id)?.removedAt).map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
     );
     const removed = reports.filter((report) => !report.removedAt);
-    for (const { rankSk: reportRankSk, ...report } of removed) {
+    for (const { rankSk: reportRankSk, ...report } of reports) {
       // The ranking key known from the ranking itself, else the one the report holds.
       const rank = stored.get(clusterIdOfPk(report.pk))?.rankSk ?? reportRankSk;
-      if (rank) writes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
-      writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
+      // A report marked removed already by a save that failed before its deletes: only the ranking entry is left to go.
+      if (rank && (!report.removedAt || stored.get(clusterIdOfPk(report.pk))?.rankSk)) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
+      if (!report.removedAt) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     }
-    const itemsWritten = await batchWriteAll(this.db, this.tableName, writes);
+    const itemsWritten = (await batchWriteAll(this.db, this.tableName, writes)) + (await batchWriteAll(this.db, this.tableName, deletes));
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten };
   }
 
@@ -228,9 +235,34 @@ export class ClusterRepository {
    * run's changes), highest risk first. One page answers a small ranking; a larger one is read on from
    * where that page ended in ranges of one risk point (the first three characters of its sort key) side
    * by side, so that its pages do not wait for each other.
+   *
+   * A cluster listed twice (a save failed between its puts and its deletes: see {@link applyRun}) is
+   * taken as its newest entry, and the older one is deleted here. Only detection runs call this, one run
+   * at a time, so nothing writes the ranking meanwhile.
    */
   async currentClusters(): Promise<Array<StoredCluster & { head: StoredHead }>> {
-    const query = { TableName: this.tableName, ProjectionExpression: 'sk, id, members, fingerprint', Limit: this.rankingPageLimit };
+    const items = await this.rankingEntries();
+    const newest = new Map<string, Record<string, any>>();
+    const stale: Array<{ DeleteRequest: { Key: Record<string, unknown> } }> = [];
+    for (const item of items) {
+      const id = String(item.id);
+      const other = newest.get(id);
+      if (other === undefined) newest.set(id, item);
+      else {
+        const [keep, drop] = String(item.detectedAt) > String(other.detectedAt) ? [item, other] : [other, item];
+        newest.set(id, keep);
+        stale.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: drop.sk } } });
+      }
+    }
+    if (stale.length > 0) await batchWriteAll(this.db, this.tableName, stale);
+    return items
+      .filter((item) => newest.get(String(item.id)) === item)
+      .map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
+  }
+
+  /** Every ranking entry, highest risk first (see {@link currentClusters}). */
+  private async rankingEntries(): Promise<Array<Record<string, any>>> {
+    const query = { TableName: this.tableName, ProjectionExpression: 'sk, id, members, fingerprint, detectedAt', Limit: this.rankingPageLimit };
     const first = await this.db.send(new QueryCommand({ ...query, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } }));
     const items = [...(first.Items ?? [])];
     const resumeAt = first.LastEvaluatedKey;
@@ -248,7 +280,7 @@ export class ClusterRepository {
       );
       for (const rangeItems of found) appendAll(items, rangeItems);
     }
-    return items.map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
+    return items;
   }
 
   /**

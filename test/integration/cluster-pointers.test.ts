@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
 import { ClusterRepository } from '../../lib/graph/cluster-repository.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { withPreviousClusters } from '../../lib/runs/detection-runner.js';
 import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
@@ -24,6 +25,8 @@ let pointerWrites = 0;
 let reportReads = 0;
 /** Items (puts and deletes) sent in BatchWriteItem requests since the last reset. */
 let itemWrites = 0;
+/** While set, every BatchWriteItem request that deletes anything fails (a save cut off before its deletes). */
+let failDeletes = false;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
@@ -35,6 +38,7 @@ beforeAll(async () => {
       const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
       pointerWrites += items.filter((item) => item.PutRequest?.Item.kind === 'account-cluster').length;
       itemWrites += items.filter((item) => 'PutRequest' in item || 'DeleteRequest' in item).length;
+      if (failDeletes && items.some((item) => 'DeleteRequest' in item)) throw new Error('injected: the save was cut off');
       const keys = Object.values((args.input as { RequestItems?: Record<string, { Keys?: Array<{ sk?: string }> }> }).RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
       reportReads += keys.filter((key) => key.sk === 'REPORT').length;
       return next(args);
@@ -149,5 +153,52 @@ describe('Class: ClusterRepository, account pointers', () => {
     pointerWrites = 0;
     await repository.applyRun('run-3', { upserts: third, removed: [] }, '2026-11-28T03:00:00Z');
     expect(pointerWrites).toBe(5);
+  });
+  it('keeps a cluster in the ranking when its save is cut off before the deletes, and the next read keeps its newest entry only', async () => {
+    const rankingOf = async (id: string) =>
+      ((await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'RANK' } }))).Items ?? []).filter((item) => item.id === id);
+    const [cluster] = detect(['snap#f1', 'wa#f2']);
+    await repository.applyRun('run-f1', { upserts: [cluster], removed: [] }, '2026-11-28T08:00:00Z');
+    const previous = await repository.clustersOfAccounts(['snap#f1']);
+    const [grown] = detect(['snap#f1', 'wa#f2', 'fb#f3'], previous);
+    expect(grown.id).toBe(cluster.id);
+    expect(grown.risk.score).not.toBe(cluster.risk.score);
+
+    failDeletes = true;
+    try {
+      await expect(repository.applyRun('run-f2', { upserts: [grown], removed: [], previous }, '2026-11-28T09:00:00Z')).rejects.toThrow(/cut off/);
+    } finally {
+      failDeletes = false;
+    }
+    // Listed twice (old and new risk), never missing.
+    expect((await rankingOf(cluster.id)).map((item) => item.members.length).sort()).toEqual([2, 3]);
+
+    const current = (await repository.currentClusters()).filter((c) => c.id === cluster.id);
+    expect(current.map((c) => c.members)).toEqual([['fb#f3', 'snap#f1', 'wa#f2']]);
+    // The older entry is gone, and every member finds the cluster.
+    expect((await rankingOf(cluster.id)).map((item) => item.members.length)).toEqual([3]);
+    expect(await repository.clusterOfAccount({ platform: 'fb', account: 'f3' })).toBe(cluster.id);
+  });
+
+  it('takes a dissolved cluster out of the ranking on the next save when the first was cut off before its deletes', async () => {
+    const [cluster] = detect(['snap#g1', 'wa#g2']);
+    await repository.applyRun('run-g1', { upserts: [cluster], removed: [] }, '2026-11-28T10:00:00Z');
+    failDeletes = true;
+    try {
+      await expect(repository.applyRun('run-g2', { upserts: [], removed: [cluster.id] }, '2026-11-28T11:00:00Z')).rejects.toThrow(/cut off/);
+    } finally {
+      failDeletes = false;
+    }
+    // The report is marked removed, but the cluster is still ranked.
+    expect((await repository.report(cluster.id))?.removedInRun).toBe('run-g2');
+    const previous = await repository.currentClusters();
+    expect(previous.map((c) => c.id)).toContain(cluster.id);
+
+    // The next run dissolves it again: only the ranking entry is left to delete.
+    itemWrites = 0;
+    expect(await repository.applyRun('run-g3', { upserts: [], removed: [cluster.id], previous }, '2026-11-28T12:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0, itemsWritten: 1 });
+    expect(itemWrites).toBe(1);
+    expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
+    expect((await repository.report(cluster.id))?.removedInRun).toBe('run-g2');
   });
 });
