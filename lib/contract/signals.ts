@@ -46,8 +46,9 @@ const hashedValueSchema = z.string({ error: 'must be a string of 64 lowercase he
 
 const isoInstantSchema = z
   .string({ error: 'must be an ISO-8601 date-time string such as 2026-01-31T12:00:00Z' })
-  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)), {
-    message: 'must be an ISO-8601 date-time with a time zone, such as 2026-01-31T12:00:00Z',
+  // At most 9 fraction digits (nanoseconds): unbounded, one value could outgrow DynamoDB's 400 KB item.
+  .refine((value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)), {
+    message: 'must be an ISO-8601 date-time with a time zone and at most 9 fraction digits, such as 2026-01-31T12:00:00Z',
   })
   .refine((value) => !(Date.parse(value) > Date.now() + MAX_FUTURE_SKEW_MS), {
     message: 'lies more than 24 hours in the future: check the clock or the time zone',
