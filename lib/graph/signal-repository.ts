@@ -15,6 +15,14 @@ import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
 import { accountPk, parseAccountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 import { GSI1 } from './table-schema.js';
+import { chunk } from '../chunk.js';
+
+/**
+ * Deleted signals one change-log item names: each an identifier (up to about 80 bytes) and its account
+ * (up to about 150), so 1,000 stay well under DynamoDB's 400 KB item (an account withdrawn with 6,500
+ * signals made one item of over 400 KB, and the withdrawal failed after its deletes).
+ */
+const DELETIONS_PER_CHANGE = 1_000;
 
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
@@ -47,26 +55,34 @@ export class SignalRepository {
     private readonly retentionDays: number,
   ) {}
 
-  /** Records deleted signal items (keys `SIG#<type>#<value>` / `ACC#<platform>#<account>`) as changes. */
+  /**
+   * Records deleted signal items (keys `SIG#<type>#<value>` / `ACC#<platform>#<account>`) as changes,
+   * {@link DELETIONS_PER_CHANGE} to a change-log item, so that no item outgrows DynamoDB's 400 KB.
+   */
   private async recordDeletion(id: string, keys: Array<{ pk: string; sk: string }>, alsoAccounts: string[] = []): Promise<void> {
     if (keys.length === 0 && alsoAccounts.length === 0) return;
     const now = new Date();
-    await this.changes.record({
-      messageId: id,
-      storedAt: now.toISOString(),
-      expiresAtSeconds: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
-      accounts: [
-        ...alsoAccounts,
-        ...keys.map((key) => {
-          const ref = parseAccountPk(key.sk);
-          return `${ref.platform}#${ref.account}`;
+    const parts = chunk(keys, DELETIONS_PER_CHANGE);
+    for (const [part, partKeys] of (parts.length > 0 ? parts : [[]]).entries()) {
+      await this.changes.record({
+        messageId: parts.length > 1 ? `${id}:${part}` : id,
+        storedAt: now.toISOString(),
+        expiresAtSeconds: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
+        accounts: [
+          ...new Set([
+            ...alsoAccounts,
+            ...partKeys.map((key) => {
+              const ref = parseAccountPk(key.sk);
+              return `${ref.platform}#${ref.account}`;
+            }),
+          ]),
+        ],
+        identifiers: partKeys.map((key) => {
+          const [, type, value] = key.pk.split('#');
+          return { type: type as SignalType, value };
         }),
-      ],
-      identifiers: keys.map((key) => {
-        const [, type, value] = key.pk.split('#');
-        return { type: type as SignalType, value };
-      }),
-    });
+      });
+    }
   }
 
   /** Stores signals of one platform. Idempotent: keyed by (type, value, platform, account). */
