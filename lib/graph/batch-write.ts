@@ -6,6 +6,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { UnavailableError } from '../errors.js';
 import { inParallel } from './in-parallel.js';
 import { itemKeyString } from './keys.js';
+import { packBySize } from '../chunk.js';
 
 const BATCH_LIMIT = 25;
 const MAX_ROUNDS = 8;
@@ -29,18 +30,7 @@ export function approximateBytes(value: unknown): number {
 
 /** Requests cut into calls of at most {@link BATCH_LIMIT} items and about {@link CALL_BYTES}, in order. */
 export function callsOf<T extends WriteRequest>(requests: readonly T[]): T[][] {
-  const calls: T[][] = [];
-  let bytes = Infinity;
-  for (const request of requests) {
-    const size = approximateBytes('PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key);
-    if (bytes + size > CALL_BYTES || calls[calls.length - 1].length >= BATCH_LIMIT) {
-      calls.push([]);
-      bytes = 0;
-    }
-    calls[calls.length - 1].push(request);
-    bytes += size;
-  }
-  return calls;
+  return packBySize(requests, (request) => approximateBytes('PutRequest' in request ? request.PutRequest.Item : request.DeleteRequest.Key), BATCH_LIMIT, CALL_BYTES);
 }
 
 function keyOf(request: WriteRequest): string {

@@ -7,7 +7,11 @@ import type { IngestMessage, SubmitSignalsResponse } from '../contract/signals.j
 import type { SignalQueue } from './signal-queue.js';
 import { validateBatch } from './validate-batch.js';
 
-/** Signals per queue message: 50 keeps ten messages (one SendMessageBatch) well under SQS's 256 KiB. */
+/**
+ * Signals, and account records, per queue message: 50 of each keeps a message under 64 KiB even with
+ * 128-character account ids of 3-byte characters (the queue adapter then packs messages into
+ * SendMessageBatch calls of at most 256 KiB: lib/runtime/aws/sqs-signal-queue.ts).
+ */
 export const SIGNALS_PER_MESSAGE = 50;
 
 export interface AcceptedCounter {
@@ -32,7 +36,7 @@ export class IngestService {
     const requestId = randomUUID();
     const receivedAt = this.clock().toISOString();
     const messages: IngestMessage[] = [];
-    const chunks = Math.max(Math.ceil(batch.signals.length / SIGNALS_PER_MESSAGE), batch.accounts.length > 0 ? 1 : 0);
+    const chunks = Math.ceil(Math.max(batch.signals.length, batch.accounts.length) / SIGNALS_PER_MESSAGE);
     for (let chunk = 0; chunk < chunks; chunk++) {
       messages.push({
         v: 1,
@@ -40,8 +44,7 @@ export class IngestService {
         requestId: `${requestId}:${chunk}`,
         receivedAt,
         signals: batch.signals.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
-        // Account records ride in the first message: they are few and small.
-        accounts: chunk === 0 ? batch.accounts : [],
+        accounts: batch.accounts.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
       });
     }
     if (messages.length > 0) await this.queue.enqueue(messages);

@@ -2,10 +2,18 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { IngestMessage } from '../../contract/signals.js';
 import { UnavailableError } from '../../errors.js';
+import { packBySize } from '../../chunk.js';
 import type { QueueDepth, SignalQueue } from '../../ingest/signal-queue.js';
 
 const SQS_BATCH_LIMIT = 10;
+/** Bytes of message bodies one SendMessageBatch carries at most: SQS's limit on a batch's total payload. */
+export const SQS_BATCH_BYTES = 262_144;
 const MAX_ROUNDS = 5;
+
+/** Message bodies packed in order into batches of at most {@link SQS_BATCH_LIMIT} entries and {@link SQS_BATCH_BYTES} bytes. */
+export function sqsBatchesOf(bodies: readonly string[]): string[][] {
+  return packBySize(bodies, (body) => Buffer.byteLength(body), SQS_BATCH_LIMIT, SQS_BATCH_BYTES);
+}
 
 export class SqsSignalQueue implements SignalQueue {
   constructor(
@@ -15,8 +23,8 @@ export class SqsSignalQueue implements SignalQueue {
   ) {}
 
   async enqueue(messages: IngestMessage[]): Promise<void> {
-    for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
-      let pending = messages.slice(start, start + SQS_BATCH_LIMIT).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    for (const batch of sqsBatchesOf(messages.map((message) => JSON.stringify(message)))) {
+      let pending = batch.map((body, index) => ({ Id: String(index), MessageBody: body }));
       for (let round = 0; pending.length > 0; round++) {
         if (round >= MAX_ROUNDS) throw new UnavailableError(`the signal queue refused ${pending.length} messages: retry the request`);
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
