@@ -21,6 +21,7 @@ describe('Fault: DynamoDB stops during ingest', () => {
     let outage: Promise<void> | undefined;
     let recovery: Promise<void> | undefined;
     let failedDuringOutage = 0;
+    const outageAnswers = new Map<number | 'network', number>();
 
     const load = await runSignedLoad({
       baseUrl: stack.baseUrl,
@@ -35,6 +36,7 @@ describe('Fault: DynamoDB stops during ingest', () => {
       // The server comes back once the outage has been felt: forty requests refused while it was down (a few seconds).
       onAnswer: (status) => {
         if (outage === undefined || recovery !== undefined || (status !== 'network' && status < 500)) return;
+        outageAnswers.set(status, (outageAnswers.get(status) ?? 0) + 1);
         if (++failedDuringOutage === 40) recovery = outage.then(() => stack.servers.restartDynamo());
       },
     });
@@ -42,6 +44,8 @@ describe('Fault: DynamoDB stops during ingest', () => {
     await stack.waitForDrain(45_000);
 
     expect(recovery).toBeDefined();
+    // The outage is answered 503 (retry: the service is unreachable), never a bare 500.
+    expect([...outageAnswers.keys()]).toEqual([503]);
     expect(load.abandonedPosts).toBe(0);
     expect(load.accepted.size).toBe(8 * 25 * 20);
     const stored = await scanStoredSignals(stack.servers.dynamodbEndpoint, stack.core.config.tableName);
