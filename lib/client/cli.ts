@@ -117,6 +117,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`\ncrosslink ${command}: ${error.message}\n`);
       return EXIT.interrupted;
     }
+    // Only submitFile turns an abort into SubmitInterruptedError; elsewhere (accounts, withdraw,
+    // lookup) the abort reason itself surfaces, which is an interruption all the same.
+    if (io.signal?.aborted && !(error instanceof CrosslinkError)) {
+      io.stderr.write(`\ncrosslink ${command}: interrupted before it finished\n`);
+      return EXIT.interrupted;
+    }
     if (error instanceof CrosslinkError) {
       io.stderr.write(`\ncrosslink ${command}: ${error.message}\n`);
       return EXIT.failed;

@@ -71,7 +71,10 @@ async function* readJsonLines(path: string, columns: ColumnSet): AsyncGenerator<
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         yield { row, line, fields: {}, parseError: `the line is not a JSON object: write one ${example} object per line` };
       } else {
-        yield { row, line, fields: parsed as Record<string, unknown> };
+        // Keys are read as CSV header names are (any case, `observed_at`), so that a key the CSV
+        // reader would take is never silently ignored in JSON Lines.
+        const fields = Object.fromEntries(Object.entries(parsed).map(([key, value]) => [canonicalColumn(key, columns), value]));
+        yield { row, line, fields };
       }
     } catch {
       yield { row, line, fields: {}, parseError: 'the line is not valid JSON: check quoting and escaping' };
@@ -156,13 +159,15 @@ async function* csvRecords(path: string): AsyncGenerator<{ cells: string[]; line
         }
         continue;
       }
-      if (char === '"') {
+      if (char === '"' && (afterQuote || cell.trim() === '')) {
         // A doubled quote inside a quoted cell is a literal quote.
         if (afterQuote) cell += '"';
         quoted = true;
         afterQuote = false;
         continue;
       }
+      // Any other quote (inside an unquoted cell, `jo"hn`) is a character: opening a quoted
+      // section there would swallow the following commas and lines, and their rows, into this cell.
       afterQuote = false;
       if (char === ',') {
         cells.push(cell);

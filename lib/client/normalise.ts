@@ -149,7 +149,13 @@ export function normalisePhone(raw: string, defaultRegion?: string): string {
   }
   const text = raw.normalize('NFKC').trim();
   if (!/\d/.test(text)) throw new NormalisationError('phone', 'not a phone number: it has no digits');
-  const parsed = parsePhoneNumberFromString(text, region ? { defaultCountry: region as CountryCode } : undefined);
+  let parsed = parsePhoneNumberFromString(text, region ? { defaultCountry: region as CountryCode } : undefined);
+  // `00` is the international prefix in most of the world, but libphonenumber reads it as one only
+  // for a default region whose own prefix it is: without a region (or in the US, 011) it fails.
+  if (!parsed?.isValid() && /^\s*00\s*[1-9]/.test(text)) {
+    const international = parsePhoneNumberFromString(text.replace(/^\s*00/, '+'));
+    if (international?.isValid()) parsed = international;
+  }
   if (!parsed) {
     const hasCountryCode = /^(tel:)?\s*(\+|00)/i.test(text);
     throw new NormalisationError(

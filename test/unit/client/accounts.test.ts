@@ -59,6 +59,22 @@ describe('Function: submitAccountsFile', () => {
     ]);
   });
 
+  it('reads JSON Lines keys as it reads CSV columns (created_at, reports_30d...), never dropping them silently', async () => {
+    const path = join(dir, 'accounts.jsonl');
+    await writeFile(path, '{"account":"u-1","created_at":"2026-01-01T00:00:00Z","reports_30d":2,"Minor_Contacts_7d":1}\n');
+    const bodies: Array<{ accounts: unknown[] }> = [];
+    const transport = {
+      async send(body: string) {
+        bodies.push(JSON.parse(body));
+        return { accepted: 0, accountsAccepted: 1, rejected: [], attempts: 1 };
+      },
+    };
+
+    await submitAccountsFile({ inputPath: path, transport });
+
+    expect(bodies[0].accounts).toEqual([{ account: 'u-1', createdAt: '2026-01-01T00:00:00Z', reports30d: 2, minorContacts7d: 1 }]);
+  });
+
   it('refuses a CSV without an account column, naming the columns it reads', async () => {
     const path = join(dir, 'accounts.csv');
     await writeFile(path, 'user,reports30d\nu-1,2\n');

@@ -90,6 +90,26 @@ describe('Function: runCli', () => {
     expect(result.stderr).toMatch(/--platform and --secret.*CROSSLINK_PLATFORM.*--credentials/);
   });
 
+  it('submit --accounts exits 130 with a message when interrupted (Ctrl-C), as submit of signals does', async () => {
+    await fake.close();
+    const interrupt = new AbortController();
+    fake = await startFakeCrosslink({ secrets: SECRETS, onRequest: () => interrupt.abort(new Error('interrupted')) });
+    const path = join(dir, 'accounts.csv');
+    await writeFile(path, 'account,reports30d\nu-1,1\nu-2,2\n');
+    const err: string[] = [];
+    const io: CliIo = {
+      env: { CROSSLINK_PLATFORM: 'snapchat', CROSSLINK_PLATFORM_SECRET: SECRETS.snapchat, CROSSLINK_HOME: join(dir, 'no-home') },
+      stdout: { write: () => true },
+      stderr: { isTTY: false, write: (text: string) => err.push(text) },
+      signal: interrupt.signal,
+    };
+
+    const code = await runCli(['submit', '--accounts', path, '--url', fake.url, '--batch-size', '1'], io).catch((error: unknown) => error);
+
+    expect(code).toBe(EXIT.interrupted);
+    expect(err.join('')).toMatch(/interrupted/);
+  });
+
   it('hash prints the normalised form and the hash of one identifier', async () => {
     const result = await run(['hash', '--type', 'email', 'Foo.Bar+x@gmail.com']);
 

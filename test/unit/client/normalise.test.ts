@@ -90,6 +90,13 @@ describe('Function: normaliseIdentifier', () => {
       ['415.555.2671', '+14155552671'],
       ['1-415-555-2671', '+14155552671'],
     ], { defaultRegion: 'us' });
+    // `00` is the international prefix, which carries the country code: no default region is needed,
+    // and a region whose own international prefix differs (US: 011) does not make it unreadable.
+    table('phone', [
+      ['0044 20 7946 0958', '+442079460958'],
+      ['001 415 555 2671', '+14155552671'],
+    ]);
+    table('phone', [['0044 20 7946 0958', '+442079460958']], { defaultRegion: 'US' });
     refuses('phone', [
       ['020 7946 0958', /no country code.*--region/],
       ['hello', /no digits/],

@@ -386,6 +386,20 @@ describe('Function: submitFile', () => {
     ]);
   });
 
+  it('never drops rows silently when a CSV cell holds a stray quote: every row is sent or rejected', async () => {
+    const server = await startFake();
+    const path = join(dir, 'stray-quote.csv');
+    await writeFile(
+      path,
+      ['account,type,value,observedAt', `a1,username,jo"hn,${OBSERVED_AT}`, `a2,email,x@example.com,${OBSERVED_AT}`, `a3,username,ma"ry,${OBSERVED_AT}`, `a4,email,y@example.com,${OBSERVED_AT}`, ''].join('\n'),
+    );
+
+    const summary = await submitFile(submitOptions(server, path));
+
+    expect(summary.accepted + summary.rejected).toBe(4);
+    expect([...server.stored.values()].map((signal) => signal.account).sort()).toEqual(['a1', 'a2', 'a3', 'a4']);
+  });
+
   it('refuses a CSV whose header lacks a required column, naming it', async () => {
     const server = await startFake();
     const path = join(dir, 'no-header.csv');
