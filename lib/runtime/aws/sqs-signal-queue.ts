@@ -10,6 +10,16 @@ const SQS_BATCH_LIMIT = 10;
 export const SQS_BATCH_BYTES = 262_144;
 const MAX_ROUNDS = 5;
 
+/**
+ * A message as JSON that SQS takes: SQS refuses a body holding U+FFFE or U+FFFF (it allows #x9, #xA,
+ * #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF), which an account id may contain and which
+ * JSON.stringify leaves as they are (it escapes control characters and lone surrogates, the rest of
+ * what SQS refuses). Written as JSON escapes, they read back the same.
+ */
+export function sqsBodyOf(message: unknown): string {
+  return JSON.stringify(message).replace(/[\uFFFE\uFFFF]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+}
+
 /** Message bodies packed in order into batches of at most {@link SQS_BATCH_LIMIT} entries and {@link SQS_BATCH_BYTES} bytes. */
 export function sqsBatchesOf(bodies: readonly string[]): string[][] {
   return packBySize(bodies, (body) => Buffer.byteLength(body), SQS_BATCH_LIMIT, SQS_BATCH_BYTES);
@@ -23,7 +33,7 @@ export class SqsSignalQueue implements SignalQueue {
   ) {}
 
   async enqueue(messages: IngestMessage[]): Promise<void> {
-    for (const batch of sqsBatchesOf(messages.map((message) => JSON.stringify(message)))) {
+    for (const batch of sqsBatchesOf(messages.map(sqsBodyOf))) {
       let pending = batch.map((body, index) => ({ Id: String(index), MessageBody: body }));
       for (let round = 0; pending.length > 0; round++) {
         if (round >= MAX_ROUNDS) throw new UnavailableError(`the signal queue refused ${pending.length} messages: retry the request`);

@@ -46,4 +46,16 @@ describe('IngestService over SqsSignalQueue: message and batch sizes', () => {
     expect(messages.flatMap((message) => message.signals.map((signal) => signal.account)).sort()).toEqual(Array.from({ length: 500 }, (_, n) => account(n)).sort());
     expect(messages.flatMap((message) => message.accounts.map((record) => record.account)).sort()).toEqual(Array.from({ length: 500 }, (_, n) => account(n)).sort());
   });
+  it('sends account ids holding characters SQS refuses in a body (U+FFFE, U+FFFF) as JSON escapes, read back the same', async () => {
+    const ids = ['ends-with-\uffff', '\ufffe-starts', 'plain'];
+    const body = JSON.stringify({ signals: ids.map((account, n) => aSignal({ account, value: hashed(`w${n}`) })), accounts: ids.map((account) => ({ account, reports30d: 1 })) });
+    const { sqs, batches } = recordingSqs();
+    await new IngestService(new SqsSignalQueue(sqs, 'queue-url', 'dlq-url'), { addAccepted: async () => {} }).submit('chatapp', body);
+    // SQS takes #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF only.
+    const refused = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+    expect(batches.flat().filter((message) => refused.test(message))).toEqual([]);
+    const messages = batches.flat().map((message) => JSON.parse(message) as IngestMessage);
+    expect(messages.flatMap((message) => message.signals.map((signal) => signal.account))).toEqual(ids);
+    expect(messages.flatMap((message) => message.accounts.map((record) => record.account))).toEqual(ids);
+  });
 });
