@@ -63,21 +63,26 @@ export function partitionIntoTasks(
 
   // A hub links nothing, so a task never needs its memberships (and its holders would miscount it).
   const hubValues = new Set(graph.hubs.flatMap((hub) => hub.values.map((value) => `${hub.type}#${value}`)));
-  const byRoot = new Map<number, Membership[]>();
+  // Every account of a component goes to its task, also one without a (non-hub) membership that a
+  // same-actor verdict joins to it: the task detects it with its verdicts.
+  const byRoot = new Map<number, { accounts: string[]; memberships: Membership[] }>();
+  const groupOf = (id: number) => {
+    const root = packing.find(id);
+    let group = byRoot.get(root);
+    if (!group) byRoot.set(root, (group = { accounts: [], memberships: [] }));
+    return group;
+  };
+  for (let id = 0; id < accountKeys.length; id++) if (sets.sizeOf(id) >= 2) groupOf(id).accounts.push(accountKeys[id]);
   for (const m of input.memberships) {
     if (hubValues.has(`${m.type}#${m.value}`)) continue;
     const id = accountIndex.get(m.account)!;
     if (sets.sizeOf(id) < 2) continue;
-    const root = packing.find(id);
-    const list = byRoot.get(root);
-    if (list) list.push(m);
-    else byRoot.set(root, [m]);
+    groupOf(id).memberships.push(m);
   }
   const componentAccounts = new Set<string>();
   const tasks: ComponentTask[] = [];
   let current: ComponentTask | undefined;
-  for (const memberships of byRoot.values()) {
-    const accounts = [...new Set(memberships.map((m) => m.account))];
+  for (const { accounts, memberships } of byRoot.values()) {
     accounts.forEach((account) => componentAccounts.add(account));
     if (!keep(memberships)) continue;
     if (!current || current.memberships.length + memberships.length > TASK_MEMBERSHIPS) {

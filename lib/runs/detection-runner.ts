@@ -39,6 +39,16 @@ const SEEDS_PER_TASK = 500;
  * look-ups each); beyond it, reading the whole graph once is cheaper than the closure's look-ups.
  */
 const CLOSURE_SEEDS_MAX = 200;
+/**
+ * How far before the previous run's start an incremental run reads the change log. A change-log item is
+ * keyed by the time its writer took just before writing it (lib/ingest/store-message.ts), so it can land
+ * after a run that started later has read the log (a write retried with backoff, a slow call, an
+ * eventually consistent read); reading from the previous start alone would then miss it for good.
+ * Applying a change seen already again changes nothing (applyChanges), so the margin only costs reads.
+ * Twice the longest a writer may take between its clock and its write landing: the consumer's 60 s
+ * timeout (the platform API, which records withdrawals, stops at 15 s).
+ */
+export const CHANGE_LOG_MARGIN_MS = 2 * 60 * 1000;
 
 /** `auto` runs incrementally when it can give the same answer as a full run, and fully otherwise. */
 export type RunMode = 'full' | 'incremental' | 'auto';
@@ -105,8 +115,12 @@ export interface DetectionRunnerDeps {
   clock?: () => Date;
 }
 
+/**
+ * Every field of every verdict: when a verdict was given orders the must-links (and so which of two
+ * contradicting ones is refused), and who gave it and when are part of each cluster's `verdicts`.
+ */
 function verdictsFingerprint(verdicts: Verdict[]): string {
-  const lines = verdicts.map((v) => `${v.a}|${v.b}|${v.kind}`).sort();
+  const lines = verdicts.map((v) => JSON.stringify([v.a, v.b, v.kind, v.by, v.atMs])).sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
@@ -186,7 +200,7 @@ export class DetectionRunner {
       };
       // The previous run's graph and what changed since, read side by side (the change log is small), and
       // the accounts the changes say to read afresh read while the graph still is.
-      const changesRead = mode === 'incremental' ? time('changes', () => this.deps.changes.detailSince(previous!.startedAt)) : undefined;
+      const changesRead = mode === 'incremental' ? time('changes', () => this.deps.changes.detailSince(new Date(Date.parse(previous!.startedAt) - CHANGE_LOG_MARGIN_MS).toISOString())) : undefined;
       // The current clusters too, from the ranking: the core is not known yet, but the ranking costs little
       // beside the graph read (about 28,000 entries at 100k accounts, while the graph is decoded), where
       // reading it after the partition put it on the run's critical path.
@@ -343,10 +357,15 @@ export class DetectionRunner {
       // A closure task clusters its core only (the boundary is there for exact weights).
       const core = task.core ? new Set(task.core) : undefined;
       const touched = task.core ?? [...new Set([...memberships.map((m) => m.account), ...task.accounts, ...visited])];
+      // A task detects its own components only: a verdict on accounts of another task would make its
+      // accounts a component here too (detection makes verdict endpoints accounts), clustered without
+      // their links. A closure task's core already keeps the others out.
+      const own = new Set(touched);
+      const taskVerdicts = task.core ? verdicts : verdicts.filter((verdict) => own.has(verdict.a) || own.has(verdict.b));
       const previousClusters = task.previous ?? (await this.deps.clusters.clustersOfAccounts(touched));
       const detectStarted = performance.now();
       const holderTotals = task.holderTotals ? new Map(task.holderTotals) : undefined;
-      const result = detectClusters({ memberships, accounts: facts, verdicts, previousClusters, nowMs, core, holderTotals, graph: task.graph }, this.options);
+      const result = detectClusters({ memberships, accounts: facts, verdicts: taskVerdicts, previousClusters, nowMs, core, holderTotals, graph: task.graph }, this.options);
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();

@@ -249,11 +249,15 @@ export function applyChanges(
   // A re-read account is what the table holds now, whatever the log said.
   for (const [account, fresh] of changes.reread) after.set(account, new Map(fresh.memberships.map((m) => [identKey(m.type, m.value), m])));
 
+  // Accounts whose memberships differ in any field (a later expiry too): what the kept graph must rewrite.
+  const rewritten = new Set<string>();
   for (const [account, now] of after) {
     const then = before.get(account) ?? new Map<string, StoredMembership>();
     for (const [key, m] of now) {
       memberships.push(m);
-      if (then.get(key)?.observedAtMs !== m.observedAtMs) changed(m);
+      const was = then.get(key);
+      if (was?.observedAtMs !== m.observedAtMs) changed(m);
+      if (was?.observedAtMs !== m.observedAtMs || was?.expiresAtS !== m.expiresAtS) rewritten.add(account);
     }
     for (const [key, m] of then) if (!now.has(key)) changed(m);
   }
@@ -270,7 +274,7 @@ export function applyChanges(
     graph: { memberships, facts, withdrawnAt, components: base.components, hubs: base.hubs },
     touched: [...touched],
     changedIdentifiers: [...changedIdentifiers.values()],
-    rewritten: [...new Set([...changing, ...touched])],
+    rewritten: [...new Set([...rewritten, ...touched])],
   };
 }
 
