@@ -25,7 +25,7 @@ export interface ApiRoute {
   throttle?: RouteThrottle;
 }
 
-const { GET, POST, DELETE } = apigwv2.HttpMethod;
+const { GET, POST, PATCH, DELETE } = apigwv2.HttpMethod;
 
 /** The platform routes (lib/api/platform-routes.ts), signature-checked in the handler. */
 export const PLATFORM_ROUTES: ApiRoute[] = [
@@ -35,7 +35,7 @@ export const PLATFORM_ROUTES: ApiRoute[] = [
   { method: GET, path: '/v1/lookup/{account}', throttle: { rateLimit: 50, burstLimit: 100 } },
 ];
 
-/** The investigator and operator routes (lib/api/staff-routes.ts), behind the JWT authorizer. */
+/** The investigator and operator routes (lib/api/staff-routes.ts, lib/api/review-routes.ts), behind the JWT authorizer. */
 export const STAFF_ROUTES: ApiRoute[] = [
   { method: GET, path: '/v1/status' },
   // Each call starts a whole detection run: a handful a second is already abuse.
@@ -50,6 +50,16 @@ export const STAFF_ROUTES: ApiRoute[] = [
   { method: POST, path: '/v1/platforms', throttle: { rateLimit: 1, burstLimit: 2 } },
   { method: POST, path: '/v1/platforms/{id}/rotate', throttle: { rateLimit: 1, burstLimit: 2 } },
   { method: DELETE, path: '/v1/platforms/{id}', throttle: { rateLimit: 1, burstLimit: 2 } },
+  // The console's review workflow (lib/api/review-routes.ts); the queue's filters ride on GET /v1/clusters.
+  { method: GET, path: '/v1/queue/counts' },
+  { method: GET, path: '/v1/clusters/{id}/context' },
+  { method: GET, path: '/v1/clusters/{id}/review' },
+  { method: PATCH, path: '/v1/clusters/{id}/review' },
+  { method: POST, path: '/v1/clusters/{id}/notes' },
+  { method: GET, path: '/v1/clusters/{id}/audit' },
+  { method: GET, path: '/v1/clusters/{id}/path' },
+  { method: GET, path: '/v1/clusters/{id}/export' },
+  { method: POST, path: '/v1/verdicts' },
 ];
 
 /** Throttle of every route without one of its own. */
@@ -79,8 +89,9 @@ export class CrosslinkApi extends Construct {
         props.corsOrigins.length > 0
           ? {
               allowOrigins: props.corsOrigins,
-              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.DELETE],
-              allowHeaders: ['authorization', 'content-type'],
+              allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.PATCH, apigwv2.CorsHttpMethod.DELETE],
+              // x-crosslink-reviewer: the reviewer's name the console sends on review calls (REVIEWER_HEADER, lib/api/review-routes.ts).
+              allowHeaders: ['authorization', 'content-type', 'x-crosslink-reviewer'],
               maxAge: Duration.hours(1),
             }
           : undefined,

@@ -53,6 +53,10 @@ export class Detection extends Construct {
       // Memory buys CPU: 1769 MB is one full vCPU for the projection and Louvain.
       memorySize: 1769,
     });
+    // Both callers invoke it asynchronously (the investigator API with InvocationType Event, and Scheduler),
+    // and `execute` records every error on the run itself: what reaches Lambda is a timeout or running out of
+    // memory, which a retry only repeats (and, for the schedule, ends the run as stale and starts another).
+    this.detect.fn.configureAsyncInvoke({ retryAttempts: 0 });
     grantTableData(props.table, this.detect.fn);
     this.components.queue.grantSendMessages(this.detect.fn);
 

@@ -172,6 +172,8 @@ export class DetectionRunner {
     };
     try {
       const run = (await this.deps.runs.get(runId))!;
+      // Invoked again for a run it coordinated already (an asynchronous invocation retried): nothing to do.
+      if (run.status !== 'running' || run.tasksTotal !== undefined) return run;
       const nowMs = Date.parse(run.startedAt);
       const verdicts = await this.deps.verdicts.all();
       const basis = {

@@ -101,6 +101,23 @@ describe('run lifecycle', () => {
     expect(await accountCluster(stack, 'chatapp', 'dup-b-1')).not.toBeNull();
   });
 
+  it('coordinates a run once when its coordinator is invoked again (an asynchronous invocation retried)', async () => {
+    await post(stack, [...pair('again-a', 1100), ...pair('again-b', 1100)]);
+    const { runner, sent } = holdingRunner(stack);
+    const { runId } = await runner.start('on-demand', 'full');
+    const first = await runner.execute(runId);
+    const total = first.tasksTotal!;
+    expect(total).toBeGreaterThanOrEqual(2);
+    await runner.runTask(runId, 0);
+    // The retry comes after a task has completed: it must not reset the run's progress or send its tasks again.
+    const again = await runner.execute(runId);
+    expect([again.tasksTotal, again.tasksDone]).toEqual([total, 1]);
+    expect(sent).toEqual([{ runId, taskNos: Array.from({ length: total }, (_, n) => n) }]);
+    let last = again;
+    for (let taskNo = 1; taskNo < total; taskNo++) last = await runner.runTask(runId, taskNo);
+    expect(last.status).toBe('succeeded');
+  });
+
   it("leaves a stale run's late task without effect once a newer run has started over it", async () => {
     await post(stack, [
       { platform: 'chatapp', account: 'stale-1', type: 'phone', label: 'stale-phone' },
