@@ -14,7 +14,6 @@ import type { RunRepository } from '../graph/run-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
 import { evidencePath, EvidencePathError, type EvidencePath } from './evidence-path.js';
 import { exportCluster, exportFileName, type ExportFormat } from './export.js';
-import { byString } from '../detect/by-string.js';
 
 /** Members beyond this many are left out of the timeline (one query each); the report still lists them all. */
 export const MAX_TIMELINE_MEMBERS = 300;
@@ -148,7 +147,8 @@ export class ReviewService {
     return {
       clusterId,
       members,
-      observations: observations.sort((x, y) => byString(x.observedAt, y.observedAt)),
+      // By instant: platforms send their own offsets (12:00+05:00 is before 09:00Z), so the strings do not sort.
+      observations: observations.sort((x, y) => Date.parse(x.observedAt) - Date.parse(y.observedAt)),
       observationsTruncated: report.members.length > timelineMembers.length,
       hubs: [...hubValues.values()].filter((hub) => hub.members.length > 0),
       change: {

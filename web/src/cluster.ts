@@ -108,7 +108,8 @@ function timelineSection(report: ClusterReport, context: ClusterContext): HTMLEl
   const events: Array<{ at: string; text: string; kind: string }> = [];
   for (const member of context.members) if (member.createdAt) events.push({ at: member.createdAt, kind: 'created', text: `${labelOf(member)} created` });
   for (const seen of context.observations) events.push({ at: seen.observedAt, kind: 'observed', text: `${labelOf(seen)} seen with ${seen.type} ${seen.value.slice(0, 8)}…` });
-  events.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  // By instant: platforms send their own offsets (12:00+05:00 is before 09:00Z), so the strings do not sort.
+  events.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
   const list = (shown: typeof events) => h('ol', { class: 'timeline' }, ...shown.map((event) => h('li', { class: `event-${event.kind}` }, h('time', { datetime: event.at }, formatDate(event.at)), ' ', event.text)));
   const holder = h('div', {}, list(events.slice(0, TIMELINE_SHOWN)));
   if (events.length > TIMELINE_SHOWN) holder.append(h('button', { type: 'button', onclick: (event: Event) => { replace(holder, list(events)); (event.target as HTMLElement).remove(); } }, `Show all ${events.length} events`));
@@ -155,7 +156,7 @@ function whyLinkedSection(report: ClusterReport, clusterId: string, graph: () =>
   const selectA = h('select', { id: 'why-a', name: 'a' }, h('option', { value: '' }, 'Choose an account'), ...options.map((option) => option.cloneNode(true) as HTMLOptionElement));
   const selectB = h('select', { id: 'why-b', name: 'b' }, h('option', { value: '' }, 'Choose an account'), ...options.map((option) => option.cloneNode(true) as HTMLOptionElement));
   const result = h('div', { class: 'path-result', 'aria-live': 'polite' });
-  const verdictStatus = h('p', { class: 'form-status', 'aria-live': 'polite' });
+  const verdictStatus = h('p', { id: 'verdict-status', class: 'form-status', 'aria-live': 'polite' });
   const show = () => {
     graph()?.highlight([]);
     if (!selectA.value || !selectB.value) {
@@ -196,6 +197,7 @@ function whyLinkedSection(report: ClusterReport, clusterId: string, graph: () =>
       'button',
       {
         type: 'button',
+        id: `verdict-${kind}`,
         onclick: async () => {
           if (!selectA.value || !selectB.value || selectA.value === selectB.value) {
             replace(verdictStatus, 'Choose two different members first.');
@@ -238,7 +240,7 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
   const session = currentSession();
   const status = h('select', { id: 'review-status', name: 'status' }, ...STATUSES.map((value) => h('option', { value, selected: review.status === value }, statusLabel(value))));
   const assignee = h('input', { id: 'review-assignee', name: 'assignee', type: 'text', maxlength: 64, value: review.assignee ?? '', placeholder: 'Nobody' });
-  const formStatus = h('p', { class: 'form-status', 'aria-live': 'polite' });
+  const formStatus = h('p', { id: 'review-form-status', class: 'form-status', 'aria-live': 'polite' });
   const save = async (change: Record<string, unknown>, done: string) => {
     try {
       await sendJson('PATCH', `/v1/clusters/${encodeURIComponent(clusterId)}/review`, change);
@@ -258,8 +260,14 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
         class: 'review-form',
         onsubmit: (event: SubmitEvent) => {
           event.preventDefault();
-          const typed = assignee.value.trim();
-          void save({ status: status.value, assignee: typed === '' ? null : typed }, 'Saved.');
+          // Only what this investigator changed: a field sent unchanged would overwrite (and log over) what
+          // someone else set since this page was drawn.
+          const typed = assignee.value.trim() || null;
+          const change: Record<string, unknown> = {};
+          if (status.value !== review.status) change.status = status.value;
+          if (typed !== review.assignee) change.assignee = typed;
+          if (Object.keys(change).length === 0) replace(formStatus, 'Nothing to save: change the status or the assignee first.');
+          else void save(change, 'Saved.');
         },
       },
       h('div', { class: 'field' }, h('label', { for: 'review-status' }, 'Status'), status),
@@ -267,8 +275,8 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary' }, 'Save review'),
-        session?.reviewer ? h('button', { type: 'button', onclick: () => void save({ assignee: session.reviewer }, `Assigned to ${session.reviewer}.`) }, 'Assign to me') : null,
+        h('button', { type: 'submit', id: 'review-save', class: 'primary' }, 'Save review'),
+        session?.reviewer ? h('button', { type: 'button', id: 'review-assign-me', onclick: () => void save({ assignee: session.reviewer }, `Assigned to ${session.reviewer}.`) }, 'Assign to me') : null,
       ),
       formStatus,
       review.updatedAt ? h('p', { class: 'help' }, `Last changed by ${review.updatedBy} at ${formatDate(review.updatedAt)}.`) : null,
@@ -281,9 +289,14 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
         class: 'note-form',
         onsubmit: async (event: SubmitEvent) => {
           event.preventDefault();
-          if (!note.value.trim()) return;
+          if (!note.value.trim()) {
+            replace(formStatus, 'The note is empty: write the note, then add it.');
+            note.focus();
+            return;
+          }
           try {
             await sendJson('POST', `/v1/clusters/${encodeURIComponent(clusterId)}/notes`, { text: note.value });
+            replace(formStatus, 'Note added.');
             onChange();
           } catch (error) {
             replace(formStatus, `Note not added: ${(error as Error).message}`);
@@ -292,7 +305,7 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
       },
       h('label', { for: 'note-text' }, 'Add a note'),
       note,
-      h('button', { type: 'submit' }, 'Add note'),
+      h('button', { type: 'submit', id: 'note-add' }, 'Add note'),
     ),
   );
 }
@@ -300,6 +313,15 @@ function reviewPanel(clusterId: string, review: Review, onChange: () => void): H
 function auditSection(clusterId: string, first: { entries: AuditEntry[]; next: string | null }): HTMLElement {
   const list = h('ol', { class: 'audit-log' });
   const more = h('div', {});
+  const status = h('p', { class: 'form-status', 'aria-live': 'polite' });
+  const older = async (cursor: string) => {
+    replace(status);
+    try {
+      append(await getJson(`/v1/clusters/${encodeURIComponent(clusterId)}/audit?limit=50&cursor=${encodeURIComponent(cursor)}`));
+    } catch (error) {
+      replace(status, `Older entries did not load: ${(error as Error).message} Press "Older entries" to retry.`);
+    }
+  };
   const append = (page: { entries: AuditEntry[]; next: string | null }) => {
     list.append(
       ...page.entries.map((entry) =>
@@ -309,21 +331,22 @@ function auditSection(clusterId: string, first: { entries: AuditEntry[]; next: s
     replace(
       more,
       page.next
-        ? h('button', { type: 'button', onclick: async () => append(await getJson(`/v1/clusters/${encodeURIComponent(clusterId)}/audit?limit=50&cursor=${encodeURIComponent(page.next!)}`)) }, 'Older entries')
+        ? h('button', { type: 'button', onclick: () => void older(page.next!) }, 'Older entries')
         : null,
     );
   };
   append(first);
-  return section('audit', 'Audit log', first.entries.length === 0 ? h('p', { class: 'help' }, 'Nothing recorded yet.') : list, more);
+  return section('audit', 'Audit log', first.entries.length === 0 ? h('p', { class: 'help' }, 'Nothing recorded yet.') : list, more, status);
 }
 
 function exportActions(clusterId: string, onExport: () => void): HTMLElement {
-  const status = h('span', { class: 'form-status', 'aria-live': 'polite' });
+  const status = h('span', { id: 'export-status', class: 'form-status', 'aria-live': 'polite' });
   const button = (format: string) =>
     h(
       'button',
       {
         type: 'button',
+        id: `export-${format}`,
         'data-format': format,
         onclick: async () => {
           try {
@@ -403,9 +426,28 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
     replace(main, printView(report, context, review, audit.entries));
     return;
   }
+  // A change redraws the page: the control that made it keeps the focus, and what each form said stays said.
   const refresh = () => {
     const scroll = window.scrollY;
-    void renderCluster(main, clusterId, { ...options, report }).then(() => window.scrollTo(0, scroll));
+    const focused = main.contains(document.activeElement) ? document.activeElement?.id : undefined;
+    const said = Array.from(main.querySelectorAll<HTMLElement>('.form-status[id]')).filter((element) => element.textContent).map((element) => [element.id, element.textContent!] as const);
+    const chosen = Array.from(main.querySelectorAll<HTMLSelectElement>('#why-a, #why-b')).map((element) => [element.id, element.value] as const);
+    void renderCluster(main, clusterId, { ...options, report }).then(() => {
+      if (options.signal.aborted) return;
+      for (const [id, value] of chosen) {
+        const select = document.getElementById(id) as HTMLSelectElement | null;
+        if (select && value) {
+          select.value = value;
+          select.dispatchEvent(new Event('change'));
+        }
+      }
+      for (const [id, text] of said) {
+        const element = document.getElementById(id);
+        if (element) replace(element, text);
+      }
+      window.scrollTo(0, scroll);
+      if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+    });
   };
   let graphView: ClusterGraphView | null = null;
   const why = whyLinkedSection(report, clusterId, () => graphView, refresh);

@@ -10,8 +10,13 @@ import { formatDate, formatRisk, h, notice, platformColor, replace, statusLabel 
 const PAGE_SIZE = 50;
 const FILTERS = ['status', 'minPlatforms', 'platform', 'minSize', 'maxSize', 'minRisk', 'maxRisk', 'updatedSince', 'assignee'] as const;
 
-/** Cursors of the pages before this one, per filter set, so that "Previous" works without the server keeping state. */
-const previousCursors = new Map<string, string[]>();
+/**
+ * For each page reached with "Next": the cursor of the page before it ('' for the first page), per filter
+ * set. "Previous" and the position follow it from the page's own cursor, so they stay right after the
+ * browser's Back and Forward, without the server keeping state.
+ */
+const previousCursor = new Map<string, string>();
+const pageKey = (filters: string, cursor: string) => `${filters}|${cursor}`;
 
 function filterKey(params: URLSearchParams): string {
   return FILTERS.map((name) => `${name}=${params.get(name) ?? ''}`).join('&');
@@ -152,7 +157,6 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
   document.title = 'Queue · Crosslink';
   const key = filterKey(params);
   const cursor = params.get('cursor');
-  if (!cursor) previousCursors.set(key, []);
   const counts = h('div', { class: 'counts-holder' }, countsBar(null, params));
   const results = h('div', { class: 'results', 'aria-live': 'polite', 'aria-busy': 'true' }, notice('loading', 'Loading clusters…'));
   replace(main, h('section', { class: 'queue', 'aria-labelledby': 'queue-title' }, h('div', { class: 'page-head' }, h('h1', { id: 'queue-title' }, 'Cluster queue'), h('p', { class: 'help' }, 'Highest risk first. Keys: j / k to move, Enter to open.')), counts, filterForm(params), results));
@@ -194,7 +198,14 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
     return;
   }
 
-  const stack = previousCursors.get(key) ?? [];
+  // How many pages come before this one; null when this cursor was not reached with "Next" (a shared link).
+  // (A cursor is always after the one before it, so the walk ends.)
+  let pagesBefore: number | null = 0;
+  for (let at = cursor ?? ''; at !== '' && pagesBefore !== null; ) {
+    const before = previousCursor.get(pageKey(key, at));
+    pagesBefore = before === undefined ? null : pagesBefore + 1;
+    at = before ?? '';
+  }
   const table = h(
     'table',
     { class: 'queue-table' },
@@ -210,19 +221,18 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
       disabled: !cursor,
       onclick: () => {
         const previous = new URLSearchParams(params);
-        const before = stack.pop();
+        const before = cursor ? previousCursor.get(pageKey(key, cursor)) : undefined;
         if (before) previous.set('cursor', before);
         else previous.delete('cursor');
         location.hash = queueHash(previous);
       },
     }, '← Previous'),
-    h('span', { class: 'pager-position' }, `Clusters ${stack.length * PAGE_SIZE + 1}–${stack.length * PAGE_SIZE + page.clusters.length}`),
+    h('span', { class: 'pager-position' }, pagesBefore === null ? `${page.clusters.length} clusters` : `Clusters ${pagesBefore * PAGE_SIZE + 1}–${pagesBefore * PAGE_SIZE + page.clusters.length}`),
     h('button', {
       type: 'button',
       disabled: !page.next,
       onclick: () => {
-        if (cursor) stack.push(cursor);
-        previousCursors.set(key, stack);
+        previousCursor.set(pageKey(key, page.next!), cursor ?? '');
         const next = new URLSearchParams(params);
         next.set('cursor', page.next!);
         location.hash = queueHash(next);

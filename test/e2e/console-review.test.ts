@@ -1,0 +1,154 @@
+/**
+ * Console behaviour found wrong in review, each confirmed in headless Chromium against a real local stack:
+ * queue paging (position and Previous), keyboard focus after a save, and errors of "Older entries".
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack } from '../support/local-stack.js';
+import { call, postRows, seedScenario, detect, type Row, type TestStack } from '../support/scenario.js';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+
+let stack: TestStack;
+let browser: Browser;
+let page: Page;
+let topCluster: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ hubThreshold: 50 });
+  // 120 more two-account clusters, so that the queue has three pages of 50.
+  const pairs: Row[] = [];
+  for (let i = 0; i < 120; i++) {
+    pairs.push({ platform: 'chatapp', account: `x-${i}`, type: 'email', label: `pair-${i}` }, { platform: 'gamehub', account: `y-${i}`, type: 'email', label: `pair-${i}` });
+  }
+  await postRows(stack, pairs);
+  // A pair whose platforms send their times with different offsets: tz-2 was seen at 07:00 UTC, before tz-1 at 09:00 UTC.
+  await postRows(
+    stack,
+    [
+      { platform: 'chatapp', account: 'tz-1', type: 'email', label: 'tz-email', observedAt: '2026-11-01T09:00:00Z' },
+      { platform: 'gamehub', account: 'tz-2', type: 'email', label: 'tz-email', observedAt: '2026-11-01T12:00:00+05:00' },
+    ],
+    { chatapp: [{ account: 'tz-1', createdAt: '2026-11-01T08:30:00Z' }], gamehub: [{ account: 'tz-2', createdAt: '2026-11-01T11:00:00+05:00' }] },
+  );
+  await seedScenario(stack);
+  topCluster = (await call(stack, 'GET', '/v1/clusters?limit=1')).body.clusters[0].id;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`${stack.baseUrl}/`);
+  await page.getByLabel('Investigator token').fill(stack.credentials.investigatorToken!);
+  await page.getByLabel('Your name (optional)').fill('Dana');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.queue-table tbody tr').first().waitFor();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.cleanup();
+});
+
+const firstId = () => page.locator('.queue-table tbody tr').first().locator('td').nth(1).textContent();
+const position = () => page.locator('.pager-position').textContent();
+
+describe('queue paging', () => {
+  it('says which clusters a page holds, and Previous goes back one page, also after the browser Back button', async () => {
+    const all: string[] = (await call(stack, 'GET', '/v1/clusters?status=any&limit=500')).body.clusters.map((c: { id: string }) => c.id);
+    expect(all.length).toBeGreaterThan(100);
+    await page.goto(`${stack.baseUrl}/#/queue`);
+    await expect.poll(firstId).toBe(all[0]);
+    expect(await position()).toBe('Clusters 1–50');
+
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(firstId).toBe(all[50]);
+    expect(await position()).toBe('Clusters 51–100');
+
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(firstId).toBe(all[100]);
+    expect(await position()).toBe(`Clusters 101–${all.length}`);
+
+    // The browser's Back button, then the console's Previous: page 2, then page 1.
+    await page.goBack();
+    await expect.poll(firstId).toBe(all[50]);
+    expect(await position()).toBe('Clusters 51–100');
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await expect.poll(firstId, { timeout: 3000 }).toBe(all[0]);
+    expect(await position()).toBe('Clusters 1–50');
+  });
+});
+
+describe('keyboard use of the review panel', () => {
+  it('keeps focus on the control that saved, and says it saved', async () => {
+    await page.goto(`${stack.baseUrl}/#/cluster/${topCluster}`);
+    await page.locator('#review-status').waitFor();
+    await page.locator('#review-status').focus();
+    await page.locator('#review-status').selectOption('in-review');
+    await page.keyboard.press('Tab'); // the assignee field
+    await page.keyboard.press('Tab'); // Save review
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Save review');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.cluster-head .status').first().textContent()).toBe('In review');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? null), { timeout: 2000 }).toBe('Save review');
+    expect(await page.locator('#review .form-status').textContent()).toBe('Saved.');
+  });
+});
+
+describe('the audit log', () => {
+  it('says so when older entries cannot be loaded', async () => {
+    for (let i = 0; i < 55; i++) await call(stack, 'POST', `/v1/clusters/${topCluster}/notes`, { text: `note ${i}` });
+    await page.goto(`${stack.baseUrl}/#/cluster/${topCluster}`);
+    await page.reload();
+    await page.getByRole('button', { name: 'Older entries' }).waitFor();
+    await page.route('**/audit?limit=50&cursor=*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'the store is unavailable: retry' }) }));
+    await page.getByRole('button', { name: 'Older entries' }).click();
+    await expect.poll(() => page.locator('#audit').textContent(), { timeout: 3000 }).toMatch(/the store is unavailable: retry/);
+    await page.unroute('**/audit?limit=50&cursor=*');
+  });
+});
+
+describe('the timeline', () => {
+  it('lists events in time order when platforms send times with different offsets', async () => {
+    const { body } = await call(stack, 'GET', '/v1/accounts/chatapp/tz-1');
+    const clusterId = body.cluster.id;
+    await page.goto(`${stack.baseUrl}/#/cluster/${clusterId}`);
+    await page.locator('#timeline li').first().waitFor();
+    const events = await page.locator('#timeline li').allTextContents();
+    const times = await page.locator('#timeline li time').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('datetime')!));
+    const instants = times.map((time) => Date.parse(time));
+    expect(events).toEqual([
+      expect.stringMatching(/^2026-11-01 06:00 UTC gamehub\/tz-2 created$/),
+      expect.stringMatching(/^2026-11-01 07:00 UTC gamehub\/tz-2 seen with email /),
+      expect.stringMatching(/^2026-11-01 08:30 UTC chatapp\/tz-1 created$/),
+      expect.stringMatching(/^2026-11-01 09:00 UTC chatapp\/tz-1 seen with email /),
+    ]);
+    expect(instants).toEqual([...instants].sort((x, y) => x - y));
+    const context = await call(stack, 'GET', `/v1/clusters/${clusterId}/context`);
+    const observed = context.body.observations.map((o: { observedAt: string }) => Date.parse(o.observedAt));
+    expect(observed).toEqual([...observed].sort((x: number, y: number) => x - y));
+  });
+});
+
+describe('two investigators on one cluster', () => {
+  it('changing the status keeps an assignee someone else set meanwhile, and does not log an unassignment', async () => {
+    const clusterId: string = (await call(stack, 'GET', '/v1/accounts/chatapp/x-7')).body.cluster.id;
+    await page.goto(`${stack.baseUrl}/#/cluster/${clusterId}`);
+    await page.locator('#review-status').waitFor();
+    // Sam takes the cluster while Dana has the page open.
+    await call(stack, 'PATCH', `/v1/clusters/${clusterId}/review`, { assignee: 'sam' }, { 'x-crosslink-reviewer': 'Sam' });
+    await page.locator('#review-status').selectOption('escalated');
+    await page.getByRole('button', { name: 'Save review' }).click();
+    await expect.poll(() => page.locator('.cluster-head .status').first().textContent()).toBe('Escalated');
+    expect((await call(stack, 'GET', `/v1/clusters/${clusterId}/review`)).body).toMatchObject({ status: 'escalated', assignee: 'sam' });
+    const audit = (await call(stack, 'GET', `/v1/clusters/${clusterId}/audit`)).body.entries.map((e: { actor: string; detail: string }) => `${e.actor}: ${e.detail}`);
+    expect(audit.filter((line: string) => line.startsWith('Dana'))).toEqual(['Dana (investigator-token): status new -> escalated', 'Dana (investigator-token): opened the cluster report']);
+  });
+});
+
+describe('adding a note', () => {
+  it('says why a blank note was not added', async () => {
+    await page.goto(`${stack.baseUrl}/#/cluster/${topCluster}`);
+    await page.getByLabel('Add a note').fill('   ');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await expect.poll(() => page.locator('#review').textContent(), { timeout: 2000 }).toMatch(/note is empty|write the note/i);
+  });
+});
