@@ -220,11 +220,16 @@ export class ClusterRepository {
     );
     const removed = reports.filter((report) => !report.removedAt);
     for (const { rankSk: reportRankSk, ...report } of reports) {
+      const listedAt = stored.get(clusterIdOfPk(report.pk))?.rankSk;
+      if (report.removedAt) {
+        // Marked removed by a save cut off before its deletes: only the ranking entry is left to go.
+        if (listedAt) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: listedAt } } });
+        continue;
+      }
       // The ranking key known from the ranking itself, else the one the report holds.
-      const rank = stored.get(clusterIdOfPk(report.pk))?.rankSk ?? reportRankSk;
-      // A report marked removed already by a save that failed before its deletes: only the ranking entry is left to go.
-      if (rank && (!report.removedAt || stored.get(clusterIdOfPk(report.pk))?.rankSk)) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
-      if (!report.removedAt) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
+      const rank = listedAt ?? reportRankSk;
+      if (rank) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
+      writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     }
     const itemsWritten = (await batchWriteAll(this.db, this.tableName, writes)) + (await batchWriteAll(this.db, this.tableName, deletes));
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten };
