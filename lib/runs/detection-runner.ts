@@ -225,7 +225,8 @@ export class DetectionRunner {
         const partition = await time('partition', () =>
           partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options, this.deps.closureTaskMemberships),
         );
-        Object.assign(counts, { changedAccounts: detail.accounts.size, changedIdentifiers: detail.identifiers.size, closureAccounts: partition.coreAccounts });
+        // What differs from the previous run's graph (the log's window is wider: see CHANGE_LOG_MARGIN_MS).
+        Object.assign(counts, { changedAccounts: applied.touched.length, changedIdentifiers: applied.changedIdentifiers.length, closureAccounts: partition.coreAccounts });
         // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
         tasks = withPreviousClusters(
           partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] })),
