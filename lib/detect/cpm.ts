@@ -249,13 +249,17 @@ function mergeStronglyLinked(graph: WeightedCsr, community: Int32Array, cannot: 
  * {@link cpmPartition} of a two-node graph without constraints, without its set-up cost (most
  * components are pairs): the pair stays together when its link beats the resolution.
  */
-export function pairPartition(graph: WeightedCsr, resolution: number): Int32Array {
-  return pairOfWeight(graph.rowStart[1] > 0 ? graph.weights[0] : 0, resolution);
+export function pairPartition(graph: WeightedCsr, resolution: number, mergeWeight = Infinity): Int32Array {
+  return pairOfWeight(graph.rowStart[1] > 0 ? graph.weights[0] : 0, resolution, mergeWeight);
 }
 
-/** {@link pairPartition} of two nodes given the weight of the link between them (0 when none). */
-export function pairOfWeight(weight: number, resolution: number): Int32Array {
-  return Int32Array.of(0, weight - resolution > GAIN_EPSILON ? 0 : 1);
+/**
+ * {@link pairPartition} of two nodes given the weight of the link between them (0 when none): together
+ * when the link beats the resolution, or when it reaches `mergeWeight` (as {@link cpmPartition} merges).
+ */
+export function pairOfWeight(weight: number, resolution: number, mergeWeight = Infinity): Int32Array {
+  const together = weight - resolution > GAIN_EPSILON || (weight > 0 && Number.isFinite(mergeWeight) && weight >= mergeWeight - GAIN_EPSILON);
+  return Int32Array.of(0, together ? 0 : 1);
 }
 
 /**

@@ -244,7 +244,7 @@ export function clusterComponents(
     if (size === 2 && !constrainedAccount(verdicts, group[0]) && !constrainedAccount(verdicts, group[1])) {
       let weight = 0;
       for (let at = linkStart[group[0]]; at < linkStart[group[0] + 1]; at++) if (linkNeighbor[at] === group[1]) weight = linkWeight[at];
-      outcomes.push(outcomeOf(group, pairOfWeight(weight, options.cpmResolution), weight > 0 ? 1 : 0));
+      outcomes.push(outcomeOf(group, pairOfWeight(weight, options.cpmResolution, options.clusterMergeWeight), weight > 0 ? 1 : 0));
       for (let i = 0; i < size; i++) localOf[group[i]] = -1;
       continue;
     }
@@ -294,7 +294,7 @@ export function clusterComponents(
     const graphOfComponent = { nodeCount: size, rowStart, neighbors, weights };
     const community =
       size === 2 && mustLinkGroups === undefined && cannotLink.length === 0
-        ? pairPartition(graphOfComponent, options.cpmResolution)
+        ? pairPartition(graphOfComponent, options.cpmResolution, options.clusterMergeWeight)
         : cpmPartition(graphOfComponent, { resolution: options.cpmResolution, maxMovePasses: options.maxMovePasses, mergeWeight: options.clusterMergeWeight, mustLinkGroups, cannotLink });
     outcomes.push(outcomeOf(group, community, (rowStart[size] / 2) | 0));
     for (let i = 0; i < size; i++) localOf[group[i]] = -1;

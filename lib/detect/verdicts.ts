@@ -6,6 +6,7 @@
  * applied and is reported as a conflict for an investigator to resolve, because a wrong merge harms
  * more than a missed one.
  */
+import { byString } from './by-string.js';
 import type { Verdict } from './model.js';
 
 export interface VerdictPlan {
@@ -29,12 +30,20 @@ const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u000
  */
 export function resolveVerdicts(verdicts: readonly Verdict[]): VerdictPlan {
   const latest = new Map<string, Verdict>();
+  // Oldest first; at one instant the order does not depend on the input: for one pair a not-same-actor
+  // verdict wins over a same-actor one (a wrong merge harms more), then pairs and investigators by name.
+  const chronological = (x: Verdict, y: Verdict) =>
+    x.atMs - y.atMs ||
+    (x.kind === y.kind ? 0 : x.kind === 'same-actor' ? -1 : 1) ||
+    byString(pairKey(x.a, x.b), pairKey(y.a, y.b)) ||
+    byString(x.by, y.by) ||
+    byString(x.a, y.a);
   verdicts
-    .map((verdict, order) => ({ verdict, order }))
-    .filter(({ verdict }) => verdict.a !== verdict.b)
-    .sort((x, y) => x.verdict.atMs - y.verdict.atMs || x.order - y.order)
-    .forEach(({ verdict }) => latest.set(pairKey(verdict.a, verdict.b), verdict));
-  const inForce = [...latest.values()];
+    .filter((verdict) => verdict.a !== verdict.b)
+    .sort(chronological)
+    .forEach((verdict) => latest.set(pairKey(verdict.a, verdict.b), verdict));
+  // Map order is the order a pair was first seen: re-sort so that must-links apply by the verdict in force.
+  const inForce = [...latest.values()].sort(chronological);
   const cannotLink = inForce.filter((verdict) => verdict.kind === 'not-same-actor');
   const cannotPartners = new Map<string, string[]>();
   for (const { a, b } of cannotLink) {
