@@ -57,11 +57,23 @@ export function apiGatewayJwtAuthenticator(options: { groupsClaim?: string } = {
     const event = (c.env as { event?: { requestContext?: { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } } } | undefined)?.event;
     const claims = event?.requestContext?.authorizer?.jwt?.claims;
     if (!claims || typeof claims.sub !== 'string') throw new AuthenticationError('missing or invalid JWT: sign in through the identity provider');
-    const groups = String(claims[groupsClaim] ?? '');
-    if (/\boperators\b/.test(groups)) return { role: 'operator', subject: String(claims.email ?? claims.sub) };
-    if (/\binvestigators\b/.test(groups)) return { role: 'investigator', subject: String(claims.email ?? claims.sub) };
+    const groups = groupNames(claims[groupsClaim]);
+    if (groups.includes('operators')) return { role: 'operator', subject: String(claims.email ?? claims.sub) };
+    if (groups.includes('investigators')) return { role: 'investigator', subject: String(claims.email ?? claims.sub) };
     throw new ForbiddenError(`the signed-in user is in neither the investigators nor the operators group`);
   };
+}
+
+/**
+ * The group names of a groups claim: an array in the token, which API Gateway passes on as a string
+ * (`"[a b]"`, `"a,b"` or `"a"`). Only whole names count: `former-operators` is not `operators`.
+ */
+function groupNames(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.map(String);
+  return String(claim ?? '')
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter((name) => name.length > 0);
 }
 
 /** Refuses a principal whose role is not among those allowed. */

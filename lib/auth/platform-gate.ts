@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationError, ConflictError, ThrottledError } from '../errors.js';
 import type { CredentialStore } from './credentials.js';
-import { PLATFORM_HEADER, SIGNATURE_PROBLEM_MESSAGES, SIGNATURE_WINDOW_SECONDS, verifySignature, type SignatureProblem } from './signing.js';
+import { canonicalSignature, PLATFORM_HEADER, SIGNATURE_PROBLEM_MESSAGES, SIGNATURE_WINDOW_SECONDS, verifySignature, type SignatureProblem } from './signing.js';
 
 /** Remembers signatures seen inside the timestamp window. */
 export interface ReplayGuard {
@@ -73,7 +73,8 @@ export class PlatformGate {
     if (!rate.allowed) throw new ThrottledError(`platform ${platform} is over its ${limit} requests per minute: retry after ${rate.retryAfterSeconds} s`, rate.retryAfterSeconds);
 
     if (!request.mutating) return { platform, release: async () => undefined };
-    const fingerprint = createHash('sha256').update(`${platform}\n${request.signature}`).digest('hex');
+    // The signature as verified, not as written: two spellings of one header are one request.
+    const fingerprint = createHash('sha256').update(`${platform}\n${canonicalSignature(request.signature)}`).digest('hex');
     const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
     if (!firstSeen) {
       throw new ConflictError('this signed request was received before (replay): sign every request afresh, with a new timestamp; resending the same signals that way is safe');

@@ -61,8 +61,18 @@ export const SIGNATURE_PROBLEM_MESSAGES: Record<SignatureProblem, string> = {
   'stale-timestamp': `${TIMESTAMP_HEADER} is more than ${SIGNATURE_WINDOW_SECONDS} seconds from the server clock: sync the clock (NTP) and sign again`,
   'missing-signature': `missing ${SIGNATURE_HEADER} header: send v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`,
   'bad-signature-format': `${SIGNATURE_HEADER} must be v1=<64 lowercase hex chars>`,
-  'signature-mismatch': `${SIGNATURE_HEADER} does not match: sign "<timestamp>.<raw body>" (the exact bytes sent) with the platform secret`,
+  'signature-mismatch': `${SIGNATURE_HEADER} does not match: sign "<timestamp>.<raw body>" (the exact bytes sent; for a GET or DELETE, "<timestamp>.<METHOD> <path>") with the platform secret`,
 };
+
+/**
+ * The signature a header carries, in its one canonical form (`v1=<64 lowercase hex>`), or undefined
+ * when the header is not a well-formed v1 signature. Whatever is verified and whatever is remembered
+ * against replays is this form, never the header as written.
+ */
+export function canonicalSignature(signatureHeader: string | undefined): string | undefined {
+  const match = signatureHeader === undefined ? null : /^v1=([0-9a-f]{64})$/.exec(signatureHeader.trim());
+  return match ? `v1=${match[1]}` : undefined;
+}
 
 /**
  * Checks a request signature in constant time. Returns null when it is good, or the problem.
@@ -80,9 +90,9 @@ export function verifySignature(input: {
   const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - Number(timestampHeader)) > SIGNATURE_WINDOW_SECONDS) return 'stale-timestamp';
   if (!signatureHeader) return 'missing-signature';
-  const match = /^v1=([0-9a-f]{64})$/.exec(signatureHeader.trim());
-  if (!match) return 'bad-signature-format';
+  const signature = canonicalSignature(signatureHeader);
+  if (!signature) return 'bad-signature-format';
   const expected = Buffer.from(computeSignature(input.secret, timestampHeader, input.rawBody), 'hex');
-  const given = Buffer.from(match[1], 'hex');
+  const given = Buffer.from(signature.slice('v1='.length), 'hex');
   return timingSafeEqual(expected, given) ? null : 'signature-mismatch';
 }
