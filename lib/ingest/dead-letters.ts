@@ -175,13 +175,18 @@ export class DeadLetters {
         const sent = await this.sqs.send(
           new SendMessageBatchCommand({ QueueUrl: this.queues.queueUrl, Entries: chunk.map((message, index) => ({ Id: String(index), MessageBody: message.Body ?? '' })) }),
         );
-        if ((sent.Failed ?? []).length > 0) throw new RedriveError(`the signal queue refused ${sent.Failed!.length} messages: run the redrive again`);
-        await this.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.queues.deadLetterQueueUrl,
-            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-          }),
-        );
+        // A batch can half succeed: the messages it did send leave the dead-letter queue now, or the next run would send them again.
+        const refused = new Set((sent.Failed ?? []).map((entry) => entry.Id));
+        const delivered = chunk.filter((_, index) => !refused.has(String(index)));
+        if (delivered.length > 0) {
+          await this.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.queues.deadLetterQueueUrl,
+              Entries: delivered.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+            }),
+          );
+        }
+        if (refused.size > 0) throw new RedriveError(`the signal queue refused ${refused.size} messages: run the redrive again`);
       }
     } finally {
       await this.release(seen.filter((message) => !messageIds.has(message.MessageId!)));

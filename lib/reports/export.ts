@@ -87,24 +87,35 @@ export function toCsv(dossier: ClusterDossier): string {
   return `${rows.join('\r\n')}\r\n`;
 }
 
+/**
+ * Characters GEXF (XML 1.0) cannot carry as they are: control characters and unpaired surrogates (not
+ * allowed even as character references), and tab, CR and LF (a parser turns them into spaces in an
+ * attribute). Account ids are platforms' opaque strings, so any of them may occur.
+ */
+const XML_UNSAFE = /[\\\u0000-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Text safe for XML, written `\uXXXX` where it is not (and `\\` for a backslash, so that no two texts meet). */
+export function xmlSafe(text: string): string {
+  return text.replace(XML_UNSAFE, (char) => (char === '\\' ? '\\\\' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 /** The cluster's graph: accounts as nodes (with platform and creation date), links as weighted edges labelled by signal types. */
 export function toGexf(dossier: ClusterDossier): string {
   const graph = new UndirectedGraph();
   graph.setAttribute('cluster', dossier.report.id);
   const facts = new Map(dossier.members.map((member) => [`${member.platform}#${member.account}`, member]));
   for (const member of dossier.report.members) {
-    const key = `${member.platform}#${member.account}`;
-    const fact = facts.get(key);
-    graph.addNode(key, {
-      label: `${member.platform}/${member.account}`,
+    const fact = facts.get(`${member.platform}#${member.account}`);
+    graph.addNode(xmlSafe(`${member.platform}#${member.account}`), {
+      label: xmlSafe(`${member.platform}/${member.account}`),
       platform: member.platform,
-      account: member.account,
+      account: xmlSafe(member.account),
       ...(fact?.createdAt ? { createdAt: fact.createdAt } : {}),
     });
   }
   dossier.report.links.forEach((link, index) => {
-    const source = `${link.a.platform}#${link.a.account}`;
-    const target = `${link.b.platform}#${link.b.account}`;
+    const source = xmlSafe(`${link.a.platform}#${link.a.account}`);
+    const target = xmlSafe(`${link.b.platform}#${link.b.account}`);
     if (!graph.hasNode(source) || !graph.hasNode(target) || graph.hasEdge(source, target)) return;
     graph.addEdgeWithKey(`link-${index}`, source, target, { weight: link.weight, label: link.types.join('+'), types: link.types.join(' ') });
   });

@@ -180,12 +180,24 @@ export class ReviewService {
       this.deps.reviews.get(clusterId),
       this.deps.reviews.notes(clusterId),
       this.deps.members.facts(report.members),
-      this.deps.audit.list(clusterId, { limit: 500 }),
+      this.wholeAuditLog(clusterId),
     ]);
     const at = this.now().toISOString();
-    const body = exportCluster({ report, review, notes, members, audit: audit.entries, exportedAt: at, exportedBy: actor }, format);
+    const body = exportCluster({ report, review, notes, members, audit, exportedAt: at, exportedBy: actor }, format);
     await this.log(clusterId, actor, 'exported', `exported as ${format.toUpperCase()}`);
     return { fileName: exportFileName(clusterId, format), body };
+  }
+
+  /** Every entry of a cluster's audit log, newest first (an export is the record: no page of it is left out). */
+  private async wholeAuditLog(clusterId: string): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.audit.list(clusterId, { limit: 500, cursor });
+      entries.push(...page.entries);
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    return entries;
   }
 
   private async report(clusterId: string): Promise<ClusterReport> {
