@@ -32,54 +32,50 @@ export class PlatformAdmin {
     }));
   }
 
-  /** Runs one read-modify-write of the document after the ones already started (a failed one does not stop the next). */
-  private edit<T>(change: () => Promise<T>): Promise<T> {
-    const result = this.editing.then(change, change);
-    this.editing = result.catch(() => undefined);
-    return result;
+  /**
+   * One read-modify-write of the document, after the ones already started (a failed one does not stop
+   * the next): `change` gets the document as stored and gives back the document to store and the answer.
+   */
+  private edit<T>(change: (doc: CredentialsDocument) => { doc: CredentialsDocument; result: T }): Promise<T> {
+    const run = async () => {
+      const { doc, result } = change(await this.store.read());
+      await this.store.write(doc);
+      return result;
+    };
+    const done = this.editing.then(run, run);
+    this.editing = done.catch(() => undefined);
+    return done;
   }
 
   /** Adds a platform and returns its new secret (shown once: hand it to the platform over a secure channel). */
   async add(id: string, options: { requestsPerMinute?: number } = {}): Promise<{ id: string; secret: string }> {
     const parsed = platformIdSchema.safeParse(id);
     if (!parsed.success) throw new ValidationError(`platform id "${id}" is not valid: ${parsed.error.issues[0]?.message}`);
-    return this.edit(() => this.addNow(id, options));
-  }
-
-  private async addNow(id: string, options: { requestsPerMinute?: number }): Promise<{ id: string; secret: string }> {
-    const doc = await this.store.read();
-    if (doc.platforms.some((p) => p.id === id)) throw new ConflictError(`platform ${id} exists already: rotate its secret instead`);
-    const secret = newSecret();
-    await this.store.write({ ...doc, platforms: [...doc.platforms, { id, secret, requestsPerMinute: options.requestsPerMinute }] });
-    return { id, secret };
+    return this.edit((doc) => {
+      if (doc.platforms.some((p) => p.id === id)) throw new ConflictError(`platform ${id} exists already: rotate its secret instead`);
+      const secret = newSecret();
+      return { doc: { ...doc, platforms: [...doc.platforms, { id, secret, requestsPerMinute: options.requestsPerMinute }] }, result: { id, secret } };
+    });
   }
 
   /** Issues a new secret; the old one keeps working for {@link ROTATION_GRACE_HOURS} hours. */
   async rotate(id: string): Promise<{ id: string; secret: string; previousSecretExpiresAt: string }> {
-    return this.edit(() => this.rotateNow(id));
-  }
-
-  private async rotateNow(id: string): Promise<{ id: string; secret: string; previousSecretExpiresAt: string }> {
-    const doc = await this.store.read();
-    const platform = doc.platforms.find((p) => p.id === id);
-    if (!platform) throw new NotFoundError(`no platform ${id}: list them with GET /v1/platforms`);
-    const secret = newSecret();
-    const previousSecretExpiresAt = new Date(this.clock().getTime() + ROTATION_GRACE_HOURS * 3_600_000).toISOString();
-    await this.store.write({
-      ...doc,
-      platforms: doc.platforms.map((p) => (p.id === id ? { ...p, secret, previousSecret: p.secret, previousSecretExpiresAt } : p)),
+    return this.edit((doc) => {
+      if (!doc.platforms.some((p) => p.id === id)) throw new NotFoundError(`no platform ${id}: list them with GET /v1/platforms`);
+      const secret = newSecret();
+      const previousSecretExpiresAt = new Date(this.clock().getTime() + ROTATION_GRACE_HOURS * 3_600_000).toISOString();
+      return {
+        doc: { ...doc, platforms: doc.platforms.map((p) => (p.id === id ? { ...p, secret, previousSecret: p.secret, previousSecretExpiresAt } : p)) },
+        result: { id, secret, previousSecretExpiresAt },
+      };
     });
-    return { id, secret, previousSecretExpiresAt };
   }
 
   /** Removes a platform: its signatures stop working at once. Its stored signals stay until withdrawn or expired. */
   async remove(id: string): Promise<void> {
-    return this.edit(() => this.removeNow(id));
-  }
-
-  private async removeNow(id: string): Promise<void> {
-    const doc = await this.store.read();
-    if (!doc.platforms.some((p) => p.id === id)) throw new NotFoundError(`no platform ${id}: list them with GET /v1/platforms`);
-    await this.store.write({ ...doc, platforms: doc.platforms.filter((p) => p.id !== id) });
+    return this.edit((doc) => {
+      if (!doc.platforms.some((p) => p.id === id)) throw new NotFoundError(`no platform ${id}: list them with GET /v1/platforms`);
+      return { doc: { ...doc, platforms: doc.platforms.filter((p) => p.id !== id) }, result: undefined };
+    });
   }
 }
