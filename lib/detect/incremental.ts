@@ -21,8 +21,8 @@ import { agedNow, assembleResult, detectOver, membershipCountsOf, type Detection
 import { FullRunRequiredError, IncrementalClosureError } from './errors.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
+import { GraphIndex } from './graph-index.js';
 import { IdentMap } from './ident-map.js';
-import { PdqIndex } from './pdq-index.js';
 import { resolveVerdicts } from './verdicts.js';
 
 export { FullRunRequiredError, IncrementalClosureError } from './errors.js';
@@ -377,65 +377,13 @@ export function detectIncremental(
 }
 
 /**
- * A {@link GraphSource} over memberships held in memory (the local stack, tests, benchmarks).
+ * A {@link GraphSource} over memberships held in memory (the local stack, tests, benchmarks): a
+ * {@link GraphIndex}, which a caller that keeps it may also patch.
  *
  * @example
  * const source = inMemoryGraphSource(allMemberships, facts);
  * const closure = collectClosure(state, touched, source);
  */
-export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphSource {
-  const resolved = resolveDetectionOptions(options);
-  const byAccount = new Map<string, Membership[]>();
-  // Holders per identifier, as pushed: one account as itself (most identifiers have one holder), more in
-  // an array (deduplicated when first asked for: the same pair may come twice).
-  const holders = new IdentMap<string | string[]>();
-  const deduplicated = new Set<string[]>();
-  const photos: string[] = [];
-  // Memberships mostly come grouped by account (as a graph was kept), so the current account's list is
-  // checked before the map.
-  let current: Membership[] = [];
-  let currentAccount: string | undefined;
-  for (const membership of memberships) {
-    if (membership.account !== currentAccount) {
-      currentAccount = membership.account;
-      const list = byAccount.get(currentAccount);
-      if (list) current = list;
-      else byAccount.set(currentAccount, (current = []));
-    }
-    current.push(membership);
-    const accounts = holders.get(membership.type, membership.value);
-    if (accounts === undefined) {
-      holders.set(membership.type, membership.value, membership.account);
-      if (membership.type === 'photo_pdq') photos.push(membership.value);
-    } else if (typeof accounts === 'string') holders.set(membership.type, membership.value, [accounts, membership.account]);
-    else accounts.push(membership.account);
-  }
-  const index = PdqIndex.build(photos, { maxDistance: resolved.pdqMaxDistance, chunkBits: resolved.pdqChunkBits });
-  const none: string[] = [];
-  return {
-    membershipsOf(accounts) {
-      return accounts.flatMap((account) => byAccount.get(account) ?? []);
-    },
-    holdersOf(type, value) {
-      const held = holders.get(type, value);
-      let all = held === undefined ? none : typeof held === 'string' ? [held] : held;
-      if (all.length > 1 && !deduplicated.has(all)) {
-        all = [...new Set(all)];
-        holders.set(type, value, all);
-        deduplicated.add(all);
-      }
-      return all;
-    },
-    nearPhotos(hash) {
-      return index.query(hash).map(({ index: position }) => photos[position]);
-    },
-    factsOf(accounts) {
-      const found = new Map<string, AccountFacts>();
-      for (const account of accounts) {
-        const fact = facts.get(account);
-        if (fact) found.set(account, fact);
-      }
-      return found;
-    },
-  };
+export function inMemoryGraphSource(memberships: readonly Membership[], facts: ReadonlyMap<string, AccountFacts>, options: Partial<DetectionOptions> = {}): GraphIndex {
+  return GraphIndex.build(memberships, facts, options);
 }

@@ -42,10 +42,14 @@ interface GraphHead {
   base?: string;
 }
 
-/** How a graph was kept: its size in bytes (gzipped) and, for an overlay, the run whose whole graph it lies over. */
+/**
+ * How a graph was kept: its size in bytes (gzipped), for an overlay the run whose whole graph it lies
+ * over, and the `base` that {@link RunGraphRepository.get} will return with it.
+ */
 export interface GraphKept {
   bytes: number;
   laidOver?: string;
+  base: KeptGraph['base'];
 }
 
 export class RunGraphRepository {
@@ -66,12 +70,13 @@ export class RunGraphRepository {
       if (overlay.graph.memberships.length <= MAX_OVERLAY_SHARE * graph.memberships.length) {
         const bytes = await encodeGraphOverlay(overlay);
         await this.putBytes(runId, bytes, over.expiresAt, over.runId);
-        return { bytes: bytes.length, laidOver: over.runId };
+        return { bytes: bytes.length, laidOver: over.runId, base: { runId: over.runId, expiresAt: over.expiresAt, rewritten: overlay.accounts } };
       }
     }
     const bytes = await encodeRunGraph(graph);
-    await this.putBytes(runId, bytes, this.nowS() + RUN_GRAPH_DAYS * 86_400);
-    return { bytes: bytes.length };
+    const expiresAt = this.nowS() + RUN_GRAPH_DAYS * 86_400;
+    await this.putBytes(runId, bytes, expiresAt);
+    return { bytes: bytes.length, base: { runId, expiresAt, rewritten: [] } };
   }
 
   /** A run's graph, or undefined when none is stored whole (not kept, expired, cut short, or of an older format), nor its base. */

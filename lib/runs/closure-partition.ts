@@ -8,7 +8,7 @@
 import { buildAccountGraph, type AccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
-import { collectClosure, hubsUntouched, identKey, inMemoryGraphSource } from '../detect/incremental.js';
+import { collectClosure, hubsUntouched, identKey, inMemoryGraphSource, type GraphSource } from '../detect/incremental.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
@@ -48,6 +48,8 @@ export function partitionClosure(
     changedIdentifiers: ReadonlyArray<{ type: SignalType; value: string }>;
     verdicts: readonly Verdict[];
     nowMs: number;
+    /** An index of `graph` the caller keeps (lib/detect/graph-index.ts); built here when absent. */
+    source?: GraphSource;
   },
   options: DetectionOptions,
   /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
@@ -55,7 +57,7 @@ export function partitionClosure(
 ): { tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number } {
   const { graph } = input;
   const previous = { components: graph.components.map((members) => ({ members })), hubs: graph.hubs };
-  const source = inMemoryGraphSource(graph.memberships, graph.facts, options);
+  const source = input.source ?? inMemoryGraphSource(graph.memberships, graph.facts, options);
   const context = { verdicts: input.verdicts, options };
   const closure = collectClosure(previous, input.touched, source, { ...context, changedIdentifiers: input.changedIdentifiers });
   const core = new Set(closure.accounts);

@@ -15,6 +15,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chunk } from '../chunk.js';
 import { detectClusters } from '../detect/detect.js';
+import { GraphIndex } from '../detect/graph-index.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import type { ChangeLog } from '../graph/change-log.js';
@@ -27,6 +28,7 @@ import type { VerdictRepository } from '../graph/verdict-repository.js';
 import { partitionClosure, type ClosureTask } from './closure-partition.js';
 import { partitionIntoTasks, type ComponentTask } from './component-partition.js';
 import { applyChanges, type RunGraph } from './run-graph.js';
+import { WarmGraph } from './warm-graph.js';
 
 /** A run still "running" after this long is taken to have died, and a new one may start. */
 export const STALE_RUN_MS = 15 * 60 * 1000;
@@ -127,10 +129,20 @@ function verdictsFingerprint(verdicts: Verdict[]): string {
 export class DetectionRunner {
   private readonly clock: () => Date;
   private readonly options: DetectionOptions;
+  /** The graph the last run here kept, for the next run here (see lib/runs/warm-graph.ts). */
+  private readonly warm = new WarmGraph();
 
   constructor(private readonly deps: DetectionRunnerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     this.options = resolveDetectionOptions(deps.options);
+  }
+
+  /**
+   * Drops the graph this runner holds from its last run, so that the next run reads the kept graph from
+   * the table as a freshly started container does (tests and the incremental benchmark measure that path).
+   */
+  forgetKeptGraph(): void {
+    this.warm.forget();
   }
 
   /** Records a new run as running, unless one is running already; returns the run to follow. */
@@ -196,6 +208,8 @@ export class DetectionRunner {
       let hubsExcluded = 0;
       /** The graph this run saw, kept for the next run (none when the run saw only a closure through the table). */
       let seen: RunGraph | undefined;
+      /** The index the closure was read through, of `seen`'s memberships, held with it for the next run. */
+      let index: GraphIndex | undefined;
       const listHubs = (all: ReadonlyArray<{ type: string; value: string; accounts: number }>) => {
         hubs = [...all].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED).map(({ type, value, accounts }) => ({ type, value, accounts }));
         hubsExcluded = all.length;
@@ -212,8 +226,12 @@ export class DetectionRunner {
       const rereadRead = changesRead?.then((detail) =>
         time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])])),
       );
+          // The previous run's graph from memory when this process kept it (and its index with it), else from the table.
+      const warm = mode === 'incremental' ? this.warm.take(previousId!) : undefined;
       const [kept, changeDetail, rereadNow] =
-        mode === 'incremental' ? await Promise.all([time('graphRead', () => this.deps.graphs.get(previousId!)), changesRead, rereadRead]) : [undefined, undefined, undefined];
+        mode === 'incremental'
+          ? await Promise.all([warm?.kept ?? time('graphRead', () => this.deps.graphs.get(previousId!)), changesRead, rereadRead])
+          : [undefined, undefined, undefined];
       const base = kept?.graph;
       /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
       let over: KeptGraph['base'] | undefined;
@@ -222,11 +240,24 @@ export class DetectionRunner {
         const detail = changeDetail;
         const [reread, facts] = rereadNow;
         const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
-        const partition = await time('partition', () =>
-          partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, this.options, this.deps.closureTaskMemberships),
-        );
+        const partition = await time('partition', () => {
+          // The index of the previous graph patched to this one (the accounts whose memberships changed), or built afresh.
+          warm?.index?.patch(applied.graph.memberships, applied.graph.facts, applied.replaced);
+          index = warm?.index ?? GraphIndex.build(applied.graph.memberships, applied.graph.facts, this.options);
+          return partitionClosure(
+            { graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs, source: index },
+            this.options,
+            this.deps.closureTaskMemberships,
+          );
+        });
         // What differs from the previous run's graph (the log's window is wider: see CHANGE_LOG_MARGIN_MS).
-        Object.assign(counts, { changedAccounts: applied.touched.length, changedIdentifiers: applied.changedIdentifiers.length, closureAccounts: partition.coreAccounts });
+        Object.assign(counts, {
+          changedAccounts: applied.touched.length,
+          changedIdentifiers: applied.changedIdentifiers.length,
+          closureAccounts: partition.coreAccounts,
+          graphWarm: warm ? 1 : 0,
+          indexWarm: warm?.index ? 1 : 0,
+        });
         // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
         tasks = withPreviousClusters(
           partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] })),
@@ -270,7 +301,13 @@ export class DetectionRunner {
       // reads and writes keep going beside it.)
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
-      const graphWritten = graph ? time('graphWrite', () => this.deps.graphs.put(runId, graph, over)) : Promise.resolve(undefined);
+      const graphWritten = graph
+        ? time('graphWrite', async () => {
+            const stored = await this.deps.graphs.put(runId, graph, over);
+            this.warm.hold(runId, { kept: { graph, base: stored.base }, index });
+            return stored;
+          })
+        : Promise.resolve(undefined);
       // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
       graphWritten.catch(() => undefined);
       const recordGraph = (kept: GraphKept | undefined) => {

@@ -191,14 +191,17 @@ function sameFacts(a: AccountFacts | undefined, b: AccountFacts | undefined): bo
  * Returns the accounts whose memberships or facts differ and every identifier gained, lost or
  * observed anew by one of them (what an incremental closure starts from), and every account whose
  * memberships or facts were rewritten in any way (a signal sent again with a later expiry is not a
- * change to detection, but the graph kept for the next run must have it). Components and hubs are
- * the previous run's: the caller replaces them with what detection forms now.
+ * change to detection, but the graph kept for the next run must have it). `replaced` names every
+ * account whose membership list may differ at all (changed or with a signal expired): every other
+ * account's memberships are the base's own objects, which is what patching an index of the base
+ * (lib/detect/graph-index.ts) relies on. Components and hubs are the previous run's: the caller
+ * replaces them with what detection forms now.
  */
 export function applyChanges(
   base: RunGraph,
   changes: GraphChanges,
   nowMs: number,
-): { graph: RunGraph; touched: string[]; changedIdentifiers: Array<{ type: SignalType; value: string }>; rewritten: string[] } {
+): { graph: RunGraph; touched: string[]; changedIdentifiers: Array<{ type: SignalType; value: string }>; rewritten: string[]; replaced: string[] } {
   const nowS = nowMs / 1000;
   const changing = new Set<string>([...changes.reread.keys(), ...changes.factsOf.accounts]);
   for (const batch of changes.stored) for (const signal of batch.signals) changing.add(`${batch.platform}#${signal.account}`);
@@ -213,9 +216,11 @@ export function applyChanges(
   // Memberships of changing accounts, before and after; everything else carries over unless it expired.
   const memberships: StoredMembership[] = [];
   const before = new Map<string, Map<string, StoredMembership>>();
+  const replaced = new Set(changing);
   for (const m of base.memberships) {
     if (m.expiresAtS <= nowS) {
       changed(m);
+      replaced.add(m.account);
       continue;
     }
     if (!changing.has(m.account)) {
@@ -275,6 +280,7 @@ export function applyChanges(
     touched: [...touched],
     changedIdentifiers: [...changedIdentifiers.values()],
     rewritten: [...new Set([...rewritten, ...touched])],
+    replaced: [...replaced],
   };
 }
 

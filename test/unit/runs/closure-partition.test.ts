@@ -6,6 +6,7 @@
  * the next run to start from.
  */
 import fc from 'fast-check';
+import { GraphIndex } from '../../../lib/detect/graph-index.js';
 import { describe, expect, it } from 'vitest';
 import type { SignalType } from '../../../lib/contract/signals.js';
 import { detectClusters, resolveDetectionOptions } from '../../../lib/detect/detect.js';
@@ -71,6 +72,8 @@ describe('Function: partitionClosure over applyChanges', () => {
         // kept as an overlay of it must give that graph back.
         const keptWhole = previous.graph;
         const rewritten: string[] = [];
+        // The index a warm coordinator keeps: built once, then patched step by step (the closure below reads through it).
+        const index = GraphIndex.build(previous.graph.memberships, previous.graph.facts, OPTIONS);
 
         for (const [stepNo, step] of steps.entries()) {
           const nowMs = NOW_MS + (stepNo + 1) * 1000;
@@ -101,7 +104,8 @@ describe('Function: partitionClosure over applyChanges', () => {
           rewritten.push(...applied.rewritten);
           expect(contentOf(withOverlay(keptWhole, overlayOf(applied.graph, rewritten)))).toEqual(contentOf(applied.graph));
 
-          const partition = partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs }, OPTIONS, 5);
+          index.patch(applied.graph.memberships, applied.graph.facts, applied.replaced);
+          const partition = partitionClosure({ graph: applied.graph, touched: applied.touched, changedIdentifiers: applied.changedIdentifiers, verdicts, nowMs, source: index }, OPTIONS, 5);
           const core = new Set(partition.tasks.flatMap((task) => task.core));
           expect(core.size).toBe(partition.coreAccounts);
           const recomputed = partition.tasks.flatMap((task) =>
