@@ -30,6 +30,8 @@ export interface ChangeDetail extends ChangeSet {
   stored: StoredSignals[];
   /** Accounts touched by changes that carry no signals (deletions, withdrawals): read them afresh. */
   reread: Set<string>;
+  /** Accounts whose facts (account metadata) the changes may have changed: read their facts afresh. */
+  factsOf: Set<string>;
 }
 
 export class ChangeLog {
@@ -40,7 +42,9 @@ export class ChangeLog {
 
   /**
    * Records what one stored message touched, and the signals it stored (gzipped) when it stored some;
-   * a change without them (a deletion) names accounts to read afresh. Idempotent per message id.
+   * a change without them (a deletion) names accounts to read afresh. `factsOf` names the accounts
+   * whose facts the change may have changed (a message's account records; a deletion's accounts), so
+   * that a run reads only those facts afresh. Idempotent per message id.
    */
   async record(entry: {
     messageId: string;
@@ -48,6 +52,7 @@ export class ChangeLog {
     expiresAtSeconds: number;
     accounts: string[];
     identifiers: Array<{ type: SignalType; value: string }>;
+    factsOf: string[];
     stored?: StoredSignals;
   }): Promise<void> {
     const photos = [...new Set(entry.identifiers.filter((identifier) => identifier.type === 'photo_pdq').map((identifier) => identifier.value))];
@@ -60,6 +65,7 @@ export class ChangeLog {
             kind: 'change',
             accounts: [...new Set(entry.accounts)],
             identifiers: [...new Set(entry.identifiers.map((identifier) => `${identifier.type}#${identifier.value}`))],
+            factsOf: [...new Set(entry.factsOf)],
             ...(entry.stored ? { stored: gzipSync(JSON.stringify(entry.stored)) } : {}),
             expiresAt: entry.expiresAtSeconds,
           },
@@ -71,7 +77,7 @@ export class ChangeLog {
 
   /** Everything recorded at or after `since` (ISO time), with the signals stored (in the order they were stored). */
   async detailSince(since: string): Promise<ChangeDetail> {
-    const changes: ChangeDetail = { accounts: new Set(), identifiers: new Set(), stored: [], reread: new Set() };
+    const changes: ChangeDetail = { accounts: new Set(), identifiers: new Set(), stored: [], reread: new Set(), factsOf: new Set() };
     const entries: Array<{ sk: string; stored: StoredSignals }> = [];
     // The shards are read side by side, then taken in shard order (so the sets' order does not depend on timing).
     const shards = await Promise.all(
@@ -83,6 +89,8 @@ export class ChangeLog {
       for (const item of items) {
         for (const account of item.accounts ?? []) changes.accounts.add(account);
         for (const identifier of item.identifiers ?? []) changes.identifiers.add(identifier);
+        // An item written before items listed `factsOf` counts all its accounts (conservative: it may hold account records).
+        for (const account of item.factsOf ?? item.accounts ?? []) changes.factsOf.add(account);
         if (item.stored) entries.push({ sk: String(item.sk), stored: JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8')) });
         else for (const account of item.accounts ?? []) changes.reread.add(account);
       }

@@ -64,23 +64,27 @@ export class SignalRepository {
     const now = new Date();
     const parts = chunk(keys, DELETIONS_PER_CHANGE);
     for (const [part, partKeys] of (parts.length > 0 ? parts : [[]]).entries()) {
+      const accounts = [
+        ...new Set([
+          ...alsoAccounts,
+          ...partKeys.map((key) => {
+            const ref = parseAccountPk(key.sk);
+            return `${ref.platform}#${ref.account}`;
+          }),
+        ]),
+      ];
       await this.changes.record({
         messageId: parts.length > 1 ? `${id}:${part}` : id,
         storedAt: now.toISOString(),
         expiresAtSeconds: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
-        accounts: [
-          ...new Set([
-            ...alsoAccounts,
-            ...partKeys.map((key) => {
-              const ref = parseAccountPk(key.sk);
-              return `${ref.platform}#${ref.account}`;
-            }),
-          ]),
-        ],
+        accounts,
         identifiers: partKeys.map((key) => {
           const [, type, value] = key.pk.split('#');
           return { type: type as SignalType, value };
         }),
+        // A withdrawal deletes the account's metadata; every deletion counts all the accounts it names (safe;
+        // a key retirement, which leaves metadata alone, costs a few facts read for nothing).
+        factsOf: accounts,
       });
     }
   }

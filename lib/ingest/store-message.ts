@@ -38,6 +38,8 @@ export class MessageStore {
       expiresAtSeconds,
       accounts: [...message.signals, ...message.accounts].map((item) => `${message.platform}#${item.account}`),
       identifiers: message.signals.map((signal) => ({ type: signal.type, value: signal.value })),
+      // Signals never change an account's facts; only its account records do.
+      factsOf: message.accounts.map((item) => `${message.platform}#${item.account}`),
       stored: {
         platform: message.platform,
         receivedAt: message.receivedAt,

@@ -224,9 +224,9 @@ export class DetectionRunner {
       // Awaited below unless the run loads only a closure of few changes; this keeps a failure from going unhandled then.
       rankingRead?.catch(() => undefined);
       const rereadRead = changesRead?.then((detail) =>
-        time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.accounts])])),
+        time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.factsOf])])),
       );
-          // The previous run's graph from memory when this process kept it (and its index with it), else from the table.
+      // The previous run's graph from memory when this process kept it (and its index with it), else from the table.
       const warm = mode === 'incremental' ? this.warm.take(previousId!) : undefined;
       const [kept, changeDetail, rereadNow] =
         mode === 'incremental'
@@ -239,7 +239,8 @@ export class DetectionRunner {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
         const [reread, facts] = rereadNow;
-        const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.accounts], facts } }, nowMs));
+        // Facts only of accounts whose facts may have changed: an account with new signals is still a changing one (through `stored`).
+        const applied = await time('apply', () => applyChanges(base, { stored: detail.stored, reread, factsOf: { accounts: [...detail.factsOf], facts } }, nowMs));
         const partition = await time('partition', () => {
           // The index of the previous graph patched to this one (the accounts whose memberships changed), or built afresh.
           warm?.index?.patch(applied.graph.memberships, applied.graph.facts, applied.replaced);
@@ -257,6 +258,8 @@ export class DetectionRunner {
           closureAccounts: partition.coreAccounts,
           graphWarm: warm ? 1 : 0,
           indexWarm: warm?.index ? 1 : 0,
+          accountsReread: reread.size,
+          factsRead: detail.factsOf.size,
         });
         // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
         tasks = withPreviousClusters(
