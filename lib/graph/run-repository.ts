@@ -7,6 +7,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
 import type { ClusterLineage } from '../detect/model.js';
+import type { ChangeLogSeen } from './change-log.js';
 import { RUNS_INDEX_PK, runPk, SK_LAST_SUCCESSFUL_RUN, SK_LATEST_RUN, SK_RUN, STAT_PK } from './keys.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
@@ -28,6 +29,11 @@ export interface RunRecord {
   durationMs?: number;
   timingsMs?: Record<string, number>;
   counts?: Record<string, number>;
+  /**
+   * An incremental run from a kept graph: the change-log items it saw from its start less the log's
+   * margin, which the next run skips when it finds exactly them again (ChangeLog.detailSince).
+   */
+  changeLog?: ChangeLogSeen;
   /** Identifiers excluded as shared infrastructure (the largest first, at most 100 listed). */
   hubs?: Array<{ type: string; value: string; accounts: number }>;
   hubsExcluded?: number;

@@ -18,7 +18,7 @@ import { detectClusters } from '../detect/detect.js';
 import { GraphIndex } from '../detect/graph-index.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
-import type { ChangeLog } from '../graph/change-log.js';
+import { changeLogSeen, type ChangeLog, type ChangeLogSeen } from '../graph/change-log.js';
 import type { GraphKept, KeptGraph, RunGraphRepository } from '../graph/run-graph-repository.js';
 import type { ClusterRepository, StoredCluster } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
@@ -46,7 +46,8 @@ const CLOSURE_SEEDS_MAX = 200;
  * keyed by the time its writer took just before writing it (lib/ingest/store-message.ts), so it can land
  * after a run that started later has read the log (a write retried with backoff, a slow call, an
  * eventually consistent read); reading from the previous start alone would then miss it for good.
- * Applying a change seen already again changes nothing (applyChanges), so the margin only costs reads.
+ * Applying a change seen already again changes nothing (applyChanges), so the margin costs only reads,
+ * and a run from a kept graph skips the items in it the previous run saw (ChangeLog.detailSince).
  * Twice the longest a writer may take between its clock and its write landing: the consumer's 60 s
  * timeout (the platform API, which records withdrawals, stops at 15 s).
  */
@@ -206,6 +207,8 @@ export class DetectionRunner {
       const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
       let hubs: RunRecord['hubs'] = [];
       let hubsExcluded = 0;
+      /** What this run saw of the change log, for the next run to skip (recorded only by a run from a kept graph). */
+      let changeLog: ChangeLogSeen | undefined;
       /** The graph this run saw, kept for the next run (none when the run saw only a closure through the table). */
       let seen: RunGraph | undefined;
       /** The index the closure was read through, of `seen`'s memberships, held with it for the next run. */
@@ -215,8 +218,10 @@ export class DetectionRunner {
         hubsExcluded = all.length;
       };
       // The previous run's graph and what changed since, read side by side (the change log is small), and
-      // the accounts the changes say to read afresh read while the graph still is.
-      const changesRead = mode === 'incremental' ? time('changes', () => this.deps.changes.detailSince(new Date(Date.parse(previous!.startedAt) - CHANGE_LOG_MARGIN_MS).toISOString())) : undefined;
+      // the accounts the changes say to read afresh read while the graph still is. Items the previous run
+      // saw and applied to that graph are skipped when found again unchanged.
+      const logSince = mode === 'incremental' ? new Date(Date.parse(previous!.startedAt) - CHANGE_LOG_MARGIN_MS).toISOString() : undefined;
+      const changesRead = logSince !== undefined ? time('changes', () => this.deps.changes.detailSince(logSince, previous!.changeLog)) : undefined;
       // The current clusters too, from the ranking: the core is not known yet, but the ranking costs little
       // beside the graph read (about 28,000 entries at 100k accounts, while the graph is decoded), where
       // reading it after the partition put it on the run's critical path.
@@ -260,7 +265,10 @@ export class DetectionRunner {
           indexWarm: warm?.index ? 1 : 0,
           accountsReread: reread.size,
           factsRead: detail.factsOf.size,
+          changeLogItemsApplied: detail.itemsRead,
+          changeLogItemsSkipped: detail.itemsSkipped,
         });
+        changeLog = changeLogSeen(detail.seen, new Date(nowMs - CHANGE_LOG_MARGIN_MS).toISOString());
         // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
         tasks = withPreviousClusters(
           partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] })),
@@ -273,7 +281,10 @@ export class DetectionRunner {
         // An incremental run with few changes loads only their closure; with many, it reads the graph once
         // and re-detects only the components the changes touch. Both give a full run's answer.
         // What changed was read beside the graph read (an incremental run comes here when no graph was kept).
-        const changes = changesRead ? await changesRead : undefined;
+        // Skipping items holds only for the previous run's graph (which has them applied); these paths
+        // re-detect from the changes themselves, so they read the whole window again.
+        const read = changesRead ? await changesRead : undefined;
+        const changes = read && read.itemsSkipped > 0 ? await time('changesWhole', () => this.deps.changes.detailSince(logSince!)) : read;
         const closureSized = changes !== undefined && changes.accounts.size + changes.identifiers.size <= CLOSURE_SEEDS_MAX;
         if (changes) Object.assign(counts, { changedAccounts: changes.accounts.size, changedIdentifiers: changes.identifiers.size });
         if (!closureSized) {
@@ -322,6 +333,7 @@ export class DetectionRunner {
         mode,
         ...(run.requestedMode === 'auto' && fullBecause ? { fullBecause } : {}),
         basis,
+        ...(changeLog ? { changeLog } : {}),
         counts,
         hubs,
         hubsExcluded,

@@ -1,11 +1,13 @@
 /**
  * What an incremental run reads of the change log and of the table on the local stack: only the facts
- * of accounts whose facts may have changed. Each case ends with a full run that must change nothing,
- * i.e. the incremental runs gave a full run's answer.
+ * of accounts whose facts may have changed, and only the log items the previous run did not apply
+ * already (unless one landed late among those). Each case ends with a full run that must change
+ * nothing, i.e. the incremental runs gave a full run's answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdentifierHasher } from '../../lib/client/hash.js';
 import { SignalsTransport } from '../../lib/client/transport.js';
+import { MessageStore } from '../../lib/ingest/store-message.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
 
 const hasher = new IdentifierHasher('test-consortium-key-0123456789');
@@ -71,5 +73,56 @@ describe('incremental run: facts read afresh', () => {
 
     const full = await detect('full');
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+  });
+});
+
+describe('incremental run: change-log items the previous run applied', () => {
+  it('back to back, the second run applies only the items the first did not (its window holds both runs\' input)', async () => {
+    const { post, sig, detect, reportOf } = await stackWith();
+    await post({ signals: [sig('b-a', 'email', 'b@example.com'), sig('b-b', 'email', 'b@example.com')] });
+    expect((await detect('auto')).mode).toBe('full');
+    await post({ signals: [sig('c-a', 'email', 'c@example.com'), sig('c-b', 'email', 'c@example.com')] });
+    const first = await detect('auto');
+    expect(first.mode).toBe('incremental');
+    // After a full run there is nothing to skip: the window (from 2 minutes before the full run) holds both messages.
+    expect(first.counts).toMatchObject({ changeLogItemsApplied: 2, changeLogItemsSkipped: 0 });
+    expect(first.changeLog).toMatchObject({ count: 2 });
+
+    await post({ signals: [sig('d-a', 'email', 'd@example.com'), sig('d-b', 'email', 'd@example.com')] });
+    const second = await detect('auto');
+    expect(second.mode).toBe('incremental');
+    expect(second.counts).toMatchObject({ changeLogItemsApplied: 1, changeLogItemsSkipped: 2 });
+    expect(second.changeLog).toMatchObject({ count: 3 });
+    expect((await reportOf('d-a'))?.size).toBe(2);
+
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clusters: 3, clustersWritten: 0, clustersRemoved: 0 });
+  });
+
+  it('applies the whole window again when an item landed late inside what the previous run saw', async () => {
+    const { stack, platform, post, sig, detect, reportOf } = await stackWith();
+    await post({ signals: [sig('e-a', 'email', 'e@example.com'), sig('e-b', 'email', 'e@example.com')] });
+    expect((await detect('auto')).mode).toBe('full');
+    await post({ signals: [sig('f-a', 'email', 'f@example.com'), sig('f-b', 'email', 'f@example.com')] });
+    const first = await detect('auto');
+    expect(first.mode).toBe('incremental');
+    const { from, through } = first.changeLog!;
+
+    // A consumer that took its clock just before the last item the run saw, and whose write landed only now.
+    const storedAt = new Date(Date.parse(through.slice(0, through.indexOf('#'))) - 1);
+    const late = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => storedAt);
+    await late.store(
+      JSON.stringify({ v: 1, platform: platform.id, requestId: 'late-writer', receivedAt: new Date().toISOString(), signals: [sig('g-a', 'email', 'g@example.com'), sig('g-b', 'email', 'g@example.com')], accounts: [] }),
+    );
+    const lateKey = `${storedAt.toISOString()}#late-writer`;
+    expect(lateKey >= from && lateKey <= through).toBe(true);
+
+    const second = await detect('auto');
+    expect(second.mode).toBe('incremental');
+    expect(second.counts).toMatchObject({ changeLogItemsApplied: 3, changeLogItemsSkipped: 0 });
+    expect((await reportOf('g-a'))?.size).toBe(2);
+
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clusters: 3, clustersWritten: 0, clustersRemoved: 0 });
   });
 });
