@@ -87,8 +87,8 @@ try {
   const incrementals: Array<Awaited<ReturnType<typeof run>>> = [];
   for (let round = 1; round <= rounds; round++) {
     await store(messagesOf(onePercent(round === 1 ? 'more' : `more${round}`), `delta-incremental-${round}`));
-    // PROFILE_INCREMENTAL=<file.cpuprofile>: a CPU profile of the handlers' thread during the first incremental run.
-    const profile = round === 1 ? process.env.PROFILE_INCREMENTAL : undefined;
+    // PROFILE_INCREMENTAL=<file.cpuprofile>: a CPU profile of the handlers' thread during incremental round PROFILE_ROUND (default 1).
+    const profile = round === Number(process.env.PROFILE_ROUND ?? 1) ? process.env.PROFILE_INCREMENTAL : undefined;
     const session = profile ? new Session() : undefined;
     if (session) {
       session.connect();
