@@ -92,10 +92,34 @@ export interface AppliedRun {
    * ranking entry. The write volume (and cost) of the run's save.
    */
   itemsWritten: number;
+  /** Every upserted cluster as the ranking now lists it (written or unchanged), for {@link rankingAfter}. */
+  ranked: CurrentCluster[];
 }
 
 /** What the report item says about a stored cluster: its ranking key, content fingerprint, removal. */
 export type StoredHead = { rankSk?: string; fingerprint?: string; removedAt?: string };
+
+/** A current cluster as the ranking lists it: what {@link ClusterRepository.currentClusters} reads. */
+export type CurrentCluster = StoredCluster & { head: StoredHead };
+
+/**
+ * The current clusters after a save, from those before it and what the save applied: the removed and
+ * upserted ones replaced by what the save ranked, highest risk first as the ranking reads. Exactly what
+ * {@link ClusterRepository.currentClusters} would read then, provided nothing else wrote the ranking
+ * between (only detection runs write it, one at a time); undefined when an entry's ranking key is not
+ * known, so that the caller reads the ranking instead.
+ *
+ * @example
+ * const saved = await clusters.applyRun(runId, { upserts, removed, previous }, startedAt);
+ * const current = rankingAfter(before, removed, saved.ranked) ?? (await clusters.currentClusters());
+ */
+export function rankingAfter(before: readonly CurrentCluster[], removed: readonly string[], ranked: readonly CurrentCluster[]): CurrentCluster[] | undefined {
+  const replaced = new Set([...removed, ...ranked.map((cluster) => cluster.id)]);
+  const after = before.filter((cluster) => !replaced.has(cluster.id));
+  appendAll(after, ranked);
+  if (after.some((cluster) => cluster.head.rankSk === undefined)) return undefined;
+  return after.sort((x, y) => (x.head.rankSk! < y.head.rankSk! ? -1 : x.head.rankSk! > y.head.rankSk! ? 1 : 0));
+}
 
 /** A current cluster as `clustersOfAccounts` reads it; `head`, when read, saves `applyRun` reading it again. */
 export interface StoredCluster {
@@ -170,14 +194,17 @@ export class ClusterRepository {
     const deletes: Parameters<typeof batchWriteAll>[2] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
+    const ranked: CurrentCluster[] = [];
     for (const cluster of changes.upserts) {
       const fingerprint = contentFingerprint(cluster);
       const previous = stored.get(cluster.id);
       if (previous && previous.fingerprint === fingerprint && !previous.removedAt) {
         unchanged += 1;
+        ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: previous.rankSk, fingerprint } });
         continue;
       }
       const sk = rankSk(cluster.risk.score, cluster.id);
+      ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
       if (previous?.rankSk && previous.rankSk !== sk) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
       writes.push(
         {
@@ -232,7 +259,7 @@ export class ClusterRepository {
       writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     }
     const itemsWritten = (await batchWriteAll(this.db, this.tableName, writes)) + (await batchWriteAll(this.db, this.tableName, deletes));
-    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten };
+    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten, ranked };
   }
 
   /**
@@ -245,7 +272,7 @@ export class ClusterRepository {
    * taken as its newest entry, and the older one is deleted here. Only detection runs call this, one run
    * at a time, so nothing writes the ranking meanwhile.
    */
-  async currentClusters(): Promise<Array<StoredCluster & { head: StoredHead }>> {
+  async currentClusters(): Promise<CurrentCluster[]> {
     const items = await this.rankingEntries();
     const newest = new Map<string, Record<string, any>>();
     const stale: Array<{ DeleteRequest: { Key: Record<string, unknown> } }> = [];

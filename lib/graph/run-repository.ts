@@ -25,6 +25,8 @@ export interface RunRecord {
   /** What an incremental run must share with the run before it to give a full run's answer. */
   basis?: { optionsFingerprint: string; verdictsFingerprint: string; agingStep: number };
   startedAt: string;
+  /** The run that was newest when this one was created (the newest-run pointer moves only from it to this one). */
+  after?: string;
   finishedAt?: string;
   durationMs?: number;
   timingsMs?: Record<string, number>;

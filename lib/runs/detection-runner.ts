@@ -20,7 +20,7 @@ import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import { changeLogSeen, type ChangeLog, type ChangeLogSeen } from '../graph/change-log.js';
 import type { GraphKept, KeptGraph, RunGraphRepository } from '../graph/run-graph-repository.js';
-import type { ClusterRepository, StoredCluster } from '../graph/cluster-repository.js';
+import { rankingAfter, type AppliedRun, type ClusterRepository, type CurrentCluster, type StoredCluster } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
@@ -162,7 +162,7 @@ export class DetectionRunner {
       }
       const runId = `${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
       // Only if no other start got in first; otherwise the loop joins the run it began.
-      if (await this.deps.runs.create({ runId, status: 'running', trigger, requestedMode: mode, startedAt: now.toISOString() }, latest?.runId)) {
+      if (await this.deps.runs.create({ runId, status: 'running', trigger, requestedMode: mode, startedAt: now.toISOString(), ...(latest ? { after: latest.runId } : {}) }, latest?.runId)) {
         return { runId, alreadyRunning: false };
       }
     }
@@ -213,6 +213,8 @@ export class DetectionRunner {
       let seen: RunGraph | undefined;
       /** The index the closure was read through, of `seen`'s memberships, held with it for the next run. */
       let index: GraphIndex | undefined;
+      /** The current clusters as this run found them (a run from a kept graph), from which its save's result is derived. */
+      let current: CurrentCluster[] | undefined;
       const listHubs = (all: ReadonlyArray<{ type: string; value: string; accounts: number }>) => {
         hubs = [...all].sort((a, b) => b.accounts - a.accounts).slice(0, HUBS_LISTED).map(({ type, value, accounts }) => ({ type, value, accounts }));
         hubsExcluded = all.length;
@@ -222,17 +224,19 @@ export class DetectionRunner {
       // saw and applied to that graph are skipped when found again unchanged.
       const logSince = mode === 'incremental' ? new Date(Date.parse(previous!.startedAt) - CHANGE_LOG_MARGIN_MS).toISOString() : undefined;
       const changesRead = logSince !== undefined ? time('changes', () => this.deps.changes.detailSince(logSince, previous!.changeLog)) : undefined;
-      // The current clusters too, from the ranking: the core is not known yet, but the ranking costs little
-      // beside the graph read (about 28,000 entries at 100k accounts, while the graph is decoded), where
-      // reading it after the partition put it on the run's critical path.
-      const rankingRead = mode === 'incremental' ? time('previousClusters', () => this.deps.clusters.currentClusters()) : undefined;
+      // The previous run's graph from memory when this process kept it (and its index with it), else from the table.
+      const warm = mode === 'incremental' ? this.warm.take(previousId!) : undefined;
+      // The current clusters too: as the previous run's save left them when it saved them all here and no
+      // run came between (a failed one may have written part of its save); else from the ranking, read
+      // from the start (the core is not known yet, but reading it after the partition put it on the
+      // run's critical path).
+      const heldClusters = warm?.clusters && run.after === previousId ? warm.clusters : undefined;
+      const rankingRead = mode === 'incremental' ? (heldClusters ? Promise.resolve(heldClusters) : time('previousClusters', () => this.deps.clusters.currentClusters())) : undefined;
       // Awaited below unless the run loads only a closure of few changes; this keeps a failure from going unhandled then.
       rankingRead?.catch(() => undefined);
       const rereadRead = changesRead?.then((detail) =>
         time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.factsOf])])),
       );
-      // The previous run's graph from memory when this process kept it (and its index with it), else from the table.
-      const warm = mode === 'incremental' ? this.warm.take(previousId!) : undefined;
       const [kept, changeDetail, rereadNow] =
         mode === 'incremental'
           ? await Promise.all([warm?.kept ?? time('graphRead', () => this.deps.graphs.get(previousId!)), changesRead, rereadRead])
@@ -263,6 +267,7 @@ export class DetectionRunner {
           closureAccounts: partition.coreAccounts,
           graphWarm: warm ? 1 : 0,
           indexWarm: warm?.index ? 1 : 0,
+          rankingWarm: heldClusters ? 1 : 0,
           accountsReread: reread.size,
           factsRead: detail.factsOf.size,
           changeLogItemsApplied: detail.itemsRead,
@@ -270,9 +275,10 @@ export class DetectionRunner {
         });
         changeLog = changeLogSeen(detail.seen, new Date(nowMs - CHANGE_LOG_MARGIN_MS).toISOString());
         // Each task carries the current clusters that hold any of its accounts, as a full run's tasks do.
+        current = await rankingRead;
         tasks = withPreviousClusters(
           partition.tasks.map((task) => ({ ...task, accounts: task.core, identifiers: [] })),
-          await rankingRead,
+          current,
         );
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
@@ -346,8 +352,11 @@ export class DetectionRunner {
       if (inline) {
         // The graph must be kept before the run counts as done: the next run starts from it. Until the
         // task completes, the run's counts are the coordinator's alone, so they are written whole.
-        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async () => {
+        // The task saves every cluster this run changes, so the ranking it leaves is known here and held for the next run.
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async (saved, removed) => {
           recordGraph(await graphWritten);
+          const after = current && rankingAfter(current, removed, saved.ranked);
+          if (after) this.warm.holdClusters(runId, after);
           await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
         });
       }
@@ -383,7 +392,14 @@ export class DetectionRunner {
   }
 
   /** Detects one task's components (loading their closure when the task only says where it starts) and applies the result. */
-  private async detectTask(runId: string, run: RunRecord, taskNo: number, task: StoredTask, verdicts: Verdict[], beforeCompleting?: () => Promise<void>): Promise<RunRecord> {
+  private async detectTask(
+    runId: string,
+    run: RunRecord,
+    taskNo: number,
+    task: StoredTask,
+    verdicts: Verdict[],
+    beforeCompleting?: (saved: AppliedRun, removed: string[]) => Promise<void>,
+  ): Promise<RunRecord> {
     try {
       const nowMs = Date.parse(run.startedAt);
       const phaseStarted = performance.now();
@@ -426,7 +442,7 @@ export class DetectionRunner {
       const saveStarted = performance.now();
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
-      await beforeCompleting?.();
+      await beforeCompleting?.(saved, removed);
       return await this.deps.runs.completeTask(
         runId,
         taskNo,

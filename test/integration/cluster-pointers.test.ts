@@ -94,7 +94,7 @@ describe('Class: ClusterRepository, account pointers', () => {
     reportReads = 0;
     itemWrites = 0;
     const saved = await repository.applyRun('run-2b', { upserts: same, removed: [], previous }, '2026-11-28T02:30:00Z');
-    expect(saved).toEqual({ written: 0, unchanged: 1, removed: 0, itemsWritten: 0 });
+    expect(saved).toMatchObject({ written: 0, unchanged: 1, removed: 0, itemsWritten: 0 });
     expect(itemWrites).toBe(0);
     expect(reportReads).toBe(0);
   });
@@ -123,13 +123,13 @@ describe('Class: ClusterRepository, account pointers', () => {
     reportReads = 0;
     itemWrites = 0;
     // The report put back marked removed, and the ranking entry's delete.
-    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 1, itemsWritten: 2 });
+    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 1, itemsWritten: 2 });
     expect(itemWrites).toBe(2);
     expect(reportReads).toBe(1);
     expect(await repository.report(cluster.id)).toEqual({ ...before, removedAt: '2026-11-28T05:00:00Z', removedInRun: 'run-5' });
     expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
     // Dissolving it again changes nothing.
-    expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0, itemsWritten: 0 });
+    expect(await repository.applyRun('run-6', { upserts: [], removed: [cluster.id] }, '2026-11-28T06:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 0, itemsWritten: 0 });
     expect((await repository.report(cluster.id))?.removedInRun).toBe('run-5');
   });
 
@@ -196,7 +196,7 @@ describe('Class: ClusterRepository, account pointers', () => {
 
     // The next run dissolves it again: only the ranking entry is left to delete.
     itemWrites = 0;
-    expect(await repository.applyRun('run-g3', { upserts: [], removed: [cluster.id], previous }, '2026-11-28T12:00:00Z')).toEqual({ written: 0, unchanged: 0, removed: 0, itemsWritten: 1 });
+    expect(await repository.applyRun('run-g3', { upserts: [], removed: [cluster.id], previous }, '2026-11-28T12:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 0, itemsWritten: 1 });
     expect(itemWrites).toBe(1);
     expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
     expect((await repository.report(cluster.id))?.removedInRun).toBe('run-g2');

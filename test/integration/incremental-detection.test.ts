@@ -110,7 +110,7 @@ describe('incremental detection', () => {
       const incremental = await detect('auto');
       expect(incremental.mode).toBe('incremental');
       // It started from the kept graph (whole, then the previous overlay laid over it), not from the table's signals.
-      if (round === 1) expect(incremental.counts).toMatchObject({ graphWarm: 1, indexWarm: 1 });
+      if (round === 1) expect(incremental.counts).toMatchObject({ graphWarm: 1, indexWarm: 1, rankingWarm: 1 });
       else expect(incremental.timingsMs).toHaveProperty('graphRead');
       expect(incremental.timingsMs).not.toHaveProperty('load');
       expect(incremental.counts!.graphOverlay).toBe(1);
@@ -118,6 +118,22 @@ describe('incremental detection', () => {
     }
     const full = await detect('full');
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0, graphOverlay: 0 });
+  });
+
+  it('reads the ranking again when a run came between, as a failed one may have saved part of its clusters', async () => {
+    await send(population.signals.slice(600, 640).map((signal) => ({ ...signal, account: `${signal.account}-between0` })));
+    const held = await detect('auto');
+    expect(held.mode).toBe('incremental');
+    // A run that another container started and that failed: the newest run is no longer the one held.
+    const { runId: between } = await stack.core.runner.start('on-demand', 'full');
+    await stack.core.runs.finish(between, { status: 'failed', finishedAt: new Date().toISOString(), error: 'failed elsewhere' });
+    await send(population.signals.slice(640, 680).map((signal) => ({ ...signal, account: `${signal.account}-between1` })));
+    const next = await detect('auto');
+    expect(next.mode).toBe('incremental');
+    expect(next.counts).toMatchObject({ graphWarm: 1, rankingWarm: 0 });
+    expect(next.timingsMs).toHaveProperty('previousClusters');
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
   });
 
   it('does nothing for a task delivered again after its run ended', async () => {
