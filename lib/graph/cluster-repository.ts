@@ -3,7 +3,8 @@
  * each account's cluster, and review state. A report is stored gzipped in one item so that large
  * clusters stay under DynamoDB's 400 KB limit.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
@@ -163,6 +164,8 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
+const gzipAsync = promisify(gzip);
+
 /** Ranking sort keys start with the inverted risk in 7 digits (keys.ts): the first three name one risk point, "000" to "100". */
 const RISK_PREFIX = 3;
 const RISK_PREFIXES = 101;
@@ -188,13 +191,26 @@ export class ClusterRepository {
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<AppliedRun> {
     const stored = new Map<string, StoredHead>();
     for (const cluster of changes.previous ?? []) if (cluster.head) stored.set(cluster.id, cluster.head);
-    // Heads of dissolved clusters come with their whole reports, read below.
+    // A dissolved cluster's report is kept, marked removed and out of the ranking: read whole (its head
+    // with it, when not known already) and put back in the same batches as the other writes (one
+    // UpdateItem each cost more than both, and only detection runs, one at a time, write reports).
+    // Read while the other reports are built.
+    const reportsRead = batchGetAll(
+      this.db,
+      this.tableName,
+      changes.removed.filter((id) => !stored.get(id)?.removedAt).map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
+    );
+    // Awaited below; this keeps a failure from going unhandled meanwhile.
+    reportsRead.catch(() => undefined);
+    // Heads of dissolved clusters come with their whole reports; those of other clusters not read with the previous ones are read here.
     for (const [id, head] of await this.storedHeads(changes.upserts.map((c) => c.id).filter((id) => !stored.has(id)))) stored.set(id, head);
     const writes: Parameters<typeof batchWriteAll>[2] = [];
     const deletes: Parameters<typeof batchWriteAll>[2] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     const ranked: CurrentCluster[] = [];
+    // Reports are compressed off the main thread, side by side.
+    const compressed: Array<Promise<void>> = [];
     for (const cluster of changes.upserts) {
       const fingerprint = contentFingerprint(cluster);
       const previous = stored.get(cluster.id);
@@ -206,12 +222,14 @@ export class ClusterRepository {
       const sk = rankSk(cluster.risk.score, cluster.id);
       ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
       if (previous?.rankSk && previous.rankSk !== sk) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
+      const report: Record<string, unknown> = { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt };
+      compressed.push(
+        gzipAsync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }).then((body) => {
+          report.body = body;
+        }),
+      );
       writes.push(
-        {
-          PutRequest: {
-            Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt, body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }) },
-          },
-        },
+        { PutRequest: { Item: report } },
         {
           PutRequest: {
             Item: {
@@ -237,14 +255,8 @@ export class ClusterRepository {
           }),
       );
     }
-    // A dissolved cluster's report is kept, marked removed and out of the ranking: read whole (its head
-    // with it, when not known already) and put back in the same batches as the other writes (one
-    // UpdateItem each cost more than both, and only detection runs, one at a time, write reports).
-    const reports = await batchGetAll(
-      this.db,
-      this.tableName,
-      changes.removed.filter((id) => !stored.get(id)?.removedAt).map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
-    );
+    await Promise.all(compressed);
+    const reports = await reportsRead;
     const removed = reports.filter((report) => !report.removedAt);
     for (const { rankSk: reportRankSk, ...report } of reports) {
       const listedAt = stored.get(clusterIdOfPk(report.pk))?.rankSk;
