@@ -96,8 +96,8 @@ const LOCAL_PART = /^[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~.-]+$/u;
 const DOMAIN_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /**
- * Email: trim, unwrap `mailto:` and `Name <addr>`, lowercase, IDN domains to punycode, then the
- * provider's own folding from {@link EMAIL_PROVIDER_RULES}.
+ * Email: trim, unwrap `mailto:` and `Name <addr>`, full-width and small at signs to `@`, lowercase,
+ * IDN domains to punycode, then the provider's own folding from {@link EMAIL_PROVIDER_RULES}.
  *
  * @example
  * normaliseEmail('Foo.Bar+x@gmail.com') // 'foobar@gmail.com'
@@ -106,7 +106,9 @@ export function normaliseEmail(raw: string): string {
   let text = raw.normalize('NFC').trim();
   const bracketed = /<([^<>]+)>\s*$/.exec(text);
   if (bracketed) text = bracketed[1].trim();
-  text = text.replace(/^mailto:/i, '').toLowerCase();
+  // A CJK input method types the full-width (U+FF20) or small (U+FE6B) at sign: both separate like
+  // `@` (NFKC maps them to it), and no address can carry them, so nothing accepted reads differently.
+  text = text.replace(/^mailto:/i, '').replace(/[\uff20\ufe6b]/g, '@').toLowerCase();
   const at = text.lastIndexOf('@');
   if (at <= 0 || at === text.length - 1) throw new NormalisationError('email', `not an email address: ${EMAIL_HINT}`);
   let local = text.slice(0, at);

@@ -53,6 +53,15 @@ describe('Function: normaliseIdentifier', () => {
       ['Ünïcødé@example.com', 'ünïcødé@example.com'],
       ['o\'reilly@example.ie', 'o\'reilly@example.ie'],
       ['a@b.co', 'a@b.co'],
+      // IDNA maps the ideographic, full-width and half-width full stops and full-width letters of a domain.
+      ['foo@example\u3002com', 'foo@example.com'],
+      ['foo@example\uff0ecom', 'foo@example.com'],
+      ['foo@example\uff61com', 'foo@example.com'],
+      ['foo@ＥＸＡＭＰＬＥ.com', 'foo@example.com'],
+      // A full-width or small at sign, as a CJK input method types it, separates like `@`.
+      ['foo\uff20example.com', 'foo@example.com'],
+      ['foo\ufe6bexample.com', 'foo@example.com'],
+      ['Foo.Bar\uff20GMAIL\u3002COM', 'foobar@gmail.com'],
     ]);
     refuses('email', [
       ['', /not an email address/],
