@@ -112,11 +112,13 @@ export function normaliseEmail(raw: string): string {
   const at = text.lastIndexOf('@');
   if (at <= 0 || at === text.length - 1) throw new NormalisationError('email', `not an email address: ${EMAIL_HINT}`);
   let local = text.slice(0, at);
-  const rawDomain = text.slice(at + 1).replace(/\.$/, '');
+  const rawDomain = text.slice(at + 1);
   if (!LOCAL_PART.test(local)) {
     throw new NormalisationError('email', `the part before @ has a character email addresses cannot carry (space, quote, @, comma...): ${EMAIL_HINT}`);
   }
-  const domain = domainToASCII(rawDomain);
+  // The root's trailing dot is dropped once IDNA has mapped `。`, `．` and `｡` to `.`, so that it
+  // goes whichever full stop wrote it.
+  const domain = domainToASCII(rawDomain).replace(/\.$/, '');
   const labels = domain.split('.');
   if (!domain || labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1])) {
     throw new NormalisationError('email', `the domain "${rawDomain}" is not a valid host name: ${EMAIL_HINT}`);

@@ -36,6 +36,9 @@ describe('Function: normaliseIdentifier', () => {
       ['FOOBAR+spam+more@GMAIL.COM', 'foobar@gmail.com'],
       ['foo.bar@googlemail.com', 'foobar@gmail.com'],
       ['foobar@gmail.com.', 'foobar@gmail.com'],
+      // The root's dot, written as IDNA writes a full stop in a CJK text, is dropped as the ASCII one is.
+      ['foobar@gmail.com\u3002', 'foobar@gmail.com'],
+      ['foobar@gmail.com\uff0e', 'foobar@gmail.com'],
       ['mailto:Foo.Bar@gmail.com', 'foobar@gmail.com'],
       ['"Foo Bar" <Foo.Bar+promo@gmail.com>', 'foobar@gmail.com'],
       ['Foo Bar <foo@example.org>', 'foo@example.org'],
