@@ -114,7 +114,11 @@ export function normaliseEmail(raw: string): string {
   let local = text.slice(0, at);
   const rawDomain = text.slice(at + 1);
   if (!LOCAL_PART.test(local)) {
-    throw new NormalisationError('email', `the part before @ has a character email addresses cannot carry (space, quote, @, comma...): ${EMAIL_HINT}`);
+    // Named by code point as well: the culprit may be invisible (a zero-width space) or look like
+    // ASCII (an ideographic full stop), and the person fixing the row must find it.
+    const culprit = [...local].find((char) => !LOCAL_PART.test(char)) ?? '';
+    const codePoint = `U+${(culprit.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new NormalisationError('email', `the part before @ has "${culprit}" (${codePoint}), a character email addresses cannot carry: ${EMAIL_HINT}`);
   }
   // The root's trailing dot is dropped once IDNA has mapped `。`, `．` and `｡` to `.`, so that it
   // goes whichever full stop wrote it.

@@ -73,6 +73,10 @@ describe('Function: normaliseIdentifier', () => {
       ['foo@', /not an email address/],
       ['@example.com', /not an email address/],
       ['foo bar@example.com', /character email addresses cannot carry/],
+      // The refusal names the character, by code point too: some are invisible or look like ASCII.
+      ['foo\u3002bar@example.com', /"\u3002" \(U\+3002\), a character email addresses cannot carry/],
+      ['\u200bfoo@example.com', /\(U\+200B\)/],
+      ['foo,bar@example.com', /"," \(U\+002C\)/],
       ['foo@localhost', /not a valid host name/],
       ['foo@192.168.0.1', /not a valid host name/],
       ['foo@exa mple.com', /not a valid host name/],
