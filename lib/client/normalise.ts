@@ -145,7 +145,8 @@ export function normaliseEmail(raw: string): string {
 
 /**
  * Phone: E.164 (`+` and digits) via libphonenumber-js's full metadata; the number must be valid
- * for its region, extensions are dropped. A number without a country code needs `defaultRegion`.
+ * for its region, extensions are dropped. Full-width, Arabic-Indic and Persian digits read as 0-9.
+ * A number without a country code needs `defaultRegion`.
  *
  * @example
  * normalisePhone('(415) 555-2671', 'US') // '+14155552671'
@@ -155,8 +156,13 @@ export function normalisePhone(raw: string, defaultRegion?: string): string {
   if (region !== undefined && !isSupportedCountry(region)) {
     throw new NormalisationError('phone', `default region "${defaultRegion}" is not an ISO 3166-1 alpha-2 code libphonenumber knows (e.g. GB, US, DE)`);
   }
-  const text = raw.normalize('NFKC').trim();
-  if (!/\d/.test(text)) throw new NormalisationError('phone', 'not a phone number: it has no digits');
+  const text = arabicIndicToAscii(raw.normalize('NFKC').trim());
+  if (!/\d/.test(text)) {
+    throw new NormalisationError(
+      'phone',
+      /\p{Nd}/u.test(text) ? 'not a phone number it can read: it has digits of a script other than 0-9, full-width, Arabic-Indic or Persian: write them as 0-9' : 'not a phone number: it has no digits',
+    );
+  }
   let parsed = parsePhoneNumberFromString(text, region ? { defaultCountry: region as CountryCode } : undefined);
   // `00` is the international prefix in most of the world, but libphonenumber reads it as one only
   // for a default region whose own prefix it is: without a region (or in the US, 011) it fails.
@@ -177,6 +183,15 @@ export function normalisePhone(raw: string, defaultRegion?: string): string {
     throw new NormalisationError('phone', `not a valid phone number for region ${parsed.country ?? `+${parsed.countryCallingCode}`}: check the digits and the country code`);
   }
   return parsed.number;
+}
+
+/**
+ * Arabic-Indic (U+0660-0669) and Eastern Arabic-Indic (U+06F0-06F9) digits as 0-9. libphonenumber-js
+ * reads these two (NFKC has folded the full-width ones) but the checks around it read only 0-9: a
+ * number typed on an Arabic or Persian keyboard was refused as having no digits.
+ */
+function arabicIndicToAscii(text: string): string {
+  return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (digit) => String(digit.charCodeAt(0) - (digit >= '\u06f0' ? 0x06f0 : 0x0660)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -100,6 +100,9 @@ describe('Function: normaliseIdentifier', () => {
       ['+49 30 123456', '+4930123456'],
       ['+33 6 12 34 56 78', '+33612345678'],
       ['＋４４ ２０ ７９４６ ０９５８', '+442079460958'],
+      // Arabic-Indic and Eastern Arabic-Indic digits, as Arabic and Persian keyboards type them.
+      ['\u0660\u0667\u0664\u0660\u0660 \u0661\u0662\u0663\u0664\u0665\u0666', '+447400123456'],
+      ['+\u06f4\u06f4 \u06f7\u06f4\u06f0\u06f0 \u06f1\u06f2\u06f3\u06f4\u06f5\u06f6', '+447400123456'],
     ], { defaultRegion: 'GB' });
     table('phone', [
       ['(415) 555-2671', '+14155552671'],
@@ -111,11 +114,14 @@ describe('Function: normaliseIdentifier', () => {
     table('phone', [
       ['0044 20 7946 0958', '+442079460958'],
       ['001 415 555 2671', '+14155552671'],
+      ['\u0660\u0660\u0664\u0664 \u0667\u0664\u0660\u0660 \u0661\u0662\u0663\u0664\u0665\u0666', '+447400123456'],
     ]);
     table('phone', [['0044 20 7946 0958', '+442079460958']], { defaultRegion: 'US' });
     refuses('phone', [
       ['020 7946 0958', /no country code.*--region/],
       ['hello', /no digits/],
+      // Digits of a script libphonenumber does not read are refused, but not as "no digits".
+      ['\u0966\u096d\u096a\u0966\u0966 \u0967\u0968\u0969\u096a\u096b\u096c', /digits of a script.*write them as 0-9/],
     ]);
     refuses('phone', [
       ['12', /not a valid phone number/],
