@@ -211,9 +211,15 @@ describe('Function: normaliseIdentifier', () => {
       ['gb82 west 1234 5698 7654 32', 'GB82WEST12345698765432'],
       ['DE89370400440532013000', 'DE89370400440532013000'],
       [' Xt5EWLLDS7FJjR1c ', 'Xt5EWLLDS7FJjR1c'],
+      // NFKC folds full-width digits and the no-break spaces a copied card number carries.
+      ['４１１１ １１１１ １１１１ １１１１', '4111111111111111'],
+      ['4111\u00a01111\u00a01111\u00a01111', '4111111111111111'],
+      ['4111\u202f1111\u202f1111\u202f1111', '4111111111111111'],
+      ['GB82\u00a0WEST\u00a01234\u00a05698\u00a07654\u00a032', 'GB82WEST12345698765432'],
     ]);
     refuses('payment', [
       ['4111 1111 1111 1112', /Luhn/],
+      ['4111 1111 1111 1111 1111 1111 1', /12-19 digits/],
       ['1234', /Luhn/],
       ['', /is empty/],
     ]);
