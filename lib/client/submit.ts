@@ -380,6 +380,11 @@ export function signalFromRow(fields: Record<string, unknown>, context: SignalCo
   }
   const rawValue = fields.value;
   if (typeof rawValue !== 'string' && typeof rawValue !== 'number') return { field: 'value', error: 'is missing: give the identifier' };
+  // JSON.parse has already rounded a number beyond 2^53 (a 19-digit card becomes another card): only
+  // the digits as a string are exact.
+  if (typeof rawValue === 'number' && !Number.isSafeInteger(rawValue)) {
+    return { field: 'value', error: `is the JSON number ${rawValue}, which JSON cannot carry exactly: write the identifier as a string ("value": "...")` };
+  }
   const hashed = context.allHashed || isTrue(fields.hashed);
   let value: string;
   let previousValue: string | undefined;
