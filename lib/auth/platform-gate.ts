@@ -1,6 +1,8 @@
 /**
  * The checks a platform's request passes before any work: known platform, valid signature (current or,
- * during a rotation, previous secret), within its rate, and not a replay of a request already taken.
+ * during a rotation, previous secret), not a replay of a request already taken, and within its rate.
+ * Only a request that passes the first three spends the platform's rate quota: neither a forged nor a
+ * replayed request can use it up (floods of those are bounded by the API's stage throttling).
  */
 import { createHash } from 'node:crypto';
 import { AuthenticationError, ConflictError, ThrottledError } from '../errors.js';
@@ -28,7 +30,8 @@ export interface SignedRequest {
   rawBody: Buffer;
   /**
    * Whether the request changes state (a submission, a withdrawal). Only those are refused as replays:
-   * repeating a read within the signature window reveals nothing the first answer did not.
+   * repeating a read within the signature window reveals nothing the first answer did not (it does
+   * spend the rate quota, as any answered read does).
    */
   mutating: boolean;
 }
@@ -68,17 +71,28 @@ export class PlatformGate {
     }
     if (problem) throw new AuthenticationError(SIGNATURE_PROBLEM_MESSAGES[problem]);
 
-    const limit = (await this.deps.credentials.platformRequestsPerMinute(platform)) ?? this.deps.defaultRequestsPerMinute;
-    const rate = await this.deps.rateLimiter.take(`platform:${platform}`, limit);
-    if (!rate.allowed) throw new ThrottledError(`platform ${platform} is over its ${limit} requests per minute: retry after ${rate.retryAfterSeconds} s`, rate.retryAfterSeconds);
-
-    if (!request.mutating) return { platform, release: async () => undefined };
-    // The signature as verified, not as written: two spellings of one header are one request.
-    const fingerprint = createHash('sha256').update(`${platform}\n${canonicalSignature(request.signature)}`).digest('hex');
-    const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
-    if (!firstSeen) {
-      throw new ConflictError('this signed request was received before (replay): sign every request afresh, with a new timestamp; resending the same signals that way is safe');
+    // Replays are refused before the rate is counted: a captured request sent again must not spend the
+    // quota of the platform that signed it (and so lock it out). Reads are not refused as replays.
+    let release = async (): Promise<void> => undefined;
+    if (request.mutating) {
+      // The signature as verified, not as written: two spellings of one header are one request.
+      const fingerprint = createHash('sha256').update(`${platform}\n${canonicalSignature(request.signature)}`).digest('hex');
+      const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
+      if (!firstSeen) {
+        throw new ConflictError('this signed request was received before (replay): sign every request afresh, with a new timestamp; resending the same signals that way is safe');
+      }
+      release = () => this.deps.replayGuard.release(fingerprint);
     }
-    return { platform, release: () => this.deps.replayGuard.release(fingerprint) };
+
+    try {
+      const limit = (await this.deps.credentials.platformRequestsPerMinute(platform)) ?? this.deps.defaultRequestsPerMinute;
+      const rate = await this.deps.rateLimiter.take(`platform:${platform}`, limit);
+      if (!rate.allowed) throw new ThrottledError(`platform ${platform} is over its ${limit} requests per minute: retry after ${rate.retryAfterSeconds} s`, rate.retryAfterSeconds);
+    } catch (error) {
+      // Refused before any work: the same signed request may come again once the rate allows.
+      await release().catch(() => undefined);
+      throw error;
+    }
+    return { platform, release };
   }
 }

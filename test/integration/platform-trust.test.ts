@@ -101,6 +101,25 @@ describe('rate limits', () => {
       await limited.cleanup();
     }
   });
+
+  it('spends no quota on replays of a captured request or on bad signatures', async () => {
+    const limited = await startTestStack({ requestsPerMinute: 3 });
+    try {
+      const platform = limited.credentials.platforms[0];
+      const now = Math.floor(Date.now() / 1000);
+      const captured = JSON.stringify({ signals: [aSignal({ account: 'captured' })] });
+      expect((await postSigned(limited.baseUrl, platform, captured, {}, { nowSeconds: now })).status).toBe(202);
+      const replays = [];
+      for (let i = 0; i < 5; i++) replays.push((await postSigned(limited.baseUrl, platform, captured, {}, { nowSeconds: now })).status);
+      expect(replays).toEqual([409, 409, 409, 409, 409]);
+      for (let i = 0; i < 5; i++) expect((await postSigned(limited.baseUrl, { id: platform.id, secret: 'f'.repeat(64) }, captured, {}, { nowSeconds: now + 1 + i })).status).toBe(401);
+      const fresh = [];
+      for (let i = 0; i < 2; i++) fresh.push((await postSigned(limited.baseUrl, platform, JSON.stringify({ signals: [aSignal({ account: `fresh-${i}` })] }), {}, { nowSeconds: now + 10 + i })).status);
+      expect(fresh).toEqual([202, 202]);
+    } finally {
+      await limited.cleanup();
+    }
+  });
 });
 
 describe('platform credentials (operator)', () => {
