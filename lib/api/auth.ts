@@ -8,9 +8,13 @@ import type { AdmittedRequest, PlatformGate } from '../auth/platform-gate.js';
 import { PLATFORM_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../auth/signing.js';
 import { AuthenticationError, ForbiddenError } from '../errors.js';
 
+/** A role a staff member can hold. */
+export type StaffRole = Exclude<Role, 'platform'>;
+
 /** The caller of a staff route. */
 export interface StaffPrincipal {
-  role: Exclude<Role, 'platform'>;
+  /** Every role it holds (one for a token; on AWS one per staff group the user is in), at least one. */
+  roles: StaffRole[];
   /** Who it is, for audit (token holder or JWT subject). */
   subject: string;
 }
@@ -46,9 +50,15 @@ export function bearerTokenAuthenticator(credentials: CredentialStore): StaffAut
     if (!match) throw new AuthenticationError('Authorization must be "Bearer <token>"');
     const role = await credentials.roleForToken(match[1]);
     if (!role) throw new AuthenticationError('the bearer token is not valid: use a token from credentials.json');
-    return { role, subject: `${role}-token` };
+    return { roles: [role], subject: `${role}-token` };
   };
 }
+
+/** The Cognito groups that grant a staff role. */
+const STAFF_GROUPS: Array<{ group: string; role: StaffRole }> = [
+  { group: 'investigators', role: 'investigator' },
+  { group: 'operators', role: 'operator' },
+];
 
 /** Trusts the claims of a JWT that API Gateway's JWT authorizer verified before the Lambda ran. */
 export function apiGatewayJwtAuthenticator(options: { groupsClaim?: string } = {}): StaffAuthenticator {
@@ -58,9 +68,10 @@ export function apiGatewayJwtAuthenticator(options: { groupsClaim?: string } = {
     const claims = event?.requestContext?.authorizer?.jwt?.claims;
     if (!claims || typeof claims.sub !== 'string') throw new AuthenticationError('missing or invalid JWT: sign in through the identity provider');
     const groups = groupNames(claims[groupsClaim]);
-    if (groups.includes('operators')) return { role: 'operator', subject: String(claims.email ?? claims.sub) };
-    if (groups.includes('investigators')) return { role: 'investigator', subject: String(claims.email ?? claims.sub) };
-    throw new ForbiddenError(`the signed-in user is in neither the investigators nor the operators group`);
+    // Groups add up: a user in both holds the rights of both, as Cognito group membership reads.
+    const roles = STAFF_GROUPS.filter(({ group }) => groups.includes(group)).map(({ role }) => role);
+    if (roles.length === 0) throw new ForbiddenError(`the signed-in user is in neither the investigators nor the operators group`);
+    return { roles, subject: String(claims.email ?? claims.sub) };
   };
 }
 
@@ -76,7 +87,9 @@ function groupNames(claim: unknown): string[] {
     .filter((name) => name.length > 0);
 }
 
-/** Refuses a principal whose role is not among those allowed. */
-export function requireRole(principal: StaffPrincipal, allowed: Array<StaffPrincipal['role']>): void {
-  if (!allowed.includes(principal.role)) throw new ForbiddenError(`the ${principal.role} role may not do this: it needs ${allowed.join(' or ')}`);
+/** Refuses a principal that holds none of the allowed roles. */
+export function requireRole(principal: StaffPrincipal, allowed: StaffRole[]): void {
+  if (!principal.roles.some((role) => allowed.includes(role))) {
+    throw new ForbiddenError(`the ${principal.roles.join(' and ')} role may not do this: it needs ${allowed.join(' or ')}`);
+  }
 }

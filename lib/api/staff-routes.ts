@@ -6,7 +6,7 @@ import type { SignalRepository } from '../graph/signal-repository.js';
 import type { InvestigatorService } from '../reports/investigator-service.js';
 import type { DetectionDispatcher } from '../runs/detection-dispatcher.js';
 import type { DetectionRunner } from '../runs/detection-runner.js';
-import { requireRole, type StaffAuthenticator, type StaffPrincipal } from './auth.js';
+import { requireRole, type StaffAuthenticator, type StaffPrincipal, type StaffRole } from './auth.js';
 import { parseJsonBody, parseQuery } from './request.js';
 import { ValidationError } from '../errors.js';
 
@@ -21,7 +21,7 @@ export interface StaffRouteDeps {
 }
 
 /** Authenticates the caller and checks its role; the route's first line. */
-export type StaffGuard = (c: Context, roles?: Array<StaffPrincipal['role']>) => Promise<StaffPrincipal>;
+export type StaffGuard = (c: Context, roles?: StaffRole[]) => Promise<StaffPrincipal>;
 
 const listQuerySchema = z.object({
   limit: z.coerce.number({ error: 'limit must be a number' }).int({ error: 'limit must be a whole number' }).min(1, { error: 'limit must be at least 1' }).max(500, { error: 'limit must be at most 500' }).default(50),
