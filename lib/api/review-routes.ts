@@ -1,7 +1,8 @@
 /**
  * Routes for the investigator console: the filtered queue and its counts, review state, notes,
  * verdicts, evidence paths, cluster context, audit log and exports. Registered before the staff routes,
- * so that `GET /v1/clusters` with a console filter is served here and a view of a report is audited.
+ * so that `GET /v1/clusters` with a console filter is served here and a view of a report (opened, or
+ * reached through an account lookup) is audited.
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -125,6 +126,15 @@ export function registerReviewRoutes(app: Hono, deps: ReviewRouteDeps, staff: St
     const principal = await staff(c);
     await next();
     if (c.res.status === 200) await review.viewed(c.req.param('id'), actorOf(c, principal));
+  });
+
+  // An account lookup answers the report of the account's cluster: audited as a view of that cluster.
+  app.get('/v1/accounts/:platform/:account', async (c, next) => {
+    const principal = await staff(c);
+    await next();
+    if (c.res.status !== 200) return;
+    const { cluster } = (await c.res.clone().json()) as { cluster: { id: string } | null };
+    if (cluster) await review.viewed(cluster.id, actorOf(c, principal), `looked up ${c.req.param('platform')}/${c.req.param('account')} and opened its cluster report`);
   });
 
   app.get('/v1/clusters/:id/context', async (c) => {

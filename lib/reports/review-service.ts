@@ -79,9 +79,12 @@ export class ReviewService {
     return this.deps.reviews.counts(await this.rankCounts.counts);
   }
 
-  /** Records that someone opened a cluster's report. */
-  async viewed(clusterId: string, actor: string): Promise<void> {
-    await this.log(clusterId, actor, 'viewed', 'opened the cluster report');
+  /**
+   * Records that someone was shown a cluster's report (or, through a lookup, part of it); `detail` says
+   * how, when it was not by opening the report itself.
+   */
+  async viewed(clusterId: string, actor: string, detail = 'opened the cluster report'): Promise<void> {
+    await this.log(clusterId, actor, 'viewed', detail);
   }
 
   async review(clusterId: string): Promise<ReviewState & { clusterId: string; notes: ReviewNote[] }> {
