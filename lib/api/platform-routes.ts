@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { InvestigatorService } from '../reports/investigator-service.js';
+import type { ReviewService } from '../reports/review-service.js';
 import { platformView } from '../reports/platform-lookup.js';
 import { admitPlatform } from './auth.js';
 import { bodilessSigningContent } from '../auth/signing.js';
@@ -18,6 +19,8 @@ export interface PlatformRouteDeps {
   investigator: Pick<InvestigatorService, 'accountCluster'>;
   /** A cluster must span at least this many platforms before a platform-facing lookup reveals it. */
   releaseThreshold: number;
+  /** Where a lookup that revealed a cluster is recorded: the cluster's audit log. */
+  audit: Pick<ReviewService, 'viewed'>;
 }
 
 function accountParam(c: Context): string {
@@ -52,7 +55,17 @@ export function registerPlatformRoutes(app: Hono, deps: PlatformRouteDeps): void
   app.get('/v1/lookup/:account', async (c) => {
     const account = accountParam(c);
     return c.json(
-      await asPlatform(c, deps, async (platform) => platformView(platform, account, await deps.investigator.accountCluster({ platform, account }), deps.releaseThreshold)),
+      await asPlatform(c, deps, async (platform) => {
+        const report = await deps.investigator.accountCluster({ platform, account });
+        const view = platformView(platform, account, report, deps.releaseThreshold);
+        // Telling a platform about a cluster discloses it, as a staff read does: the cluster's log keeps both.
+        if (report && view.cluster) {
+          const own = view.cluster.yourAccounts.length;
+          const told = `told the risk, size and platform count, and its ${own} own account${own === 1 ? '' : 's'} in the cluster`;
+          await deps.audit.viewed(report.id, `platform ${platform}`, `looked up its account ${platform}/${account} (GET /v1/lookup): ${told}`);
+        }
+        return view;
+      }),
     );
   });
 }

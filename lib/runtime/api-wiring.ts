@@ -29,6 +29,7 @@ export function apiDeps(
       signals: core.signals,
       investigator: core.investigator,
       releaseThreshold: core.config.releaseThreshold,
+      audit: core.review,
     },
     staff: {
       staffAuthenticator: edge.staffAuthenticator,

@@ -2,6 +2,7 @@
  * An account lookup reveals a cluster as much as opening its report does, so it is audited like one
  * (found in review: `GET /v1/accounts/{platform}/{account}` answered the whole report, members and
  * evidence, and left no trace in the cluster's audit log, while `GET /v1/clusters/{id}` was audited).
+ * A platform's lookup that was told about the cluster is a disclosure of it, recorded the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aSignal, hashed, postSigned } from '../support/factories.js';
@@ -45,6 +46,25 @@ describe('account lookups in the audit log', () => {
     const before = await auditLog();
     const response = await fetch(`${stack.baseUrl}/v1/accounts/chatapp/no-such-account`, { headers: investigatorHeaders(stack) });
     expect((await response.json()).cluster).toBeNull();
+    expect(await auditLog()).toEqual(before);
+  });
+
+  it("records a platform's lookup that released the cluster to it, with what it was told", async () => {
+    const response = await postSigned(stack.baseUrl, platformOf('photoshare'), '', {}, { method: 'GET', path: '/v1/lookup/la-2' });
+    expect(await response.json()).toMatchObject({ inCrossPlatformCluster: true });
+    expect(await auditLog()).toContainEqual({
+      at: expect.any(String),
+      actor: 'platform photoshare',
+      action: 'viewed',
+      detail: 'looked up its account photoshare/la-2 (GET /v1/lookup): told the risk, size and platform count, and its 1 own account in the cluster',
+    });
+  });
+
+  it("records nothing for a platform's lookup that was told nothing", async () => {
+    const before = await auditLog();
+    // la-2 is photoshare's: chatapp asking about it learns nothing.
+    const response = await postSigned(stack.baseUrl, platformOf('chatapp'), '', {}, { method: 'GET', path: '/v1/lookup/la-2' });
+    expect(await response.json()).toEqual({ account: 'la-2', inCrossPlatformCluster: false, cluster: null });
     expect(await auditLog()).toEqual(before);
   });
 });
