@@ -16,7 +16,7 @@ export async function batchGetAll(
   db: DynamoDBDocumentClient,
   tableName: string,
   keys: Array<Record<string, unknown>>,
-  options: { projection?: string; names?: Record<string, string> } = {},
+  options: { projection?: string; names?: Record<string, string>; consistentRead?: boolean } = {},
 ): Promise<Array<Record<string, any>>> {
   const unique = [...new Map(keys.map((key) => [itemKeyString(key), key])).values()];
   const found: Array<Record<string, any>> = [];
@@ -32,6 +32,7 @@ export async function batchGetAll(
               Keys: pending,
               ...(options.projection ? { ProjectionExpression: options.projection } : {}),
               ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
+              ...(options.consistentRead ? { ConsistentRead: true } : {}),
             },
           },
         }),

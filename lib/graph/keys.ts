@@ -24,6 +24,9 @@ export const SK_REVIEW = 'REVIEW';
 /** The one partition of the current risk ranking. */
 export const RANK_PK = 'RANK';
 export const VERDICT_PK = 'VERDICT';
+/** A retired hashing key id: signals stamped with it are refused and not stored. */
+export const retiredKeyPk = (keyId: string) => `KEYID#${keyId}`;
+export const SK_RETIRED = 'RETIRED';
 
 /** Highest risk sorts first: scores are 0-100 with 3 decimals, inverted and zero-padded. */
 export function rankSk(risk: number, clusterId: string): string {

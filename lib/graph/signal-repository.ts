@@ -13,7 +13,7 @@ import { batchGetAll } from './batch-get.js';
 import { inParallel } from './in-parallel.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
-import { accountPk, parseAccountPk, SK_COUNTERS, SK_META, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
+import { accountPk, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 import { GSI1 } from './table-schema.js';
 import { chunk } from '../chunk.js';
 
@@ -167,16 +167,29 @@ export class SignalRepository {
   }
 
   /**
-   * Retires a hashing key after a key rotation: deletes every signal hashed under `keyId` (a full scan;
-   * run once per rotation). Returns how many were deleted.
+   * Retires a hashing key after a key rotation: records `keyId` as retired, so that signals stamped with it
+   * are refused from now on ({@link retiredKeyIds}), then deletes every signal hashed under it (a full
+   * scan; run once per rotation). Returns how many were deleted. Running it again deletes what a store
+   * that checked just before the retirement wrote just after the scan passed it.
    */
-  async retireKey(keyId: string): Promise<{ signalsDeleted: number }> {
+  async retireKey(keyId: string, retiredAt: string = new Date().toISOString()): Promise<{ signalsDeleted: number }> {
+    // Recorded before the scan: a signal stored after this is refused, one stored before is found by the scan.
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: retiredKeyPk(keyId), sk: SK_RETIRED },
+        UpdateExpression: 'SET kind = :kind, keyId = :keyId, retiredAt = if_not_exists(retiredAt, :at)',
+        ExpressionAttributeValues: { ':kind': 'retired-key', ':keyId': keyId, ':at': retiredAt },
+      }),
+    );
     let deleted = 0;
     const scan = {
       TableName: this.tableName,
       FilterExpression: 'kind = :signal AND keyId = :keyId',
       ExpressionAttributeValues: { ':signal': 'signal', ':keyId': keyId },
       ProjectionExpression: 'pk, sk',
+      // Strongly consistent, so that a signal whose write finished before the retirement was recorded is seen.
+      ConsistentRead: true,
     };
     let pageNo = 0;
     for await (const page of pages(this.db, { scan })) {
@@ -186,6 +199,17 @@ export class SignalRepository {
       deleted += keys.length;
     }
     return { signalsDeleted: deleted };
+  }
+
+  /**
+   * The retired ones among `keyIds`, each with when it was retired. A strongly consistent read: a key id
+   * retired a moment ago, on another Lambda, counts as retired.
+   */
+  async retiredKeyIds(keyIds: Iterable<string>): Promise<Map<string, string>> {
+    const keys = [...new Set(keyIds)].map((keyId) => ({ pk: retiredKeyPk(keyId), sk: SK_RETIRED }));
+    if (keys.length === 0) return new Map();
+    const items = await batchGetAll(this.db, this.tableName, keys, { consistentRead: true });
+    return new Map(items.map((item) => [String(item.keyId), String(item.retiredAt)]));
   }
 
   /** Adds to the count of signals accepted at the API. */

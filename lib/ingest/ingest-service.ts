@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IngestMessage, SubmitSignalsResponse } from '../contract/signals.js';
+import { retiredKeyRefusals, type RetiredKeyIds } from './retired-keys.js';
 import type { SignalQueue } from './signal-queue.js';
-import { validateBatch } from './validate-batch.js';
+import { validateBatch, type ValidatedBatch } from './validate-batch.js';
 
 /**
  * Signals, and account records, per queue message: 50 of each keeps a message under 64 KiB even with
@@ -21,7 +22,8 @@ export interface AcceptedCounter {
 export class IngestService {
   constructor(
     private readonly queue: SignalQueue,
-    private readonly counter: AcceptedCounter,
+    /** Counts what is accepted, and says which hashing key ids are retired (the signal repository). */
+    private readonly signals: AcceptedCounter & RetiredKeyIds,
     private readonly clock: () => Date = () => new Date(),
     private readonly onCounterError?: (error: unknown) => void,
   ) {}
@@ -32,7 +34,7 @@ export class IngestService {
    * @throws {ValidationError} when the body cannot be read at all.
    */
   async submit(platform: string, rawBody: string): Promise<SubmitSignalsResponse> {
-    const batch = validateBatch(rawBody);
+    const batch = await this.withoutRetiredKeys(validateBatch(rawBody));
     const requestId = randomUUID();
     const receivedAt = this.clock().toISOString();
     const messages: IngestMessage[] = [];
@@ -50,7 +52,21 @@ export class IngestService {
     if (messages.length > 0) await this.queue.enqueue(messages);
     // The signals are durably enqueued: a failing counter must not turn that into an error the caller
     // would retry. The status count then runs short, which the stored count shows.
-    await this.counter.addAccepted(batch.signals.length).catch((error: unknown) => this.onCounterError?.(error));
+    await this.signals.addAccepted(batch.signals.length).catch((error: unknown) => this.onCounterError?.(error));
     return { accepted: batch.signals.length, accountsAccepted: batch.accounts.length, rejected: batch.rejected };
+  }
+
+  /** The batch less the signals stamped with a retired hashing key id, each refused where it was in the request. */
+  private async withoutRetiredKeys(batch: ValidatedBatch): Promise<ValidatedBatch> {
+    const refusals = await retiredKeyRefusals(batch.signals, this.signals);
+    if (refusals.size === 0) return batch;
+    const kept = batch.signals.map((_, index) => index).filter((index) => !refusals.has(index));
+    const refused = [...refusals].map(([index, error]) => ({ list: 'signals' as const, index: batch.signalIndexes[index], field: 'keyId', error }));
+    return {
+      ...batch,
+      signals: kept.map((index) => batch.signals[index]),
+      signalIndexes: kept.map((index) => batch.signalIndexes[index]),
+      rejected: [...batch.rejected, ...refused],
+    };
   }
 }

@@ -6,13 +6,14 @@ import { ingestMessageSchema } from '../contract/signals.js';
 import { ValidationError } from '../errors.js';
 import type { ChangeLog } from '../graph/change-log.js';
 import type { SignalRepository } from '../graph/signal-repository.js';
+import { retiredKeyRefusals } from './retired-keys.js';
 
 /** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
 export class PoisonMessageError extends ValidationError {}
 
 export class MessageStore {
   constructor(
-    private readonly signals: Pick<SignalRepository, 'putSignals' | 'putAccountMeta'>,
+    private readonly signals: Pick<SignalRepository, 'putSignals' | 'putAccountMeta' | 'retiredKeyIds'>,
     private readonly changes: Pick<ChangeLog, 'record'>,
     private readonly retentionDays: number,
     private readonly clock: () => Date = () => new Date(),
@@ -27,7 +28,11 @@ export class MessageStore {
     }
     const parsed = ingestMessageSchema.safeParse(json);
     if (!parsed.success) throw new PoisonMessageError(`queue message is not an ingest message: ${parsed.error.issues[0]?.message}`);
-    const message = parsed.data;
+    // Signals accepted before their hashing key id was retired, and queued since, are left out as the
+    // retirement would have deleted them.
+    const refusals = await retiredKeyRefusals(parsed.data.signals, this.signals);
+    const message = { ...parsed.data, signals: parsed.data.signals.filter((_, index) => !refusals.has(index)) };
+    if (message.signals.length === 0 && message.accounts.length === 0) return { signals: 0, accounts: 0 };
     const expiresAtSeconds = Math.floor(Date.parse(message.receivedAt) / 1000) + this.retentionDays * 86_400;
     await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds });
     if (message.accounts.length > 0) await this.signals.putAccountMeta(message.platform, message.accounts, message.receivedAt);

@@ -17,6 +17,8 @@ import { ValidationError } from '../errors.js';
 /** The outcome of validating one batch. */
 export interface ValidatedBatch {
   signals: Signal[];
+  /** Where each of `signals` was in the request's list, for refusals made after validation. */
+  signalIndexes: number[];
   accounts: AccountMeta[];
   rejected: RejectedItem[];
 }
@@ -45,14 +47,17 @@ function rejectionsOf(list: RejectedItem['list'], index: number, item: unknown, 
   }));
 }
 
-function validateList<T>(list: RejectedItem['list'], items: unknown[], schema: z.ZodType<T>, rejected: RejectedItem[]): T[] {
+function validateList<T>(list: RejectedItem['list'], items: unknown[], schema: z.ZodType<T>, rejected: RejectedItem[]): { valid: T[]; indexes: number[] } {
   const valid: T[] = [];
+  const indexes: number[] = [];
   items.forEach((item, index) => {
     const parsed = schema.safeParse(item);
-    if (parsed.success) valid.push(parsed.data);
-    else rejected.push(...rejectionsOf(list, index, item, parsed.error.issues));
+    if (parsed.success) {
+      valid.push(parsed.data);
+      indexes.push(index);
+    } else rejected.push(...rejectionsOf(list, index, item, parsed.error.issues));
   });
-  return valid;
+  return { valid, indexes };
 }
 
 /**
@@ -78,5 +83,5 @@ export function validateBatch(rawBody: string): ValidatedBatch {
   const rejected: RejectedItem[] = [];
   const signals = validateList('signals', envelope.data.signals, signalSchema, rejected);
   const accounts = validateList('accounts', envelope.data.accounts ?? [], accountMetaSchema, rejected);
-  return { signals, accounts, rejected };
+  return { signals: signals.valid, signalIndexes: signals.indexes, accounts: accounts.valid, rejected };
 }

@@ -35,7 +35,7 @@ describe('IngestService over SqsSignalQueue: message and batch sizes', () => {
       accounts: Array.from({ length: 500 }, (_, n) => ({ account: account(n), createdAt: '2026-01-31T12:00:00Z', minorContacts7d: 3, reports30d: 1 })),
     });
     const { sqs, batches } = recordingSqs();
-    const answer = await new IngestService(new SqsSignalQueue(sqs, 'queue-url', 'dlq-url'), { addAccepted: async () => {} }).submit('chatapp', body);
+    const answer = await new IngestService(new SqsSignalQueue(sqs, 'queue-url', 'dlq-url'), { addAccepted: async () => {}, retiredKeyIds: async () => new Map() }).submit('chatapp', body);
     expect(answer).toMatchObject({ accepted: 500, accountsAccepted: 500, rejected: [] });
 
     for (const batch of batches) {
@@ -50,7 +50,7 @@ describe('IngestService over SqsSignalQueue: message and batch sizes', () => {
     const ids = ['ends-with-\uffff', '\ufffe-starts', 'plain'];
     const body = JSON.stringify({ signals: ids.map((account, n) => aSignal({ account, value: hashed(`w${n}`) })), accounts: ids.map((account) => ({ account, reports30d: 1 })) });
     const { sqs, batches } = recordingSqs();
-    await new IngestService(new SqsSignalQueue(sqs, 'queue-url', 'dlq-url'), { addAccepted: async () => {} }).submit('chatapp', body);
+    await new IngestService(new SqsSignalQueue(sqs, 'queue-url', 'dlq-url'), { addAccepted: async () => {}, retiredKeyIds: async () => new Map() }).submit('chatapp', body);
     // SQS takes #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD and #x10000-#x10FFFF only.
     const refused = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
     expect(batches.flat().filter((message) => refused.test(message))).toEqual([]);
