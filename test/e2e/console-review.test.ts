@@ -152,3 +152,22 @@ describe('adding a note', () => {
     await expect.poll(() => page.locator('#review').textContent(), { timeout: 2000 }).toMatch(/note is empty|write the note/i);
   });
 });
+
+describe('refreshing the queue', () => {
+  it('says so when the cluster list cannot be read again after "Run detection now"', async () => {
+    // The queue as it looks before any run, so that it offers "Run detection now".
+    await page.route('**/v1/clusters?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ clusters: [], next: null, runId: null }) }));
+    try {
+      await page.goto(`${stack.baseUrl}/#/queue`);
+      await page.reload();
+      await page.getByRole('button', { name: 'Run detection now' }).click();
+      // The run goes through; reading the list afterwards fails.
+      await page.unroute('**/v1/clusters?*');
+      await page.route('**/v1/clusters?*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'the store is unavailable: retry' }) }));
+      await expect.poll(() => page.locator('#main').textContent(), { timeout: 10_000 }).toMatch(/the store is unavailable: retry/);
+      expect(await page.locator('#main [role="alert"]').count()).toBeGreaterThan(0);
+    } finally {
+      await page.unroute('**/v1/clusters?*');
+    }
+  });
+});

@@ -42,6 +42,14 @@ function apiQuery(params: URLSearchParams): string {
   return query.toString();
 }
 
+/**
+ * Draws the queue again through the router, which says what failed (a refresh that failed out of its
+ * sight left "Loading clusters…" on the page for good). The hash is unchanged, so no hashchange fires by itself.
+ */
+function redraw(): void {
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
 function countsBar(counts: QueueCounts | null, params: URLSearchParams): HTMLElement {
   const item = (label: string, value: number | undefined, status?: string) => {
     const content = [h('span', { class: 'count-value' }, value === undefined ? '…' : value.toLocaleString('en')), h('span', { class: 'count-label' }, label)];
@@ -192,7 +200,7 @@ export async function renderQueue(main: HTMLElement, params: URLSearchParams, si
           'empty',
           page.runId ? 'The last detection run found no clusters.' : 'No detection run has finished yet.',
           'Send signals (for a demo: `npm run demo` in another terminal), then run detection.',
-          runDetectionButton(() => void renderQueue(main, params, signal)),
+          runDetectionButton(redraw),
         ),
       );
     return;
