@@ -171,3 +171,25 @@ describe('refreshing the queue', () => {
     }
   });
 });
+
+describe('resetting the queue filters', () => {
+  it('clears every filter field, also ones typed but not applied, and goes back to the first page', async () => {
+    await page.goto(`${stack.baseUrl}/#/queue`);
+    await page.locator('.queue-table tbody tr').first().waitFor();
+    await page.getByLabel('Min. size').fill('1000');
+    await page.getByLabel('Status').selectOption('escalated');
+    await page.getByRole('link', { name: 'Reset', exact: true }).click();
+    await expect.poll(() => page.getByLabel('Min. size').inputValue(), { timeout: 3000 }).toBe('');
+    expect(await page.getByLabel('Status').inputValue()).toBe('any');
+
+    // Applied filters and a later page: Reset drops them all.
+    await page.goto(`${stack.baseUrl}/#/queue?minSize=2&maxRisk=90&status=open`);
+    await page.locator('.queue-table tbody tr').first().waitFor();
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await expect.poll(() => page.url()).toMatch(/cursor=/);
+    await page.getByRole('link', { name: 'Reset', exact: true }).click();
+    await expect.poll(() => page.url()).toBe(`${stack.baseUrl}/#/queue`);
+    expect(await page.locator('form.filters').evaluate((form) => Array.from((form as HTMLFormElement).elements as HTMLCollectionOf<HTMLInputElement>).filter((field) => field.name && field.value !== '' && field.value !== 'any').map((field) => field.name))).toEqual([]);
+    expect(await position()).toBe('Clusters 1–50');
+  });
+});

@@ -110,9 +110,17 @@ function filterForm(params: URLSearchParams): HTMLFormElement {
     field('maxRisk', 'Max. risk', numberInput('maxRisk', 0, 100, 0.1)),
     field('updatedSince', 'Updated since', h('input', { id: 'f-updatedSince', name: 'updatedSince', type: 'date', value: params.get('updatedSince')?.slice(0, 10) ?? '' })),
     field('assignee', 'Assignee', h('input', { id: 'f-assignee', name: 'assignee', type: 'text', value: params.get('assignee') ?? '' })),
-    h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Apply'), h('a', { href: '#/queue', class: 'button' }, 'Reset')),
+    h('div', { class: 'field actions' }, h('button', { type: 'submit', class: 'primary' }, 'Apply'), resetLink()),
   );
   return form;
+}
+
+/**
+ * Reset goes to the bare queue; from the bare queue the browser fires no hashchange, so the page is drawn
+ * again here (filters typed but not applied stayed in the form).
+ */
+function resetLink(): HTMLAnchorElement {
+  return h('a', { href: '#/queue', class: 'button', onclick: (event: MouseEvent) => { if (location.hash === '#/queue') { event.preventDefault(); redraw(); } } }, 'Reset');
 }
 
 function clusterRow(cluster: QueueRow, index: number): HTMLTableRowElement {
