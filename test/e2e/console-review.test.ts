@@ -172,6 +172,26 @@ describe('refreshing the queue', () => {
   });
 });
 
+describe('refreshing the cluster page', () => {
+  it('says the page may be out of date when it cannot be read again after a save', async () => {
+    const clusterId: string = (await call(stack, 'GET', '/v1/accounts/chatapp/x-11')).body.cluster.id;
+    await page.goto(`${stack.baseUrl}/#/cluster/${clusterId}`);
+    await page.locator('#review-status').waitFor();
+    // The save goes through; reading the review state back fails.
+    await page.route(`**/v1/clusters/${clusterId}/review`, (route) =>
+      route.request().method() === 'GET' ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'the store is unavailable: retry' }) }) : route.fallback(),
+    );
+    try {
+      await page.locator('#review-status').selectOption('in-review');
+      await page.getByRole('button', { name: 'Save review' }).click();
+      await expect.poll(async () => (await call(stack, 'GET', `/v1/clusters/${clusterId}/review`)).body.status).toBe('in-review');
+      await expect.poll(() => page.locator('.cluster-page [role="alert"]').allTextContents(), { timeout: 5000 }).toEqual([expect.stringMatching(/could not be refreshed.*the store is unavailable: retry.*out of date/s)]);
+    } finally {
+      await page.unroute(`**/v1/clusters/${clusterId}/review`);
+    }
+  });
+});
+
 describe('resetting the queue filters', () => {
   it('clears every filter field, also ones typed but not applied, and goes back to the first page', async () => {
     await page.goto(`${stack.baseUrl}/#/queue`);

@@ -447,6 +447,13 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
       }
       window.scrollTo(0, scroll);
       if (focused) document.getElementById(focused)?.focus({ preventScroll: true });
+    }, (error: Error) => {
+      // The page drawn before stays, said to be out of date (the failure went unhandled, the page looked current).
+      if (options.signal.aborted) return;
+      main.querySelector('.stale-notice')?.remove();
+      const stale = notice('error', `This page could not be refreshed: ${error.message}`, 'What it shows may be out of date: reload the page to see the current state.');
+      stale.classList.add('stale-notice');
+      main.querySelector('.cluster-page')?.prepend(stale);
     });
   };
   let graphView: ClusterGraphView | null = null;
