@@ -11,7 +11,7 @@ import { clusterPk } from './keys.js';
 const AUDIT_PREFIX = 'AUDIT#';
 
 /** What someone did to a cluster. */
-export type AuditAction = 'viewed' | 'status-changed' | 'assigned' | 'note-added' | 'verdict-recorded' | 'exported';
+export type AuditAction = 'viewed' | 'status-changed' | 'assigned' | 'note-added' | 'verdict-recorded' | 'exported' | 'merged';
 
 /** One line of the audit log. */
 export interface AuditEntry {

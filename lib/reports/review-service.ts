@@ -4,7 +4,7 @@
  * assignee, notes, verdicts and exports, each change written to the cluster's audit log.
  */
 import type { AccountRef } from '../contract/platforms.js';
-import type { Verdict } from '../detect/model.js';
+import type { ClusterLineage, Verdict } from '../detect/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { AuditAction, AuditEntry, AuditRepository } from '../graph/audit-repository.js';
 import type { ClusterReport, ClusterRepository, ReviewStatus } from '../graph/cluster-repository.js';
@@ -52,6 +52,11 @@ export interface ReviewServiceDeps {
 
 const refKey = (ref: AccountRef) => `${ref.platform}#${ref.account}`;
 
+/** How far a review had got, for a merge: the merged cluster takes the furthest of its parts. */
+const STATUS_REACHED: Record<ReviewStatus, number> = { dismissed: -1, new: 0, 'in-review': 1, escalated: 2 };
+/** Who the audit log names for what detection did to a cluster's review. */
+export const DETECTION_ACTOR = 'detection';
+
 export class ReviewService {
   private readonly now: () => Date;
   private rankCounts?: { runId: string | null; counts: Promise<{ total: number; crossPlatform: number }> };
@@ -77,6 +82,50 @@ export class ReviewService {
       this.rankCounts.counts.catch(() => (this.rankCounts = undefined));
     }
     return this.deps.reviews.counts(await this.rankCounts.counts);
+  }
+
+  /**
+   * Carries review state across the merges a detection run is about to save. The merged cluster keeps
+   * its own review and notes; each absorbed cluster's stay on record under its id, and both audit logs
+   * name the other. The merged cluster takes the furthest status any part had reached (escalated, then
+   * in review, then new) and an absorbed part's assignee when it has none; it is never left dismissed,
+   * because a dismissal covered the accounts it was given and the merge adds others. Merges of clusters
+   * nobody reviewed change nothing; all cost one batch read of reviews and a notes query per absorbed cluster.
+   *
+   * @example
+   * await review.clustersMerged([{ into: 'c-a', from: ['c-a', 'c-b'] }], '20261128120000-1a2b3c4d');
+   * // c-a was dismissed: it is new again, and its log says "merged with c-b (escalated) by run ...; status dismissed -> new: ..."
+   */
+  async clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void> {
+    const absorbedOf = (merge: ClusterLineage['merges'][number]) => merge.from.filter((id) => id !== merge.into);
+    const absorbedIds = merges.flatMap(absorbedOf);
+    const [reviews, notes] = await Promise.all([
+      this.deps.reviews.reviewsOf([...new Set([...merges.map((merge) => merge.into), ...absorbedIds])]),
+      Promise.all(absorbedIds.map(async (id) => [id, (await this.deps.reviews.notes(id)).length] as const)).then((counts) => new Map(counts)),
+    ]);
+    for (const merge of merges) {
+      const kept = reviews.get(merge.into)!;
+      const parts = absorbedOf(merge).map((id) => ({ id, review: reviews.get(id)!, notes: notes.get(id)! }));
+      if (kept.updatedAt === null && parts.every((part) => part.review.updatedAt === null && part.notes === 0)) continue;
+      const furthest = [kept, ...parts.map((part) => part.review)].reduce((x, y) => (STATUS_REACHED[y.status] > STATUS_REACHED[x.status] ? y : x));
+      const status: ReviewStatus = STATUS_REACHED[furthest.status] < 0 ? 'new' : furthest.status;
+      const assignee = kept.assignee ?? furthest.assignee ?? parts.find((part) => part.review.assignee)?.review.assignee ?? null;
+      const change: { status?: ReviewStatus; assignee?: string } = {};
+      if (status !== kept.status) change.status = status;
+      if (assignee !== kept.assignee && assignee !== null) change.assignee = assignee;
+      const at = this.now().toISOString();
+      if (Object.keys(change).length > 0) await this.deps.reviews.update(merge.into, change, DETECTION_ACTOR, at);
+      const described = parts.map((part) => {
+        const facts = [part.review.status, part.review.assignee ? `assigned to ${part.review.assignee}` : '', part.notes > 0 ? `${part.notes} note${part.notes === 1 ? '' : 's'}` : ''];
+        return `${part.id} (${facts.filter(Boolean).join(', ')})`;
+      });
+      const changed = [
+        change.status ? `status ${kept.status} -> ${change.status}${kept.status === 'dismissed' ? ': the dismissal covered the accounts before the merge' : ''}` : '',
+        change.assignee ? `assigned to ${change.assignee}` : '',
+      ].filter(Boolean);
+      await this.log(merge.into, DETECTION_ACTOR, 'merged', `merged with ${described.join(', ')} by run ${runId}${changed.length > 0 ? `; ${changed.join(', ')}` : ''}`);
+      for (const part of parts) await this.log(part.id, DETECTION_ACTOR, 'merged', `merged into ${merge.into} by run ${runId}`);
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chunk } from '../chunk.js';
 import { detectClusters } from '../detect/detect.js';
 import { GraphIndex } from '../detect/graph-index.js';
-import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
+import type { AccountFacts, ClusterLineage, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import { changeLogSeen, type ChangeLog, type ChangeLogSeen } from '../graph/change-log.js';
 import type { GraphKept, KeptGraph, RunGraphRepository } from '../graph/run-graph-repository.js';
@@ -112,6 +112,8 @@ export interface DetectionRunnerDeps {
   graphs: Pick<RunGraphRepository, 'get' | 'put'>;
   components: Pick<ComponentLoader, 'closure'>;
   taskQueue?: DetectionTaskQueue;
+  /** Told of the merges a task is about to save, so that review state follows them (ReviewService.clustersMerged). */
+  reviews?: { clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void> };
   options?: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
   closureTaskMemberships?: number;
@@ -440,6 +442,8 @@ export class DetectionRunner {
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
+      // Before the save: a task that fails after it is not redone, and the next run would not see the merge again.
+      if (result.lineage?.merges.length) await this.deps.reviews?.clustersMerged(result.lineage.merges, runId);
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
       await beforeCompleting?.(saved, removed);

@@ -42,6 +42,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
   const runs = new RunRepository(db, config.tableName);
   const verdicts = new VerdictRepository(db, config.tableName);
   const queue = new SqsSignalQueue(sqs, config.signalQueueUrl, config.signalDeadLetterQueueUrl);
+  const review = new ReviewService({ reviews: new ReviewRepository(db, config.tableName), audit: new AuditRepository(db, config.tableName), members: new MemberFactsReader(db, config.tableName), verdicts, clusters, runs });
   return {
     config,
     signals,
@@ -57,7 +58,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
     changes,
     messageStore: new MessageStore(signals, changes, config.retentionDays),
     investigator: new InvestigatorService({ signals, clusters, runs, queue }),
-    review: new ReviewService({ reviews: new ReviewRepository(db, config.tableName), audit: new AuditRepository(db, config.tableName), members: new MemberFactsReader(db, config.tableName), verdicts, clusters, runs }),
+    review,
     runner: new DetectionRunner({
       signals,
       clusters,
@@ -67,6 +68,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       components: new ComponentLoader(db, config.tableName),
       graphs: new RunGraphRepository(db, config.tableName),
       taskQueue: config.detectTaskQueueUrl ? new SqsDetectionTaskQueue(sqs, config.detectTaskQueueUrl) : undefined,
+      reviews: review,
       options: { hubThreshold: config.hubThreshold, ...config.detectionOptions },
       closureTaskMemberships: config.closureTaskMemberships,
     }),
