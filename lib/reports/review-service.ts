@@ -35,6 +35,8 @@ export interface ClusterContext {
     kind: 'born' | 'kept' | 'unknown';
     splitFrom: string[];
     mergedFrom: string[];
+    /** A dissolved cluster: the clusters its accounts went to in the run that dissolved it (a merge, or a split no part of which kept the id). */
+    dissolvedInto: string[];
   };
   /** Verdicts recorded on pairs of members (applied or waiting for the next run). */
   recordedVerdicts: Verdict[];
@@ -184,11 +186,12 @@ export class ReviewService {
   async context(clusterId: string): Promise<ClusterContext> {
     const report = await this.report(clusterId);
     const timelineMembers = report.members.slice(0, MAX_TIMELINE_MEMBERS);
-    const [members, observations, run, verdicts] = await Promise.all([
+    const [members, observations, run, verdicts, removedBy] = await Promise.all([
       this.deps.members.facts(report.members),
       this.deps.members.observations(timelineMembers),
       this.deps.runs.get(report.runId),
       this.deps.verdicts.all(),
+      report.removedInRun ? this.deps.runs.get(report.removedInRun) : undefined,
     ]);
     const hubValues = new Map((run?.hubs ?? []).map((hub) => [`${hub.type}#${hub.value}`, { ...hub, members: [] as AccountRef[] }]));
     for (const observation of observations) {
@@ -209,6 +212,12 @@ export class ReviewService {
         kind: lineage?.born.includes(clusterId) ? 'born' : lineage?.kept.includes(clusterId) ? 'kept' : 'unknown',
         splitFrom: (lineage?.splits ?? []).filter((split) => split.into.includes(clusterId) && split.from !== clusterId).map((split) => split.from),
         mergedFrom: (lineage?.merges ?? []).find((merge) => merge.into === clusterId)?.from.filter((id) => id !== clusterId) ?? [],
+        dissolvedInto: [
+          ...new Set([
+            ...(removedBy?.lineage?.merges ?? []).filter((merge) => merge.from.includes(clusterId)).map((merge) => merge.into),
+            ...(removedBy?.lineage?.splits ?? []).filter((split) => split.from === clusterId).flatMap((split) => split.into),
+          ]),
+        ].sort(),
       },
       recordedVerdicts: verdicts.filter((verdict) => memberKeys.has(verdict.a) && memberKeys.has(verdict.b)),
     };

@@ -213,3 +213,24 @@ describe('resetting the queue filters', () => {
     expect(await position()).toBe('Clusters 1–50');
   });
 });
+
+describe('a cluster merged into another', () => {
+  it('says on its page which cluster its accounts went to', async () => {
+    const [first, second] = [await (await call(stack, 'GET', '/v1/accounts/chatapp/x-20')).body.cluster.id, (await call(stack, 'GET', '/v1/accounts/chatapp/x-21')).body.cluster.id];
+    await postRows(stack, [
+      { platform: 'chatapp', account: 'x-20', type: 'phone', label: 'merge-20-21' },
+      { platform: 'chatapp', account: 'x-21', type: 'phone', label: 'merge-20-21' },
+      { platform: 'gamehub', account: 'y-20', type: 'payment', label: 'merge-20-21' },
+      { platform: 'gamehub', account: 'y-21', type: 'payment', label: 'merge-20-21' },
+    ]);
+    await stack.waitForDrain();
+    await detect(stack);
+    const merged: string = (await call(stack, 'GET', '/v1/accounts/chatapp/x-21')).body.cluster.id;
+    expect((await call(stack, 'GET', '/v1/accounts/chatapp/x-20')).body.cluster.id).toBe(merged);
+    const absorbed = merged === first ? second : first;
+    await page.goto(`${stack.baseUrl}/#/cluster/${absorbed}`);
+    await page.locator('#changes li').first().waitFor();
+    expect(await page.locator('#changes li').first().textContent()).toMatch(new RegExp(`^Dissolved by run \\S+ at .+: its accounts are now in ${merged}\\.$`));
+    expect(await page.locator('#changes li').first().locator('a').getAttribute('href')).toBe(`#/cluster/${merged}`);
+  });
+});

@@ -124,7 +124,10 @@ function timelineSection(report: ClusterReport, context: ClusterContext): HTMLEl
 function changesSection(report: ClusterReport, context: ClusterContext): HTMLElement {
   const lines: Array<Node | string> = [];
   const { change } = context;
-  if (report.removedAt) lines.push(h('li', { class: 'warning' }, `Dissolved by run ${report.removedInRun} at ${formatDate(report.removedAt)}: its accounts are no longer one cluster.`));
+  if (report.removedAt) {
+    const where = change.dissolvedInto.flatMap((id, n) => [n > 0 ? ', ' : '', h('a', { href: `#/cluster/${encodeURIComponent(id)}` }, id)]);
+    lines.push(h('li', { class: 'warning' }, `Dissolved by run ${report.removedInRun} at ${formatDate(report.removedAt)}: `, ...(where.length > 0 ? ['its accounts are now in ', ...where, '.'] : ['its accounts are no longer one cluster.'])));
+  }
   lines.push(h('li', {}, `Last changed by run ${change.runId} at ${formatDate(change.detectedAt)}.`));
   if (change.kind === 'born') lines.push(h('li', {}, 'New in that run: no earlier cluster carried these accounts.'));
   if (change.kind === 'kept') lines.push(h('li', {}, 'Carried over from the run before under the same id (members, links or risk changed).'));
