@@ -56,6 +56,8 @@ const refKey = (ref: AccountRef) => `${ref.platform}#${ref.account}`;
 
 /** How far a review had got, for a merge: the merged cluster takes the furthest of its parts. */
 const STATUS_REACHED: Record<ReviewStatus, number> = { dismissed: -1, new: 0, 'in-review': 1, escalated: 2 };
+/** Accounts an audit entry names when a dismissed cluster grows (the rest are counted). */
+const JOINED_NAMED = 5;
 /** Who the audit log names for what detection did to a cluster's review. */
 export const DETECTION_ACTOR = 'detection';
 
@@ -127,6 +129,26 @@ export class ReviewService {
       ].filter(Boolean);
       await this.log(merge.into, DETECTION_ACTOR, 'merged', `merged with ${described.join(', ')} by run ${runId}${changed.length > 0 ? `; ${changed.join(', ')}` : ''}`);
       for (const part of parts) await this.log(part.id, DETECTION_ACTOR, 'merged', `merged into ${merge.into} by run ${runId}`);
+    }
+  }
+
+  /**
+   * Reopens the dismissed clusters that accounts joined (a run is about to save them): a dismissal covered
+   * the accounts it was given, so the cluster is `new` again and its log says who joined. Other statuses
+   * stay. `joined` are `platform#account` keys; one batch read of reviews.
+   *
+   * @example
+   * await review.clustersGrew([{ id: 'c-a', joined: ['photoshare#p-3'] }], '20261128120000-1a2b3c4d');
+   * // c-a was dismissed: "status dismissed -> new: 1 account joined by run ... (photoshare/p-3); the dismissal covered the accounts before"
+   */
+  async clustersGrew(grown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void> {
+    const reviews = await this.deps.reviews.reviewsOf(grown.map((cluster) => cluster.id));
+    for (const { id, joined } of grown) {
+      if (reviews.get(id)!.status !== 'dismissed') continue;
+      await this.deps.reviews.update(id, { status: 'new' }, DETECTION_ACTOR, this.now().toISOString());
+      const named = joined.slice(0, JOINED_NAMED).map((key) => key.replace('#', '/')).join(', ');
+      const more = joined.length > JOINED_NAMED ? ` and ${joined.length - JOINED_NAMED} more` : '';
+      await this.log(id, DETECTION_ACTOR, 'status-changed', `status dismissed -> new: ${joined.length} account${joined.length === 1 ? '' : 's'} joined by run ${runId} (${named}${more}); the dismissal covered the accounts before`);
     }
   }
 

@@ -103,6 +103,28 @@ export function withPreviousClusters(tasks: ComponentTask[], current: readonly S
   return tasks.map((task, n) => ({ ...task, previous: previous[n] }));
 }
 
+/**
+ * The clusters that keep their id and gained accounts, with the accounts that joined (merged clusters
+ * left out: a merge is told apart).
+ *
+ * @example
+ * joinedAccounts([{ id: 'c-a', members: ['x#1', 'y#2'] }], [{ id: 'c-a', members: ['x#1', 'y#2', 'z#3'] }], []);
+ * // [{ id: 'c-a', joined: ['z#3'] }]
+ */
+export function joinedAccounts(previous: readonly StoredCluster[], clusters: ReadonlyArray<{ id: string; members: readonly string[] }>, merges: ClusterLineage['merges']): Array<{ id: string; joined: string[] }> {
+  const before = new Map(previous.map((cluster) => [cluster.id, cluster.members]));
+  const merged = new Set(merges.map((merge) => merge.into));
+  const grown: Array<{ id: string; joined: string[] }> = [];
+  for (const cluster of clusters) {
+    const had = before.get(cluster.id);
+    if (!had || merged.has(cluster.id)) continue;
+    const members = new Set(had);
+    const joined = cluster.members.filter((member) => !members.has(member));
+    if (joined.length > 0) grown.push({ id: cluster.id, joined });
+  }
+  return grown;
+}
+
 export interface DetectionRunnerDeps {
   signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf'>;
   clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts'>;
@@ -112,8 +134,11 @@ export interface DetectionRunnerDeps {
   graphs: Pick<RunGraphRepository, 'get' | 'put'>;
   components: Pick<ComponentLoader, 'closure'>;
   taskQueue?: DetectionTaskQueue;
-  /** Told of the merges a task is about to save, so that review state follows them (ReviewService.clustersMerged). */
-  reviews?: { clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void> };
+  /** Told of the merges a task is about to save, and the clusters accounts joined, so that review state follows them (ReviewService). */
+  reviews?: {
+    clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void>;
+    clustersGrew(grown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void>;
+  };
   options?: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
   closureTaskMemberships?: number;
@@ -442,8 +467,11 @@ export class DetectionRunner {
       const carried = new Set(result.clusters.map((cluster) => cluster.id));
       const removed = previousClusters.filter((cluster) => !carried.has(cluster.id)).map((cluster) => cluster.id);
       const saveStarted = performance.now();
-      // Before the save: a task that fails after it is not redone, and the next run would not see the merge again.
-      if (result.lineage?.merges.length) await this.deps.reviews?.clustersMerged(result.lineage.merges, runId);
+      // Before the save: a task that fails after it is not redone, and the next run would not see the change again.
+      const merges = result.lineage?.merges ?? [];
+      if (merges.length > 0) await this.deps.reviews?.clustersMerged(merges, runId);
+      const grown = this.deps.reviews ? joinedAccounts(previousClusters, result.clusters, merges) : [];
+      if (grown.length > 0) await this.deps.reviews?.clustersGrew(grown, runId);
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
       await beforeCompleting?.(saved, removed);

@@ -76,3 +76,38 @@ describe('a merge of reviewed clusters', () => {
     );
   });
 });
+
+describe('a dismissed cluster that grows', () => {
+  it('is new again when accounts join it, so that they are in the open queue', async () => {
+    await postRows(stack, group(['chatapp/gr-1', 'gamehub/gr-2'], 'device', 'gr-tablet'));
+    await stack.waitForDrain();
+    await detect(stack);
+    const id = await clusterOf('chatapp/gr-1');
+    await call(stack, 'PATCH', `/v1/clusters/${id}/review`, { status: 'dismissed' }, { 'x-crosslink-reviewer': 'Dana' });
+    // A new account, in contact with minors, shares the tablet and a phone with the dismissed pair.
+    await postRows(stack, [...group(['chatapp/gr-1', 'photoshare/gr-3'], 'phone', 'gr-phone'), ...group(['photoshare/gr-3'], 'device', 'gr-tablet')], {
+      photoshare: [{ account: 'gr-3', minorContacts7d: 25 }],
+    });
+    await stack.waitForDrain();
+    const runId = await detect(stack);
+    expect(await clusterOf('photoshare/gr-3')).toBe(id);
+
+    expect((await call(stack, 'GET', `/v1/clusters/${id}/review`)).body.status).toBe('new');
+    const open: string[] = (await call(stack, 'GET', '/v1/clusters?status=open&limit=500')).body.clusters.map((c: { id: string }) => c.id);
+    expect(open).toContain(id);
+    expect(await auditOf(id)).toContain(`status-changed: status dismissed -> new: 1 account joined by run ${runId} (photoshare/gr-3); the dismissal covered the accounts before`);
+  });
+
+  it('stays dismissed when its evidence changes but no account joins it', async () => {
+    await postRows(stack, group(['chatapp/gs-1', 'gamehub/gs-2', 'photoshare/gs-3'], 'device', 'gs-tablet'));
+    await stack.waitForDrain();
+    await detect(stack);
+    const id = await clusterOf('chatapp/gs-1');
+    await call(stack, 'PATCH', `/v1/clusters/${id}/review`, { status: 'dismissed' });
+    await postRows(stack, group(['chatapp/gs-1', 'gamehub/gs-2'], 'email', 'gs-email'));
+    await stack.waitForDrain();
+    await detect(stack);
+    expect(await clusterOf('gamehub/gs-2')).toBe(id);
+    expect((await call(stack, 'GET', `/v1/clusters/${id}/review`)).body.status).toBe('dismissed');
+  });
+});
