@@ -101,7 +101,9 @@ const pathQuerySchema = z.object({ from: pathEndSchema, to: pathEndSchema });
 function actorOf(c: Context, principal: StaffPrincipal): string {
   const claimed = c.req.header(REVIEWER_HEADER)?.trim();
   if (!claimed) return principal.subject;
-  if (!/^[\p{L}\p{N} ._@-]{1,64}$/u.test(claimed)) throw new ValidationError(`${REVIEWER_HEADER} must be 1-64 letters, digits, spaces or . _ @ -`);
+  // Names and email addresses as identity providers give them (O'Brien, dana+crosslink@…); parentheses are
+  // the audit log's, around the token's subject, and control characters would break its lines.
+  if (!/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}()]{1,64}$/u.test(claimed)) throw new ValidationError(`${REVIEWER_HEADER} must be 1-64 characters, without parentheses or control characters`);
   return `${claimed} (${principal.subject})`;
 }
 

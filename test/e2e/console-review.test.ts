@@ -234,3 +234,27 @@ describe('a cluster merged into another', () => {
     expect(await page.locator('#changes li').first().locator('a').getAttribute('href')).toBe(`#/cluster/${merged}`);
   });
 });
+
+describe('the name an investigator signs in with', () => {
+  it('may be an email address or a name with an apostrophe, as the identity provider gives them', async () => {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const other = await context.newPage();
+    try {
+      await other.goto(`${stack.baseUrl}/`);
+      await other.getByLabel('Investigator token').fill(stack.credentials.investigatorToken!);
+      await other.getByLabel('Your name (optional)').fill("dana.o'brien+crosslink@example.org");
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await other.locator('.queue-table tbody tr').first().waitFor();
+      await other.goto(`${stack.baseUrl}/#/cluster/${topCluster}`);
+      await expect.poll(() => other.locator('#main').textContent(), { timeout: 5000 }).toMatch(/Review|must be/);
+      expect(await other.locator('#main .notice-error').allTextContents()).toEqual([]);
+      expect(await other.locator('#main h1').textContent()).toBe(`Cluster ${topCluster}`);
+      const audit = (await call(stack, 'GET', `/v1/clusters/${topCluster}/audit`)).body.entries.map((e: { actor: string }) => e.actor);
+      expect(audit).toContain("dana.o'brien+crosslink@example.org (investigator-token)");
+      // Parentheses stay the audit log's, around the token's subject.
+      expect((await call(stack, 'GET', `/v1/clusters/${topCluster}`, undefined, { 'x-crosslink-reviewer': 'Sam (operator)' })).body.error).toMatch(/must be 1-64 characters, without parentheses/);
+    } finally {
+      await context.close();
+    }
+  });
+});
