@@ -20,7 +20,10 @@ export interface ReviewRouteDeps {
   review: ReviewService;
 }
 
-/** A reviewer may name themselves (the local token is shared); the audit log keeps the token's subject beside it. */
+/**
+ * A reviewer may name themselves (the local token is shared); the audit log keeps the token's subject beside it.
+ * The name is percent-encoded UTF-8 (`encodeURIComponent`), so that a name in any script fits a header.
+ */
 export const REVIEWER_HEADER = 'x-crosslink-reviewer';
 
 const statusList = REVIEW_STATUSES.join(', ');
@@ -99,8 +102,14 @@ const pathEndSchema = z.string({ error: 'from and to are required, as platform/a
 const pathQuerySchema = z.object({ from: pathEndSchema, to: pathEndSchema });
 
 function actorOf(c: Context, principal: StaffPrincipal): string {
-  const claimed = c.req.header(REVIEWER_HEADER)?.trim();
-  if (!claimed) return principal.subject;
+  const header = c.req.header(REVIEWER_HEADER);
+  if (!header?.trim()) return principal.subject;
+  let claimed: string;
+  try {
+    claimed = decodeURIComponent(header).trim();
+  } catch {
+    throw new ValidationError(`${REVIEWER_HEADER} must be percent-encoded UTF-8 (encodeURIComponent of the name)`);
+  }
   // Names and email addresses as identity providers give them (O'Brien, dana+crosslink@…); parentheses are
   // the audit log's, around the token's subject, and control characters would break its lines.
   if (!/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}()]{1,64}$/u.test(claimed)) throw new ValidationError(`${REVIEWER_HEADER} must be 1-64 characters, without parentheses or control characters`);

@@ -42,7 +42,8 @@ export class ApiError extends Error {
 async function send(method: string, path: string, body?: unknown, session: Session | null = currentSession()): Promise<Response> {
   if (!session) throw new ApiError(401, 'You are not signed in: sign in with the investigator token.');
   const headers: Record<string, string> = { authorization: `Bearer ${session.token}` };
-  if (session.reviewer) headers['x-crosslink-reviewer'] = session.reviewer;
+  // Percent-encoded: a header carries only Latin-1, and fetch refused a name like Łukasz before sending anything.
+  if (session.reviewer) headers['x-crosslink-reviewer'] = encodeURIComponent(session.reviewer);
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
