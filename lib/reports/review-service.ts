@@ -7,6 +7,7 @@ import type { AccountRef } from '../contract/platforms.js';
 import type { ClusterLineage, Verdict } from '../detect/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { AuditAction, AuditEntry, AuditRepository } from '../graph/audit-repository.js';
+import { inParallel } from '../graph/in-parallel.js';
 import type { ClusterReport, ClusterRepository, ReviewStatus } from '../graph/cluster-repository.js';
 import type { MemberFactsReader, MemberFactsRecord, MemberObservation } from '../graph/member-facts.js';
 import type { QueueCounts, QueueFilters, QueueRow, ReviewNote, ReviewRepository, ReviewState } from '../graph/review-repository.js';
@@ -105,7 +106,14 @@ export class ReviewService {
     const absorbedIds = merges.flatMap(absorbedOf);
     const [reviews, notes] = await Promise.all([
       this.deps.reviews.reviewsOf([...new Set([...merges.map((merge) => merge.into), ...absorbedIds])]),
-      Promise.all(absorbedIds.map(async (id) => [id, (await this.deps.reviews.notes(id)).length] as const)).then((counts) => new Map(counts)),
+      // A query per absorbed cluster, a bounded number in flight (a run may merge hundreds).
+      (async () => {
+        const counts = new Map<string, number>();
+        await inParallel(absorbedIds, async (id) => {
+          counts.set(id, (await this.deps.reviews.notes(id)).length);
+        });
+        return counts;
+      })(),
     ]);
     for (const merge of merges) {
       const kept = reviews.get(merge.into)!;
