@@ -39,7 +39,11 @@ export interface RunRecord {
   /** Identifiers excluded as shared infrastructure (the largest first, at most 100 listed). */
   hubs?: Array<{ type: string; value: string; accounts: number }>;
   hubsExcluded?: number;
-  /** How this run's clusters relate to the previous ones: kept, born, dissolved, splits, merges. */
+  /**
+   * How this run's clusters relate to the previous ones: its splits and merges. The lists of kept, born
+   * and dissolved ids stay empty on the record (at scale they would outgrow a DynamoDB item; a dissolved
+   * cluster's report says which run removed it), so a cluster page cannot tell born from kept yet.
+   */
   lineage?: ClusterLineage;
   error?: string;
   /** A fanned-out run: how many component tasks, and how many are done or failed. */
