@@ -17,6 +17,8 @@ import { GSI1 } from './table-schema.js';
 
 /** The gsi1 partition of review items. */
 export const REVIEWS_INDEX_PK = 'REVIEWS';
+/** The index partition listing every note by its cluster: which clusters have notes, in one query. */
+export const NOTES_INDEX_PK = 'NOTED';
 const NOTE_PREFIX = 'NOTE#';
 
 /** Who reviews a cluster, and how far they got. */
@@ -171,7 +173,12 @@ export class ReviewRepository {
 
   async addNote(clusterId: string, text: string, by: string, at: string): Promise<ReviewNote> {
     const id = `${at}#${randomBytes(4).toString('hex')}`;
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { pk: clusterPk(clusterId), sk: `${NOTE_PREFIX}${id}`, kind: 'note', text, by, at } }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: clusterPk(clusterId), sk: `${NOTE_PREFIX}${id}`, kind: 'note', clusterId, text, by, at, gsi1pk: NOTES_INDEX_PK, gsi1sk: `${clusterId}#${id}` },
+      }),
+    );
     return { id, text, by, at };
   }
 
@@ -185,6 +192,18 @@ export class ReviewRepository {
       },
     });
     return items.map((item) => ({ id: String(item.sk).slice(NOTE_PREFIX.length), text: item.text, by: item.by, at: item.at }));
+  }
+
+  /**
+   * Every cluster an investigator has attended to: its review changed, or it has a note (two index
+   * queries, as large as the number of such clusters, not of all clusters). Notes written before notes
+   * were indexed are not seen here.
+   */
+  async attendedClusters(): Promise<Set<string>> {
+    const indexed = (pk: string) =>
+      allItems(this.db, { query: { TableName: this.tableName, IndexName: GSI1.name, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'clusterId' } });
+    const [reviewed, noted] = await Promise.all([indexed(REVIEWS_INDEX_PK), indexed(NOTES_INDEX_PK)]);
+    return new Set([...reviewed, ...noted].map((item) => String(item.clusterId)));
   }
 
   /** Review states of many clusters at once. */

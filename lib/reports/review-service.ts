@@ -95,13 +95,18 @@ export class ReviewService {
    * name the other. The merged cluster takes the furthest status any part had reached (escalated, then
    * in review, then new) and an absorbed part's assignee when it has none; it is never left dismissed,
    * because a dismissal covered the accounts it was given and the merge adds others. Merges of clusters
-   * nobody reviewed change nothing; all cost one batch read of reviews and a notes query per absorbed cluster.
+   * nobody attended to (no review change, no note) change nothing: the clusters attended to are read
+   * from the index first (a run may merge hundreds of clusters, few of them reviewed), then the reviews
+   * of the merges that hold one, and the notes of their absorbed parts that have some.
    *
    * @example
    * await review.clustersMerged([{ into: 'c-a', from: ['c-a', 'c-b'] }], '20261128120000-1a2b3c4d');
    * // c-a was dismissed: it is new again, and its log says "merged with c-b (escalated) by run ...; status dismissed -> new: ..."
    */
-  async clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void> {
+  async clustersMerged(allMerges: ClusterLineage['merges'], runId: string): Promise<void> {
+    const attended = await this.deps.reviews.attendedClusters();
+    const merges = allMerges.filter((merge) => attended.has(merge.into) || merge.from.some((id) => attended.has(id)));
+    if (merges.length === 0) return;
     const absorbedOf = (merge: ClusterLineage['merges'][number]) => merge.from.filter((id) => id !== merge.into);
     const absorbedIds = merges.flatMap(absorbedOf);
     const [reviews, notes] = await Promise.all([
@@ -110,7 +115,7 @@ export class ReviewService {
       (async () => {
         const counts = new Map<string, number>();
         await inParallel(absorbedIds, async (id) => {
-          counts.set(id, (await this.deps.reviews.notes(id)).length);
+          counts.set(id, attended.has(id) ? (await this.deps.reviews.notes(id)).length : 0);
         });
         return counts;
       })(),
@@ -143,13 +148,17 @@ export class ReviewService {
   /**
    * Reopens the dismissed clusters that accounts joined (a run is about to save them): a dismissal covered
    * the accounts it was given, so the cluster is `new` again and its log says who joined. Other statuses
-   * stay. `joined` are `platform#account` keys; one batch read of reviews.
+   * stay. `joined` are `platform#account` keys; the clusters attended to are read from the index, then the reviews of those grown.
    *
    * @example
    * await review.clustersGrew([{ id: 'c-a', joined: ['photoshare#p-3'] }], '20261128120000-1a2b3c4d');
    * // c-a was dismissed: "status dismissed -> new: 1 account joined by run ... (photoshare/p-3); the dismissal covered the accounts before"
    */
-  async clustersGrew(grown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void> {
+  async clustersGrew(allGrown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void> {
+    // Only a reviewed cluster can be dismissed: the others need no read.
+    const attended = await this.deps.reviews.attendedClusters();
+    const grown = allGrown.filter((cluster) => attended.has(cluster.id));
+    if (grown.length === 0) return;
     const reviews = await this.deps.reviews.reviewsOf(grown.map((cluster) => cluster.id));
     for (const { id, joined } of grown) {
       if (reviews.get(id)!.status !== 'dismissed') continue;

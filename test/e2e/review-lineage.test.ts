@@ -42,6 +42,15 @@ async function mergeTwo(name: string, review: (larger: string, smaller: string) 
 }
 
 describe('a merge of reviewed clusters', () => {
+  it('records the merge when only the absorbed cluster has a note, and leaves a merge nobody attended to alone', async () => {
+    const { smaller, merged } = await mergeTwo('nt', async (_larger, smaller) => {
+      await call(stack, 'POST', `/v1/clusters/${smaller}/notes`, { text: 'same burner phone as case 17' });
+    });
+    expect(await auditOf(merged)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^merged: merged with ${smaller} \\(new, 1 note\\) by run `))]));
+    const quiet = await mergeTwo('qt', async () => undefined);
+    expect(await auditOf(quiet.merged)).not.toEqual(expect.arrayContaining([expect.stringMatching(/^merged:/)]));
+  });
+
   it('reopens a dismissed cluster that absorbs another, so that the absorbed accounts stay in the open queue', async () => {
     const { larger, smaller, merged } = await mergeTwo('dm', async (larger) => {
       await call(stack, 'PATCH', `/v1/clusters/${larger}/review`, { status: 'dismissed', assignee: 'dana' }, { 'x-crosslink-reviewer': 'Dana' });
