@@ -90,21 +90,33 @@ export class ReviewService {
   }
 
   /**
+   * Carries review state across what a detection run is about to save: its merges and the clusters that
+   * accounts joined. The clusters attended to (a review change or a note) are read from the index once,
+   * and only the merges and grown clusters that touch one read more (a run may merge hundreds of clusters,
+   * few of them reviewed).
+   *
+   * @example
+   * await review.clustersChanged({ merges: [{ into: 'c-a', from: ['c-a', 'c-b'] }], grown: [{ id: 'c-d', joined: ['photoshare#p-3'] }] }, runId);
+   */
+  async clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, runId: string): Promise<void> {
+    if (changes.merges.length === 0 && changes.grown.length === 0) return;
+    const attended = await this.deps.reviews.attendedClusters();
+    await this.carryMerges(changes.merges, attended, runId);
+    await this.reopenGrown(changes.grown, attended, runId);
+  }
+
+  /**
    * Carries review state across the merges a detection run is about to save. The merged cluster keeps
    * its own review and notes; each absorbed cluster's stay on record under its id, and both audit logs
    * name the other. The merged cluster takes the furthest status any part had reached (escalated, then
    * in review, then new) and an absorbed part's assignee when it has none; it is never left dismissed,
    * because a dismissal covered the accounts it was given and the merge adds others. Merges of clusters
-   * nobody attended to (no review change, no note) change nothing: the clusters attended to are read
-   * from the index first (a run may merge hundreds of clusters, few of them reviewed), then the reviews
-   * of the merges that hold one, and the notes of their absorbed parts that have some.
-   *
-   * @example
-   * await review.clustersMerged([{ into: 'c-a', from: ['c-a', 'c-b'] }], '20261128120000-1a2b3c4d');
-   * // c-a was dismissed: it is new again, and its log says "merged with c-b (escalated) by run ...; status dismissed -> new: ..."
+   * nobody attended to (no review change, no note: `attended`) change nothing; the others read the
+   * reviews of their parts, and the notes of absorbed parts attended to.
+   * For example, when c-a was dismissed and absorbs c-b, c-a is new again and its log says
+   * "merged with c-b (escalated) by run ...; status dismissed -> new: ...".
    */
-  async clustersMerged(allMerges: ClusterLineage['merges'], runId: string): Promise<void> {
-    const attended = await this.deps.reviews.attendedClusters();
+  private async carryMerges(allMerges: ClusterLineage['merges'], attended: ReadonlySet<string>, runId: string): Promise<void> {
     const merges = allMerges.filter((merge) => attended.has(merge.into) || merge.from.some((id) => attended.has(id)));
     if (merges.length === 0) return;
     const absorbedOf = (merge: ClusterLineage['merges'][number]) => merge.from.filter((id) => id !== merge.into);
@@ -148,15 +160,12 @@ export class ReviewService {
   /**
    * Reopens the dismissed clusters that accounts joined (a run is about to save them): a dismissal covered
    * the accounts it was given, so the cluster is `new` again and its log says who joined. Other statuses
-   * stay. `joined` are `platform#account` keys; the clusters attended to are read from the index, then the reviews of those grown.
-   *
-   * @example
-   * await review.clustersGrew([{ id: 'c-a', joined: ['photoshare#p-3'] }], '20261128120000-1a2b3c4d');
-   * // c-a was dismissed: "status dismissed -> new: 1 account joined by run ... (photoshare/p-3); the dismissal covered the accounts before"
+   * stay. `joined` are `platform#account` keys. For example, when dismissed c-a gains photoshare#p-3, its
+   * log says "status dismissed -> new: 1 account joined by run ... (photoshare/p-3); the dismissal
+   * covered the accounts before".
    */
-  async clustersGrew(allGrown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void> {
+  private async reopenGrown(allGrown: Array<{ id: string; joined: string[] }>, attended: ReadonlySet<string>, runId: string): Promise<void> {
     // Only a reviewed cluster can be dismissed: the others need no read.
-    const attended = await this.deps.reviews.attendedClusters();
     const grown = allGrown.filter((cluster) => attended.has(cluster.id));
     if (grown.length === 0) return;
     const reviews = await this.deps.reviews.reviewsOf(grown.map((cluster) => cluster.id));

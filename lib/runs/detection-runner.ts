@@ -136,8 +136,7 @@ export interface DetectionRunnerDeps {
   taskQueue?: DetectionTaskQueue;
   /** Told of the merges a task is about to save, and the clusters accounts joined, so that review state follows them (ReviewService). */
   reviews?: {
-    clustersMerged(merges: ClusterLineage['merges'], runId: string): Promise<void>;
-    clustersGrew(grown: Array<{ id: string; joined: string[] }>, runId: string): Promise<void>;
+    clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, runId: string): Promise<void>;
   };
   options?: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
@@ -469,9 +468,7 @@ export class DetectionRunner {
       const saveStarted = performance.now();
       // Before the save: a task that fails after it is not redone, and the next run would not see the change again.
       const merges = result.lineage?.merges ?? [];
-      if (merges.length > 0) await this.deps.reviews?.clustersMerged(merges, runId);
-      const grown = this.deps.reviews ? joinedAccounts(previousClusters, result.clusters, merges) : [];
-      if (grown.length > 0) await this.deps.reviews?.clustersGrew(grown, runId);
+      if (this.deps.reviews) await this.deps.reviews.clustersChanged({ merges, grown: joinedAccounts(previousClusters, result.clusters, merges) }, runId);
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
       await beforeCompleting?.(saved, removed);
