@@ -2,37 +2,28 @@
  * The change log on a real DynamoDB API (dynalite): which accounts' facts a change may have changed,
  * and which items a run skips because the run before it saw and applied them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_SHARDS, ChangeLog, changeLogSeen } from '../../lib/graph/change-log.js';
-import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
-import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
 import { MessageStore } from '../../lib/ingest/store-message.js';
 import { SignalRepository } from '../../lib/graph/signal-repository.js';
 import { hashed, OBSERVED_AT } from '../support/factories.js';
+import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
 let tables = 0;
-let home: string;
-let servers: LocalServers;
+let local: LocalDynamo;
 let db: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'crosslink-change-log-'));
-  servers = await startLocalServers(home);
-  db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
+  local = await startLocalDynamo('change-log');
+  db = local.db;
 });
-afterAll(async () => {
-  await servers?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+afterAll(async () => local?.stop());
 
 /** A table of its own, with the change log, the consumer (on a clock from `clockAt`, a millisecond a tick) and the repository writing to it. */
 async function setUp(clockAt = '2030-01-01T00:00:00.000Z') {
   const table = `change-log-${tables++}`;
-  await ensureTable(servers.dynamodbEndpoint, table);
+  await local.ensureTable(table);
   const changes = new ChangeLog(db, table);
   const signals = new SignalRepository(db, table, changes, 30);
   let now = Date.parse(clockAt);

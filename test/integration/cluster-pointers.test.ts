@@ -2,23 +2,18 @@
  * Cluster reports applied in place on a real DynamoDB API (dynalite): an account's pointer to its
  * cluster is written when it joins the cluster, not again every time the cluster changes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
 import { ClusterRepository } from '../../lib/graph/cluster-repository.js';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withPreviousClusters } from '../../lib/runs/detection-runner.js';
-import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
-import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
+import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
 const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
-let home: string;
-let servers: LocalServers;
+let local: LocalDynamo;
 let repository: ClusterRepository;
-let db: ReturnType<typeof dynamoDocumentClient>;
+let db: DynamoDBDocumentClient;
 /** Account-pointer items sent in BatchWriteItem requests since the last reset. */
 let pointerWrites = 0;
 /** Report heads asked for in BatchGetItem requests since the last reset. */
@@ -29,10 +24,9 @@ let itemWrites = 0;
 let failDeletes = false;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'crosslink-pointers-'));
-  servers = await startLocalServers(home);
-  await ensureTable(servers.dynamodbEndpoint, 'crosslink');
-  db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
+  local = await startLocalDynamo('pointers');
+  await local.ensureTable();
+  db = local.db;
   db.middlewareStack.add(
     (next) => async (args) => {
       const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
@@ -47,10 +41,7 @@ beforeAll(async () => {
   );
   repository = new ClusterRepository(db, 'crosslink');
 });
-afterAll(async () => {
-  await servers?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+afterAll(async () => local?.stop());
 
 const phone = (account: string): Membership => ({ account, type: 'phone', value: 'a'.repeat(64), observedAtMs: NOW_MS - 86_400_000 });
 const detect = (accounts: string[], previousClusters: Array<{ id: string; members: string[] }> = []) =>

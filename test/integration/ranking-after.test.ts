@@ -4,32 +4,23 @@
  * grown, unchanged, re-ranked and dissolved clusters. A coordinator that keeps them for its next run
  * relies on this instead of reading the ranking again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { AccountFacts, Membership } from '../../lib/detect/model.js';
 import { ClusterRepository, rankingAfter } from '../../lib/graph/cluster-repository.js';
-import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
-import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
+import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
 const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
-let home: string;
-let servers: LocalServers;
+let local: LocalDynamo;
 let repository: ClusterRepository;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'crosslink-ranking-after-'));
-  servers = await startLocalServers(home);
-  await ensureTable(servers.dynamodbEndpoint, 'crosslink');
+  local = await startLocalDynamo('ranking-after');
+  await local.ensureTable();
   // Pages of 3 entries, so that the ranking is read in ranges as a large one is.
-  repository = new ClusterRepository(dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint }), 'crosslink', 3);
+  repository = new ClusterRepository(local.db, 'crosslink', 3);
 });
-afterAll(async () => {
-  await servers?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+afterAll(async () => local?.stop());
 
 /** Accounts sharing a phone per group (the group's letter, as a 64-hex-digit value). */
 const world = (groups: Record<string, string[]>): Membership[] =>

@@ -4,34 +4,25 @@
  * writing was cut short never read.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPk } from '../../lib/graph/keys.js';
 import { RunGraphRepository } from '../../lib/graph/run-graph-repository.js';
 import { RunRepository } from '../../lib/graph/run-repository.js';
-import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
-import { ensureTable, startLocalServers, type LocalServers } from '../../lib/runtime/local/local-servers.js';
 import type { RunGraph } from '../../lib/runs/run-graph.js';
+import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
-let home: string;
-let servers: LocalServers;
+let local: LocalDynamo;
 let db: DynamoDBDocumentClient;
 let repository: RunGraphRepository;
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'crosslink-run-graph-'));
-  servers = await startLocalServers(home);
-  await ensureTable(servers.dynamodbEndpoint, 'crosslink');
-  db = dynamoDocumentClient({ dynamodb: servers.dynamodbEndpoint });
+  local = await startLocalDynamo('run-graph');
+  await local.ensureTable();
+  db = local.db;
   repository = new RunGraphRepository(db, 'crosslink');
 });
-afterAll(async () => {
-  await servers?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+afterAll(async () => local?.stop());
 
 /** 20,000 memberships of random (incompressible) identifiers: about a megabyte gzipped. */
 function largeGraph(): RunGraph {
