@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { byString } from '../detect/by-string.js';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SignalType } from '../contract/signals.js';
 import type { StoredSignals } from '../runs/run-graph.js';
@@ -185,6 +186,6 @@ function detailOf(shards: ReadonlyArray<ReadonlyArray<Record<string, any>>>, ski
       else for (const account of item.accounts ?? []) changes.reread.add(account);
     }
   }
-  changes.stored = entries.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0)).map((entry) => entry.stored);
+  changes.stored = entries.sort((a, b) => byString(a.sk, b.sk)).map((entry) => entry.stored);
   return changes;
 }

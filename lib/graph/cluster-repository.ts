@@ -7,6 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
+import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
@@ -118,7 +119,7 @@ export function rankingAfter(before: readonly CurrentCluster[], removed: readonl
   const after = before.filter((cluster) => !replaced.has(cluster.id));
   appendAll(after, ranked);
   if (after.some((cluster) => cluster.head.rankSk === undefined)) return undefined;
-  return after.sort((x, y) => (x.head.rankSk! < y.head.rankSk! ? -1 : x.head.rankSk! > y.head.rankSk! ? 1 : 0));
+  return after.sort((x, y) => byString(x.head.rankSk!, y.head.rankSk!));
 }
 
 /** A current cluster as `clustersOfAccounts` reads it; `head`, when read, saves `applyRun` reading it again. */
