@@ -2,7 +2,8 @@
  * Routes for the investigator console: the filtered queue and its counts, review state, notes,
  * verdicts, evidence paths, cluster context, audit log and exports. Registered before the staff routes,
  * so that `GET /v1/clusters` with a console filter is served here and a view of a report (opened, or
- * reached through an account lookup) is audited.
+ * reached through an account lookup) is audited; the context and evidence paths, which show members too,
+ * are audited by the review service.
  */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -149,8 +150,8 @@ export function registerReviewRoutes(app: Hono, deps: ReviewRouteDeps, staff: St
   });
 
   app.get('/v1/clusters/:id/context', async (c) => {
-    await staff(c);
-    return c.json(await review.context(c.req.param('id')));
+    const principal = await staff(c);
+    return c.json(await review.context(c.req.param('id'), actorOf(c, principal)));
   });
 
   app.get('/v1/clusters/:id/review', async (c) => {
@@ -176,9 +177,9 @@ export function registerReviewRoutes(app: Hono, deps: ReviewRouteDeps, staff: St
   });
 
   app.get('/v1/clusters/:id/path', async (c) => {
-    await staff(c);
+    const principal = await staff(c);
     const { from, to } = parseQuery(pathQuerySchema, c);
-    return c.json(await review.path(c.req.param('id'), from, to));
+    return c.json(await review.path(c.req.param('id'), from, to, actorOf(c, principal)));
   });
 
   app.get('/v1/clusters/:id/export', async (c) => {

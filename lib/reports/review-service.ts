@@ -231,7 +231,8 @@ export class ReviewService {
     return verdict;
   }
 
-  async context(clusterId: string): Promise<ClusterContext> {
+  /** The context around a cluster's report; it shows the members, so it is audited as a view by `actor`. */
+  async context(clusterId: string, actor: string): Promise<ClusterContext> {
     const report = await this.report(clusterId);
     const timelineMembers = report.members.slice(0, MAX_TIMELINE_MEMBERS);
     const [members, observations, run, verdicts, removedBy] = await Promise.all([
@@ -247,6 +248,7 @@ export class ReviewService {
     }
     const lineage = run?.lineage;
     const memberKeys = new Set(report.members.map(refKey));
+    await this.viewed(clusterId, actor, 'opened the cluster context (member facts, timeline and hubs)');
     return {
       clusterId,
       members,
@@ -271,15 +273,18 @@ export class ReviewService {
     };
   }
 
-  /** The evidence path between two members of a cluster. */
-  async path(clusterId: string, from: AccountRef, to: AccountRef): Promise<EvidencePath> {
+  /** The evidence path between two members of a cluster, audited as a view by `actor` (it shows members and links). */
+  async path(clusterId: string, from: AccountRef, to: AccountRef, actor: string): Promise<EvidencePath> {
     const report = await this.report(clusterId);
+    let path: EvidencePath;
     try {
-      return evidencePath(report.links, from, to);
+      path = evidencePath(report.links, from, to);
     } catch (error) {
       if (error instanceof EvidencePathError) throw new ValidationError(error.message);
       throw error;
     }
+    await this.viewed(clusterId, actor, `opened the evidence path from ${from.platform}/${from.account} to ${to.platform}/${to.account}`);
+    return path;
   }
 
   /** A cluster rendered as a file, and the export written to its log. */

@@ -193,10 +193,11 @@ describe('evidence, context and verdicts', () => {
     const [a, b] = report.members;
     const ok = await call(stack, 'POST', '/v1/verdicts', { a, b, kind: 'same-actor', clusterId: actorCluster });
     expect(ok.status).toBe(201);
-    const context = await call(stack, 'GET', `/v1/clusters/${actorCluster}/context`);
-    expect(context.body.recordedVerdicts).toEqual([expect.objectContaining({ a: `${a.platform}#${a.account}`, b: `${b.platform}#${b.account}`, kind: 'same-actor' })]);
+    // Read before the context, whose read is itself audited.
     const audit = await call(stack, 'GET', `/v1/clusters/${actorCluster}/audit`);
     expect(audit.body.entries[0]).toMatchObject({ action: 'verdict-recorded' });
+    const context = await call(stack, 'GET', `/v1/clusters/${actorCluster}/context`);
+    expect(context.body.recordedVerdicts).toEqual([expect.objectContaining({ a: `${a.platform}#${a.account}`, b: `${b.platform}#${b.account}`, kind: 'same-actor' })]);
   });
 });
 

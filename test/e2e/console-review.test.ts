@@ -140,7 +140,13 @@ describe('two investigators on one cluster', () => {
     await expect.poll(() => page.locator('.cluster-head .status').first().textContent()).toBe('Escalated');
     expect((await call(stack, 'GET', `/v1/clusters/${clusterId}/review`)).body).toMatchObject({ status: 'escalated', assignee: 'sam' });
     const audit = (await call(stack, 'GET', `/v1/clusters/${clusterId}/audit`)).body.entries.map((e: { actor: string; detail: string }) => `${e.actor}: ${e.detail}`);
-    expect(audit.filter((line: string) => line.startsWith('Dana'))).toEqual(['Dana (investigator-token): status new -> escalated', 'Dana (investigator-token): opened the cluster report']);
+    // The page read the report and its context, then the context again after the save.
+    expect(audit.filter((line: string) => line.startsWith('Dana')).sort()).toEqual([
+      'Dana (investigator-token): opened the cluster context (member facts, timeline and hubs)',
+      'Dana (investigator-token): opened the cluster context (member facts, timeline and hubs)',
+      'Dana (investigator-token): opened the cluster report',
+      'Dana (investigator-token): status new -> escalated',
+    ]);
   });
 });
 

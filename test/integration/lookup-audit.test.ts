@@ -3,6 +3,8 @@
  * (found in review: `GET /v1/accounts/{platform}/{account}` answered the whole report, members and
  * evidence, and left no trace in the cluster's audit log, while `GET /v1/clusters/{id}` was audited).
  * A platform's lookup that was told about the cluster is a disclosure of it, recorded the same way.
+ * So are the console's other reads that show members: the cluster context and an evidence path (found
+ * in review; `GET /v1/clusters/{id}/review`, status, assignee and notes, shows no member and is not).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aSignal, hashed, postSigned } from '../support/factories.js';
@@ -65,6 +67,29 @@ describe('account lookups in the audit log', () => {
     // la-2 is photoshare's: chatapp asking about it learns nothing.
     const response = await postSigned(stack.baseUrl, platformOf('chatapp'), '', {}, { method: 'GET', path: '/v1/lookup/la-2' });
     expect(await response.json()).toEqual({ account: 'la-2', inCrossPlatformCluster: false, cluster: null });
+    expect(await auditLog()).toEqual(before);
+  });
+});
+
+describe("reads of a cluster's members in the audit log", () => {
+  const asDana = () => ({ ...investigatorHeaders(stack), 'x-crosslink-reviewer': 'Dana' });
+
+  it('records the cluster context (member facts, timeline, hubs) as a view of the cluster', async () => {
+    const response = await fetch(`${stack.baseUrl}/v1/clusters/${clusterId}/context`, { headers: asDana() });
+    expect(response.status).toBe(200);
+    expect(await auditLog()).toContainEqual({ at: expect.any(String), actor: 'Dana (investigator-token)', action: 'viewed', detail: 'opened the cluster context (member facts, timeline and hubs)' });
+  });
+
+  it('records an evidence path as a view of the cluster, naming its two ends', async () => {
+    const response = await fetch(`${stack.baseUrl}/v1/clusters/${clusterId}/path?from=chatapp/la-1&to=photoshare/la-2`, { headers: asDana() });
+    expect(response.status).toBe(200);
+    expect(await auditLog()).toContainEqual({ at: expect.any(String), actor: 'Dana (investigator-token)', action: 'viewed', detail: 'opened the evidence path from chatapp/la-1 to photoshare/la-2' });
+  });
+
+  it('records nothing for a path refused (an end not in the cluster) or a cluster that does not exist', async () => {
+    const before = await auditLog();
+    expect((await fetch(`${stack.baseUrl}/v1/clusters/${clusterId}/path?from=chatapp/la-1&to=chatapp/no-such-account`, { headers: asDana() })).status).toBe(400);
+    expect((await fetch(`${stack.baseUrl}/v1/clusters/c-nope/context`, { headers: asDana() })).status).toBe(404);
     expect(await auditLog()).toEqual(before);
   });
 });

@@ -410,7 +410,7 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
   const base = `/v1/clusters/${encodeURIComponent(clusterId)}`;
   let report: ClusterReport;
   try {
-    // Reading the report is what the audit log counts as a view; a refresh after a change reuses it.
+    // Reading the report is audited as a view; a refresh after a change reuses it (the context, read again, is audited again).
     report = options.report ?? (await getJson<ClusterReport>(base));
   } catch (error) {
     if ((error as { status?: number }).status === 404) {
