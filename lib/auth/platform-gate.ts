@@ -1,8 +1,9 @@
 /**
  * The checks a platform's request passes before any work: known platform, valid signature (current or,
  * during a rotation, previous secret), not a replay of a request already taken, and within its rate.
- * Only a request that passes the first three spends the platform's rate quota: neither a forged nor a
- * replayed request can use it up (floods of those are bounded by the API's stage throttling).
+ * Only the first admission of a signed request spends the platform's rate quota: neither a forged nor a
+ * replayed request can use it up, a replayed read included (floods of those are bounded by the API's
+ * stage throttling).
  */
 import { createHash } from 'node:crypto';
 import { AuthenticationError, ConflictError, ThrottledError } from '../errors.js';
@@ -30,8 +31,8 @@ export interface SignedRequest {
   rawBody: Buffer;
   /**
    * Whether the request changes state (a submission, a withdrawal). Only those are refused as replays:
-   * repeating a read within the signature window reveals nothing the first answer did not (it does
-   * spend the rate quota, as any answered read does).
+   * a read sent again as it was within the signature window (an idempotent GET retried) is answered,
+   * but spends the rate quota only the first time.
    */
   mutating: boolean;
 }
@@ -71,18 +72,19 @@ export class PlatformGate {
     }
     if (problem) throw new AuthenticationError(SIGNATURE_PROBLEM_MESSAGES[problem]);
 
-    // Replays are refused before the rate is counted: a captured request sent again must not spend the
-    // quota of the platform that signed it (and so lock it out). Reads are not refused as replays.
-    let release = async (): Promise<void> => undefined;
-    if (request.mutating) {
-      // The signature as verified, not as written: two spellings of one header are one request.
-      const fingerprint = createHash('sha256').update(`${platform}\n${canonicalSignature(request.signature)}`).digest('hex');
-      const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
-      if (!firstSeen) {
+    // Replays are checked before the rate is counted: a captured request sent again must not spend the
+    // quota of the platform that signed it (and so lock it out). A replayed change is refused; a replayed
+    // read is answered without counting again.
+    // The signature as verified, not as written: two spellings of one header are one request.
+    const fingerprint = createHash('sha256').update(`${platform}\n${canonicalSignature(request.signature)}`).digest('hex');
+    const firstSeen = await this.deps.replayGuard.claim(fingerprint, nowSeconds + 2 * SIGNATURE_WINDOW_SECONDS);
+    if (!firstSeen) {
+      if (request.mutating) {
         throw new ConflictError('this signed request was received before (replay): sign every request afresh, with a new timestamp; resending the same signals that way is safe');
       }
-      release = () => this.deps.replayGuard.release(fingerprint);
+      return { platform, release: async () => undefined };
     }
+    const release = () => this.deps.replayGuard.release(fingerprint);
 
     try {
       const limit = (await this.deps.credentials.platformRequestsPerMinute(platform)) ?? this.deps.defaultRequestsPerMinute;

@@ -120,6 +120,24 @@ describe('rate limits', () => {
       await limited.cleanup();
     }
   });
+
+  it('answers a replayed signed read without spending quota again', async () => {
+    const limited = await startTestStack({ requestsPerMinute: 3 });
+    try {
+      const platform = limited.credentials.platforms[0];
+      const now = Math.floor(Date.now() / 1000);
+      const read = () => postSigned(limited.baseUrl, platform, '', {}, { method: 'GET', path: '/v1/lookup/read-twice', nowSeconds: now });
+      const answers = [];
+      for (let i = 0; i < 6; i++) answers.push((await read()).status);
+      // An idempotent GET sent again as it was is answered, but counted once.
+      expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
+      const fresh = [];
+      for (let i = 0; i < 2; i++) fresh.push((await postSigned(limited.baseUrl, platform, JSON.stringify({ signals: [aSignal({ account: `after-reads-${i}` })] }), {}, { nowSeconds: now + 1 + i })).status);
+      expect(fresh).toEqual([202, 202]);
+    } finally {
+      await limited.cleanup();
+    }
+  });
 });
 
 describe('platform credentials (operator)', () => {

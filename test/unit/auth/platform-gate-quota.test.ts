@@ -1,12 +1,13 @@
 /**
- * A platform's rate quota is spent only by requests the gate admits: a replay of a captured request
- * (409) or a request that fails authentication (401) must not lock the platform out (found in review:
- * the quota was taken before the replay check, so replays answered 409 used it up).
+ * A platform's rate quota is spent only by requests the gate admits, once per signed request: a replay
+ * of a captured request (409, or for a read answered again) or a request that fails authentication (401)
+ * must not lock the platform out (found in review: the quota was taken before the replay check, so
+ * replays answered 409 used it up; later, that every replayed read still spent it).
  */
 import { describe, expect, it } from 'vitest';
 import { DocumentCredentialStore } from '../../../lib/auth/credentials.js';
 import { PlatformGate, type RateLimiter, type ReplayGuard } from '../../../lib/auth/platform-gate.js';
-import { signRequest, PLATFORM_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../../lib/auth/signing.js';
+import { bodilessSigningContent, signRequest, PLATFORM_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../../lib/auth/signing.js';
 
 const NOW = 1_800_000_000;
 const LIMIT = 3;
@@ -43,11 +44,13 @@ function aGate() {
   return { gate, rateLimiter, replayGuard };
 }
 
-/** A signed POST of `body`, as the gate sees it. */
-function signedPost(body: string, timestamp: number, secret = platform.secret) {
-  const headers = signRequest({ platform: platform.id, secret, body, nowSeconds: timestamp });
-  return { platform: headers[PLATFORM_HEADER], timestamp: headers[TIMESTAMP_HEADER], signature: headers[SIGNATURE_HEADER], rawBody: Buffer.from(body), mutating: true };
+/** A signed request carrying `content` (the body, or a read's method and path), as the gate sees it. */
+function signed(content: Buffer, timestamp: number, mutating: boolean, secret = platform.secret) {
+  const headers = signRequest({ platform: platform.id, secret, body: content, nowSeconds: timestamp });
+  return { platform: headers[PLATFORM_HEADER], timestamp: headers[TIMESTAMP_HEADER], signature: headers[SIGNATURE_HEADER], rawBody: content, mutating };
 }
+const signedPost = (body: string, timestamp: number, secret?: string) => signed(Buffer.from(body), timestamp, true, secret);
+const signedGet = (path: string, timestamp: number) => signed(bodilessSigningContent('GET', path), timestamp, false);
 
 const outcome = (admitting: Promise<unknown>) => admitting.then(() => 'admitted', (error: Error) => error.name);
 
@@ -72,13 +75,25 @@ describe('PlatformGate: what spends a platform quota', () => {
     expect(await outcome(gate.admit(signedPost('{"signals":[]}', NOW)))).toBe('admitted');
   });
 
-  it('lets a request refused for the rate be sent again as it was once the window allows', async () => {
+  it('admits replays of a signed read without spending the quota again', async () => {
+    const { gate, rateLimiter } = aGate();
+    const read = signedGet('/v1/lookup/u-1', NOW);
+    for (let repeat = 0; repeat < 10; repeat++) expect(await outcome(gate.admit(read))).toBe('admitted');
+    expect(rateLimiter.taken.get(`platform:${platform.id}`)).toBe(1);
+  });
+
+  it.each([
+    { kind: 'change', throttledRequest: () => signedPost('{"signals":[1]}', NOW + 10) },
+    { kind: 'read', throttledRequest: () => signedGet('/v1/lookup/u-1', NOW + 10) },
+  ])('lets a $kind refused for the rate be sent again as it was once the window allows, and counts it then', async ({ throttledRequest }) => {
     const { gate, rateLimiter } = aGate();
     for (let i = 0; i < LIMIT; i++) await gate.admit(signedPost('{"signals":[]}', NOW + i));
-    const throttled = signedPost('{"signals":[1]}', NOW + 10);
+    const throttled = throttledRequest();
     expect(await outcome(gate.admit(throttled))).toBe('ThrottledError');
+    expect(await outcome(gate.admit(throttled))).toBe('ThrottledError'); // no free pass as a replay
 
     rateLimiter.taken.clear(); // the next minute window
     expect(await outcome(gate.admit(throttled))).toBe('admitted');
+    expect(rateLimiter.taken.get(`platform:${platform.id}`)).toBe(1);
   });
 });
