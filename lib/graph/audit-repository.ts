@@ -4,6 +4,7 @@
  * are never rewritten, and outlive the cluster's report, so the record holds after re-detection.
  */
 import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.js';
 import { clusterPk } from './keys.js';
@@ -36,10 +37,32 @@ export class AuditRepository {
    * await audit.record('c-1f3a', { at: new Date().toISOString(), actor: 'investigator-token', action: 'viewed', detail: 'opened the report' });
    */
   async record(clusterId: string, entry: AuditEntry): Promise<void> {
+    await this.put(clusterId, entry, randomBytes(4).toString('hex'));
+  }
+
+  /**
+   * Appends one entry under `key`, once: a second call with the same `at` and `key` writes nothing and
+   * answers false. For entries written by work that may run twice (a detection task SQS delivers again).
+   *
+   * @example
+   * await audit.recordOnce('c-1f3a', { at: run.startedAt, actor: 'detection', action: 'merged', detail: 'merged into c-9b2e by run R' }, 'merged-into:R:c-9b2e');
+   */
+  async recordOnce(clusterId: string, entry: AuditEntry, key: string): Promise<boolean> {
+    try {
+      await this.put(clusterId, entry, key);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async put(clusterId: string, entry: AuditEntry, suffix: string): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { pk: clusterPk(clusterId), sk: `${AUDIT_PREFIX}${entry.at}#${randomBytes(4).toString('hex')}`, kind: 'audit', ...entry },
+        Item: { pk: clusterPk(clusterId), sk: `${AUDIT_PREFIX}${entry.at}#${suffix}`, kind: 'audit', ...entry },
+        // Entries are never rewritten: a key already written keeps its first entry.
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

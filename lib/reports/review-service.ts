@@ -11,7 +11,7 @@ import { inParallel } from '../graph/in-parallel.js';
 import type { ClusterReport, ClusterRepository, ReviewStatus } from '../graph/cluster-repository.js';
 import type { MemberFactsReader, MemberFactsRecord, MemberObservation } from '../graph/member-facts.js';
 import type { QueueCounts, QueueFilters, QueueRow, ReviewNote, ReviewRepository, ReviewState } from '../graph/review-repository.js';
-import type { RunRepository } from '../graph/run-repository.js';
+import type { RunRecord, RunRepository } from '../graph/run-repository.js';
 import type { VerdictRepository } from '../graph/verdict-repository.js';
 import { evidencePath, EvidencePathError, type EvidencePath } from './evidence-path.js';
 import { exportCluster, exportFileName, type ExportFormat } from './export.js';
@@ -62,6 +62,9 @@ const JOINED_NAMED = 5;
 /** Who the audit log names for what detection did to a cluster's review. */
 export const DETECTION_ACTOR = 'detection';
 
+/** The run whose task changes clusters: its entries are dated at its start, as its reports are. */
+type DetectionRun = Pick<RunRecord, 'runId' | 'startedAt'>;
+
 export class ReviewService {
   private readonly now: () => Date;
   private rankCounts?: { runId: string | null; counts: Promise<{ total: number; crossPlatform: number }> };
@@ -93,16 +96,17 @@ export class ReviewService {
    * Carries review state across what a detection run is about to save: its merges and the clusters that
    * accounts joined. The clusters attended to (a review change or a note) are read from the index once,
    * and only the merges and grown clusters that touch one read more (a run may merge hundreds of clusters,
-   * few of them reviewed).
+   * few of them reviewed). SQS may deliver a task twice: each audit entry has a key of the run and the
+   * clusters it names, dated at the run's start, so a second delivery writes none again.
    *
    * @example
-   * await review.clustersChanged({ merges: [{ into: 'c-a', from: ['c-a', 'c-b'] }], grown: [{ id: 'c-d', joined: ['photoshare#p-3'] }] }, runId);
+   * await review.clustersChanged({ merges: [{ into: 'c-a', from: ['c-a', 'c-b'] }], grown: [{ id: 'c-d', joined: ['photoshare#p-3'] }] }, { runId, startedAt });
    */
-  async clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, runId: string): Promise<void> {
+  async clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, run: DetectionRun): Promise<void> {
     if (changes.merges.length === 0 && changes.grown.length === 0) return;
     const attended = await this.deps.reviews.attendedClusters();
-    await this.carryMerges(changes.merges, attended, runId);
-    await this.reopenGrown(changes.grown, attended, runId);
+    await this.carryMerges(changes.merges, attended, run);
+    await this.reopenGrown(changes.grown, attended, run);
   }
 
   /**
@@ -116,7 +120,7 @@ export class ReviewService {
    * For example, when c-a was dismissed and absorbs c-b, c-a is new again and its log says
    * "merged with c-b (escalated) by run ...; status dismissed -> new: ...".
    */
-  private async carryMerges(allMerges: ClusterLineage['merges'], attended: ReadonlySet<string>, runId: string): Promise<void> {
+  private async carryMerges(allMerges: ClusterLineage['merges'], attended: ReadonlySet<string>, run: DetectionRun): Promise<void> {
     const merges = allMerges.filter((merge) => attended.has(merge.into) || merge.from.some((id) => attended.has(id)));
     if (merges.length === 0) return;
     const absorbedOf = (merge: ClusterLineage['merges'][number]) => merge.from.filter((id) => id !== merge.into);
@@ -152,8 +156,9 @@ export class ReviewService {
         change.status ? `status ${kept.status} -> ${change.status}${kept.status === 'dismissed' ? ': the dismissal covered the accounts before the merge' : ''}` : '',
         change.assignee ? `assigned to ${change.assignee}` : '',
       ].filter(Boolean);
-      await this.log(merge.into, DETECTION_ACTOR, 'merged', `merged with ${described.join(', ')} by run ${runId}${changed.length > 0 ? `; ${changed.join(', ')}` : ''}`);
-      for (const part of parts) await this.log(part.id, DETECTION_ACTOR, 'merged', `merged into ${merge.into} by run ${runId}`);
+      // A cluster is the merged one of at most one merge a run: the run names the entry.
+      await this.logDetection(merge.into, 'merged', `merged with ${described.join(', ')} by run ${run.runId}${changed.length > 0 ? `; ${changed.join(', ')}` : ''}`, run, `merged-with:${run.runId}`);
+      for (const part of parts) await this.logDetection(part.id, 'merged', `merged into ${merge.into} by run ${run.runId}`, run, `merged-into:${run.runId}:${merge.into}`);
     }
   }
 
@@ -164,7 +169,7 @@ export class ReviewService {
    * log says "status dismissed -> new: 1 account joined by run ... (photoshare/p-3); the dismissal
    * covered the accounts before".
    */
-  private async reopenGrown(allGrown: Array<{ id: string; joined: string[] }>, attended: ReadonlySet<string>, runId: string): Promise<void> {
+  private async reopenGrown(allGrown: Array<{ id: string; joined: string[] }>, attended: ReadonlySet<string>, run: DetectionRun): Promise<void> {
     // Only a reviewed cluster can be dismissed: the others need no read.
     const grown = allGrown.filter((cluster) => attended.has(cluster.id));
     if (grown.length === 0) return;
@@ -174,7 +179,7 @@ export class ReviewService {
       await this.deps.reviews.update(id, { status: 'new' }, DETECTION_ACTOR, this.now().toISOString());
       const named = joined.slice(0, JOINED_NAMED).map((key) => key.replace('#', '/')).join(', ');
       const more = joined.length > JOINED_NAMED ? ` and ${joined.length - JOINED_NAMED} more` : '';
-      await this.log(id, DETECTION_ACTOR, 'status-changed', `status dismissed -> new: ${joined.length} account${joined.length === 1 ? '' : 's'} joined by run ${runId} (${named}${more}); the dismissal covered the accounts before`);
+      await this.logDetection(id, 'status-changed', `status dismissed -> new: ${joined.length} account${joined.length === 1 ? '' : 's'} joined by run ${run.runId} (${named}${more}); the dismissal covered the accounts before`, run, `reopened:${run.runId}`);
     }
   }
 
@@ -322,5 +327,10 @@ export class ReviewService {
 
   private log(clusterId: string, actor: string, action: AuditAction, detail: string): Promise<void> {
     return this.deps.audit.record(clusterId, { at: this.now().toISOString(), actor, action, detail });
+  }
+
+  /** An entry of what a detection run did, written once under `key` however often its task is delivered. */
+  private async logDetection(clusterId: string, action: AuditAction, detail: string, run: DetectionRun, key: string): Promise<void> {
+    await this.deps.audit.recordOnce(clusterId, { at: run.startedAt, actor: DETECTION_ACTOR, action, detail }, key);
   }
 }

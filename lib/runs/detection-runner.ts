@@ -136,7 +136,7 @@ export interface DetectionRunnerDeps {
   taskQueue?: DetectionTaskQueue;
   /** Told of the merges a task is about to save, and the clusters accounts joined, so that review state follows them (ReviewService). */
   reviews?: {
-    clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, runId: string): Promise<void>;
+    clustersChanged(changes: { merges: ClusterLineage['merges']; grown: Array<{ id: string; joined: string[] }> }, run: Pick<RunRecord, 'runId' | 'startedAt'>): Promise<void>;
   };
   options?: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
@@ -468,7 +468,7 @@ export class DetectionRunner {
       const saveStarted = performance.now();
       // Before the save: a task that fails after it is not redone, and the next run would not see the change again.
       const merges = result.lineage?.merges ?? [];
-      if (this.deps.reviews) await this.deps.reviews.clustersChanged({ merges, grown: joinedAccounts(previousClusters, result.clusters, merges) }, runId);
+      if (this.deps.reviews) await this.deps.reviews.clustersChanged({ merges, grown: joinedAccounts(previousClusters, result.clusters, merges) }, { runId, startedAt: run.startedAt });
       const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
       await beforeCompleting?.(saved, removed);
