@@ -13,7 +13,7 @@ import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import type { ExcludedHub, Membership } from './model.js';
 import type { DetectionOptions } from './options.js';
 import { byString } from './by-string.js';
-import { PdqIndex } from './pdq-index.js';
+import { startNearPairs } from './near-pairs-job.js';
 import { UnionFind } from './union-find.js';
 
 const DAY_MS = 86_400_000;
@@ -133,6 +133,13 @@ export function buildAccountGraph(
   const memAccount = new Int32Array(membershipCount);
   const memIdent = new Int32Array(membershipCount);
 
+  // The photo search needs only the distinct photo hashes: it starts first, on a second thread when
+  // there are many, and runs while the memberships are interned (lib/detect/near-pairs-job.ts).
+  const distinctPhotos = new Set<string>();
+  for (const membership of memberships) if (membership.type === 'photo_pdq') distinctPhotos.add(membership.value);
+  const photoHashes = [...distinctPhotos];
+  const photoSearch = startNearPairs(photoHashes, { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits });
+
   const internAccount = (key: string): number => {
     let account = accountIndex.get(key);
     if (account === undefined) {
@@ -222,12 +229,17 @@ export function buildAccountGraph(
   const familyOf = new Int32Array(identCount).fill(-1);
   const families: number[][] = [];
   if (photos.length > 1) {
-    const index = PdqIndex.build(
-      photos.map((ident) => identValue[ident]),
-      { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits },
-    );
+    // The search covered every distinct photo hash, hubs included: pairs with a hub are left out here.
+    const photoAt = new Int32Array(identCount).fill(-1);
+    photos.forEach((ident, p) => (photoAt[ident] = p));
+    const searched = photoHashes.map((hash) => photoAt[identMaps[PHOTO_TYPE].get(hash)!]);
+    const pairs = photoSearch.pairs();
     const near = new UnionFind(photos.length);
-    for (const pair of index.nearPairs()) near.union(pair.a, pair.b);
+    for (let n = 0; n < pairs.length; n += 2) {
+      const a = searched[pairs[n]];
+      const b = searched[pairs[n + 1]];
+      if (a !== -1 && b !== -1) near.union(a, b);
+    }
     const familyByRoot = new Map<number, number>();
     for (let p = 0; p < photos.length; p++) {
       const root = near.find(p);

@@ -127,6 +127,17 @@ export class PdqIndex {
     return new PdqIndex(words, options.maxDistance, options.chunkBits);
   }
 
+  /**
+   * Indexes hashes given back to back as one string of 64 hex characters each (what a worker thread is
+   * sent: one string crosses threads as one copy, where a list of strings is cloned string by string).
+   */
+  static buildJoined(joined: string, options: { maxDistance: number; chunkBits: 8 | 16 }): PdqIndex {
+    if (joined.length % 64 !== 0) throw new RangeError(`joined PDQ hashes are 64 hex characters each, got ${joined.length} characters`);
+    const words = new Uint32Array(joined.length / 8);
+    for (let position = 0; position < joined.length / 64; position++) parsePdqHex(joined.slice(position * 64, position * 64 + 64), words, position * 8);
+    return new PdqIndex(words, options.maxDistance, options.chunkBits);
+  }
+
   /** Distance between two indexed hashes, or `maxDistance + 1` as soon as it exceeds `maxDistance`. */
   private boundedDistance(words: Uint32Array, offset: number, other: number): number {
     let distance = 0;

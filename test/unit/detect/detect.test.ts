@@ -96,6 +96,27 @@ describe('Function: detectClusters', () => {
     expect(detectClusters(input(memberships), { pdqMaxDistance: 10 }).clusters).toHaveLength(1);
   });
 
+  it('keeps a hub photo out of near-matching: two re-encodes of a stock photo stay apart when they are not near each other', () => {
+    const stock = hashed('stock-photo');
+    // 16 bits from the stock photo each, on different bits: 32 apart, one beyond the PDQ distance.
+    const [left, right] = [pdqVariant(stock, 16, 0), pdqVariant(stock, 16, 128)];
+    const memberships = [
+      ...['snap#s1', 'snap#s2', 'insta#s3', 'tiktok#s4'].map((account) => seen(account, 'photo_pdq', stock)),
+      seen('snap#a', 'photo_pdq', left),
+      seen('insta#b', 'photo_pdq', left),
+      seen('snap#c', 'photo_pdq', right),
+      seen('insta#d', 'photo_pdq', right),
+    ];
+
+    const result = detectClusters(input(memberships), { hubThreshold: 3 });
+
+    expect(memberSets(result)).toEqual([
+      ['insta#b', 'snap#a'],
+      ['insta#d', 'snap#c'],
+    ]);
+    expect(result.hubs).toEqual([expect.objectContaining({ type: 'photo_pdq', value: stock, accounts: 4 })]);
+  });
+
   it('lets old evidence of a fast-ageing type fall below what links a pair', () => {
     const sharedYearsAgo = [seen('snap#a', 'device', 'd', 1500), seen('insta#b', 'device', 'd', 1500)];
     const sharedYesterday = [seen('snap#a', 'device', 'd', 1), seen('insta#b', 'device', 'd', 1)];
