@@ -33,6 +33,10 @@ const detectQuerySchema = z.object({
   mode: z.enum(['auto', 'full', 'incremental'], { error: 'mode must be auto, full or incremental' }).default('auto'),
 });
 
+const statusQuerySchema = z.object({
+  count: z.enum(['exact'], { error: 'count must be exact (to count the stored signals, which reads the whole table), or left out' }).optional(),
+});
+
 const addPlatformSchema = z.object({
   id: z.string({ error: 'id is required: the new platform id' }),
   requestsPerMinute: z.number().int().positive().optional(),
@@ -49,7 +53,8 @@ export function staffGuard(authenticate: StaffAuthenticator): StaffGuard {
 export function registerStaffRoutes(app: Hono, deps: StaffRouteDeps, staff: StaffGuard): void {
   app.get('/v1/status', async (c) => {
     await staff(c, ['investigator', 'operator']);
-    return c.json(await deps.investigator.status());
+    const { count } = parseQuery(statusQuerySchema, c);
+    return c.json(await deps.investigator.status({ exact: count === 'exact' }));
   });
   app.post('/v1/detect', async (c) => {
     await staff(c);

@@ -347,6 +347,8 @@ export class DetectionRunner {
       // reads and writes keep going beside it.)
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
+      // The live signals the run read: what GET /v1/status tells without counting the table.
+      if (graph) counts.graphMemberships = graph.memberships.length;
       const graphWritten = graph
         ? time('graphWrite', async () => {
             const stored = await this.deps.graphs.put(runId, graph, over);

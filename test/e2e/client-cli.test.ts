@@ -37,7 +37,7 @@ async function csvFile(name: string, rows: string[]): Promise<string> {
 }
 
 async function statusSignalsStored(): Promise<number> {
-  const response = await fetch(`${stack.baseUrl}/v1/status`, { headers: investigatorHeaders(stack) });
+  const response = await fetch(`${stack.baseUrl}/v1/status?count=exact`, { headers: investigatorHeaders(stack) });
   expect(response.status).toBe(200);
   return (await response.json()).signalsStored;
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(async () => stack?.cleanup());
 
 async function status() {
-  const response = await fetch(`${stack.baseUrl}/v1/status`, { headers: investigatorHeaders(stack) });
+  const response = await fetch(`${stack.baseUrl}/v1/status?count=exact`, { headers: investigatorHeaders(stack) });
   expect(response.status).toBe(200);
   return response.json() as Promise<{ signalsAccepted: number; signalsStored: number; queue: { waiting: number; inFlight: number; deadLetter: number } }>;
 }
@@ -173,6 +173,16 @@ describe('investigator endpoints', () => {
     const response = await fetch(`${stack.baseUrl}/v1/clusters?limit=0`, { headers: investigatorHeaders(stack) });
     expect(response.status).toBe(400);
     expect((await response.json()).error).toMatch(/limit must be at least 1/);
+  });
+
+  it('counts the stored signals only when asked (the count reads the whole table), and says how to ask', async () => {
+    const plain = await (await fetch(`${stack.baseUrl}/v1/status`, { headers: investigatorHeaders(stack) })).json();
+    expect(plain).not.toHaveProperty('signalsStored');
+    expect(plain).toHaveProperty('signalsAccepted');
+    expect(typeof (await status()).signalsStored).toBe('number');
+    const wrong = await fetch(`${stack.baseUrl}/v1/status?count=all`, { headers: investigatorHeaders(stack) });
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()).error).toMatch(/count must be exact/);
   });
 
   it('answers 404 with a hint for an unknown run', async () => {
