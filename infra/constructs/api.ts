@@ -31,6 +31,10 @@ const { GET, POST, PATCH, DELETE } = apigwv2.HttpMethod;
 export const PLATFORM_ROUTES: ApiRoute[] = [
   // 100 batches of 500 signals a second is 50 000 signals a second, well past the expected load.
   { method: POST, path: '/v1/signals', throttle: { rateLimit: 100, burstLimit: 200 } },
+  // The account in the query: API Gateway is reported to decode a path before the Lambda sees it (docs/faults.md).
+  { method: DELETE, path: '/v1/accounts', throttle: { rateLimit: 20, burstLimit: 40 } },
+  { method: GET, path: '/v1/lookup', throttle: { rateLimit: 50, burstLimit: 100 } },
+  // The older forms with the account in the path, kept for clients that send them.
   { method: DELETE, path: '/v1/accounts/{account}', throttle: { rateLimit: 20, burstLimit: 40 } },
   { method: GET, path: '/v1/lookup/{account}', throttle: { rateLimit: 50, burstLimit: 100 } },
 ];

@@ -1,4 +1,11 @@
-/** Routes for platforms, each behind the platform gate (signature, rate, replay). */
+/**
+ * Routes for platforms, each behind the platform gate (signature, rate, replay).
+ *
+ * A withdrawal and a lookup name the account in the query (`?account=<id>`): an account id may hold any
+ * character, and API Gateway HTTP APIs are reported to hand the Lambda its path percent-decoded (and cut
+ * at a decoded `?`) while the query stays as sent (docs/faults.md). The older forms with the account in
+ * the path stay served for clients that use them.
+ */
 import type { Context, Hono } from 'hono';
 import type { PlatformGate } from '../auth/platform-gate.js';
 import { accountIdSchema } from '../contract/signals.js';
@@ -9,7 +16,7 @@ import type { InvestigatorService } from '../reports/investigator-service.js';
 import type { ReviewService } from '../reports/review-service.js';
 import { platformView } from '../reports/platform-lookup.js';
 import { admitPlatform } from './auth.js';
-import { bodilessSigningContent } from '../auth/signing.js';
+import { bodilessSigningContent, rawQueryOf } from '../auth/signing.js';
 import { readLimitedBody } from './request.js';
 
 export interface PlatformRouteDeps {
@@ -23,8 +30,23 @@ export interface PlatformRouteDeps {
   audit: Pick<ReviewService, 'viewed'>;
 }
 
+/** The account named in the path (`/v1/lookup/:account`), checked as every account id is. */
 function accountParam(c: Context): string {
-  const parsed = accountIdSchema.safeParse(c.req.param('account'));
+  return checkedAccount(c.req.param('account'));
+}
+
+/** The account named in the query (`?account=<id>`), given once and checked as every account id is. */
+function accountQuery(c: Context): string {
+  const given = c.req.queries('account') ?? [];
+  if (given.length > 1) throw new ValidationError(`the account query parameter is given ${given.length} times: send it once`);
+  if (given.length === 0 || given[0] === '') {
+    throw new ValidationError('missing the account query parameter: send ?account=<your account id>, percent-encoded');
+  }
+  return checkedAccount(given[0]);
+}
+
+function checkedAccount(candidate: string | undefined): string {
+  const parsed = accountIdSchema.safeParse(candidate);
   if (!parsed.success) throw new ValidationError(`account ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
@@ -32,8 +54,8 @@ function accountParam(c: Context): string {
 /** Runs `work` for an admitted platform; a failure releases the replay claim so the same request can be retried. */
 async function asPlatform<T>(c: Context, deps: PlatformRouteDeps, work: (platform: string, body: Buffer) => Promise<T>): Promise<T> {
   const body = await readLimitedBody(c);
-  // A request without a body signs its method and path, so that two of them never share a signature.
-  const signed = c.req.method === 'POST' ? body : bodilessSigningContent(c.req.method, c.req.path);
+  // A request without a body signs its method, path and query, so that two of them never share a signature.
+  const signed = c.req.method === 'POST' ? body : bodilessSigningContent(c.req.method, c.req.path, rawQueryOf(c.req.url));
   const admitted = await admitPlatform(c, deps.gate, signed);
   try {
     return await work(admitted.platform, body);
@@ -46,15 +68,15 @@ async function asPlatform<T>(c: Context, deps: PlatformRouteDeps, work: (platfor
 export function registerPlatformRoutes(app: Hono, deps: PlatformRouteDeps): void {
   app.post('/v1/signals', async (c) => c.json(await asPlatform(c, deps, (platform, body) => deps.ingest.submit(platform, body.toString('utf8'))), 202));
 
-  app.delete('/v1/accounts/:account', async (c) => {
-    const account = accountParam(c);
+  const withdraw = async (c: Context, account: string) => {
     const result = await asPlatform(c, deps, (platform) => deps.signals.withdrawAccount(platform, account, new Date().toISOString()));
     return c.json({ account, withdrawn: true, signalsDeleted: result.signalsDeleted, note: 'gone from clusters and reports after the next detection run' }, 202);
-  });
+  };
+  app.delete('/v1/accounts', (c) => withdraw(c, accountQuery(c)));
+  app.delete('/v1/accounts/:account', (c) => withdraw(c, accountParam(c)));
 
-  app.get('/v1/lookup/:account', async (c) => {
-    const account = accountParam(c);
-    return c.json(
+  const lookup = async (c: Context, account: string) =>
+    c.json(
       await asPlatform(c, deps, async (platform) => {
         const report = await deps.investigator.accountCluster({ platform, account });
         const view = platformView(platform, account, report, deps.releaseThreshold);
@@ -67,5 +89,6 @@ export function registerPlatformRoutes(app: Hono, deps: PlatformRouteDeps): void
         return view;
       }),
     );
-  });
+  app.get('/v1/lookup', (c) => lookup(c, accountQuery(c)));
+  app.get('/v1/lookup/:account', (c) => lookup(c, accountParam(c)));
 }

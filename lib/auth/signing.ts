@@ -36,14 +36,32 @@ export function signRequest(input: { platform: string; secret: string; body: str
 }
 
 /**
- * What a request without a body (GET, DELETE) signs in place of the body: `"<METHOD> <path>"`, so
- * that a signature is bound to the one route it was made for.
+ * What a request without a body (GET, DELETE) signs in place of the body: `"<METHOD> <path>"`, or
+ * `"<METHOD> <path>?<query>"` when the URL has a query, so that a signature is bound to the one route
+ * and the one set of parameters it was made for. `rawQuery` is the query exactly as sent (see
+ * {@link rawQueryOf}), never re-serialised: the client and the server both take it from the URL.
+ * Without a query the content is what it was before queries were signed, so those signatures still verify.
  *
  * @example
- * signRequest({ platform, secret, body: bodilessSigningContent('GET', '/v1/lookup/u-1') })
+ * signRequest({ platform, secret, body: bodilessSigningContent('GET', '/v1/lookup', 'account=u%401') })
+ * // signs "<timestamp>.GET /v1/lookup?account=u%401"
  */
-export function bodilessSigningContent(method: string, path: string): Buffer {
-  return Buffer.from(`${method.toUpperCase()} ${path}`);
+export function bodilessSigningContent(method: string, path: string, rawQuery = ''): Buffer {
+  return Buffer.from(`${method.toUpperCase()} ${path}${rawQuery === '' ? '' : `?${rawQuery}`}`);
+}
+
+/**
+ * The query of a URL as written, byte for byte: what follows the first `?`, up to a `#`; `''` when
+ * there is none. The client takes it from the URL it sends, the server from the URL it received.
+ *
+ * @example
+ * rawQueryOf('https://api.example.org/v1/lookup?account=a%2Bb') // -> 'account=a%2Bb'
+ */
+export function rawQueryOf(url: string): string {
+  const start = url.indexOf('?');
+  if (start === -1) return '';
+  const end = url.indexOf('#', start);
+  return url.slice(start + 1, end === -1 ? undefined : end);
 }
 
 /** Why a signature was refused; each says what the caller should fix. */
@@ -61,7 +79,7 @@ export const SIGNATURE_PROBLEM_MESSAGES: Record<SignatureProblem, string> = {
   'stale-timestamp': `${TIMESTAMP_HEADER} is more than ${SIGNATURE_WINDOW_SECONDS} seconds from the server clock: sync the clock (NTP) and sign again`,
   'missing-signature': `missing ${SIGNATURE_HEADER} header: send v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>`,
   'bad-signature-format': `${SIGNATURE_HEADER} must be v1=<64 lowercase hex chars>`,
-  'signature-mismatch': `${SIGNATURE_HEADER} does not match: sign "<timestamp>.<raw body>" (the exact bytes sent; for a GET or DELETE, "<timestamp>.<METHOD> <path>") with the platform secret`,
+  'signature-mismatch': `${SIGNATURE_HEADER} does not match: sign "<timestamp>.<raw body>" (the exact bytes sent; for a GET or DELETE, "<timestamp>.<METHOD> <path>" or, with a query, "<timestamp>.<METHOD> <path>?<query as sent>") with the platform secret`,
 };
 
 /**

@@ -15,7 +15,7 @@ import { terminalProgress, type ProgressStream } from './progress.js';
 import { formatAccountsSummary, submitAccountsFile } from './accounts.js';
 import { OperatorClient, type PlatformSummary } from './operator.js';
 import { formatSummary, submitFile } from './submit.js';
-import { SignalsTransport } from './transport.js';
+import { accountRequestPath, SignalsTransport } from './transport.js';
 
 /** The default API when neither `--url` nor `CROSSLINK_URL` is given: the local stack. */
 export const DEFAULT_URL = 'http://localhost:8787';
@@ -45,8 +45,8 @@ const USAGE = `crosslink: the Crosslink platform client
 
   crosslink submit FILE [options]     normalise, hash, batch, sign and send a CSV or JSON Lines file
   crosslink hash --type TYPE VALUE    print the normalised form and the hashed value of one identifier
-  crosslink withdraw ACCOUNT          delete one of your accounts' signals (DELETE /v1/accounts/ACCOUNT)
-  crosslink lookup ACCOUNT            is one of your accounts in a cross-platform cluster? (GET /v1/lookup/ACCOUNT)
+  crosslink withdraw ACCOUNT          delete one of your accounts' signals (DELETE /v1/accounts?account=ACCOUNT)
+  crosslink lookup ACCOUNT            is one of your accounts in a cross-platform cluster? (GET /v1/lookup?account=ACCOUNT)
 
 operator commands (bearer token: --token, env CROSSLINK_OPERATOR_TOKEN, or "operatorToken" of --credentials):
   crosslink platform list                                   list platforms (never their secrets)
@@ -293,8 +293,7 @@ async function accountCommand(command: 'withdraw' | 'lookup', args: string[], io
   const { values, positionals } = asUsage(() => parseArgs({ args, allowPositionals: true, options: PLATFORM_OPTIONS }));
   const account = oneAccount(command, positionals);
   const { transport } = platformTransport(values, io);
-  const path = command === 'withdraw' ? `/v1/accounts/${encodeURIComponent(account)}` : `/v1/lookup/${encodeURIComponent(account)}`;
-  const answer = await transport.requestBodiless(command === 'withdraw' ? 'DELETE' : 'GET', path, io.signal);
+  const answer = await transport.requestBodiless(command === 'withdraw' ? 'DELETE' : 'GET', accountRequestPath(command, account), io.signal);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(answer)}\n`);
     return EXIT.ok;

@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { z } from 'zod';
-import { bodilessSigningContent, signRequest } from '../auth/signing.js';
+import { bodilessSigningContent, rawQueryOf, signRequest } from '../auth/signing.js';
 import type { SubmitSignalsResponse } from '../contract/signals.js';
 import { SubmitError } from './errors.js';
 
@@ -120,18 +120,21 @@ export class SignalsTransport {
   }
 
   /**
-   * Sends one bodiless platform request (`DELETE /v1/accounts/{account}`, `GET /v1/lookup/{account}`),
-   * signed over `"<METHOD> <path>"` as the server expects, with the same retries as {@link send}.
-   * Both routes are idempotent, so a retry after a lost answer is safe.
+   * Sends one bodiless platform request (`DELETE /v1/accounts?account=...`, `GET /v1/lookup?account=...`;
+   * see {@link accountRequestPath}), signed over `"<METHOD> <path>?<query as sent>"` as the server
+   * expects, with the same retries as {@link send}. Both routes are idempotent, so a retry after a lost
+   * answer is safe.
    *
    * @throws SubmitError on an answer retrying cannot fix (400, 401, 403, 404) or when attempts run out.
    * @example
-   * await transport.requestBodiless('GET', `/v1/lookup/${encodeURIComponent('acc-1')}`)
+   * await transport.requestBodiless('GET', accountRequestPath('lookup', 'acc-1'))
    * // -> { account: 'acc-1', inCrossPlatformCluster: false, cluster: null }
    */
-  async requestBodiless(method: 'GET' | 'DELETE', path: string, signal?: AbortSignal): Promise<unknown> {
-    const url = `${this.baseUrl}${path}`;
-    const answer = await this.exchange({ method, url, signedContent: bodilessSigningContent(method, serverSidePath(url)) }, signal);
+  async requestBodiless(method: 'GET' | 'DELETE', pathAndQuery: string, signal?: AbortSignal): Promise<unknown> {
+    // Sign the URL as fetch will send it: parsing it once settles any escaping fetch would otherwise do itself.
+    const url = new URL(`${this.baseUrl}${pathAndQuery}`).href;
+    const signedContent = bodilessSigningContent(method, serverSidePath(url), rawQueryOf(url));
+    const answer = await this.exchange({ method, url, signedContent }, signal);
     try {
       return JSON.parse(answer.text) as unknown;
     } catch {
@@ -203,6 +206,18 @@ function parseAnswer(text: string, status: number): SubmitSignalsResponse {
   const parsed = submitResponseSchema.safeParse(json);
   if (!parsed.success) throw new SubmitError(`Crosslink answered ${status} without {"accepted","rejected"}: is --url the Crosslink API?`, status);
   return parsed.data;
+}
+
+/**
+ * The path and query of a withdrawal (`DELETE`) or a lookup (`GET`) of one account, the account in the
+ * query so that any id arrives intact whatever a gateway does with paths.
+ *
+ * @example
+ * accountRequestPath('withdraw', 'a@b') // -> '/v1/accounts?account=a%40b'
+ * accountRequestPath('lookup', 'acc 4') // -> '/v1/lookup?account=acc%204'
+ */
+export function accountRequestPath(request: 'withdraw' | 'lookup', account: string): string {
+  return `${request === 'withdraw' ? '/v1/accounts' : '/v1/lookup'}?account=${encodeURIComponent(account)}`;
 }
 
 /**

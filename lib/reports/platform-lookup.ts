@@ -5,7 +5,7 @@
  */
 import type { ClusterReport } from '../graph/cluster-repository.js';
 
-/** The answer to `GET /v1/lookup/{account}`. */
+/** The answer to `GET /v1/lookup?account=` (and the older `GET /v1/lookup/{account}`). */
 export interface PlatformLookup {
   account: string;
   /** True when the account is in a cluster spanning at least `releaseThreshold` platforms. */

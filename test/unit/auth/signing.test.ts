@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../../lib/auth/signing.js';
+import { bodilessSigningContent, rawQueryOf, signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../../lib/auth/signing.js';
 
 const secret = 'a-platform-secret-of-some-length';
 const body = '{"signals":[]}';
@@ -46,5 +46,28 @@ describe('request signing', () => {
     expect(verifySignature({ ...base, timestampHeader: String(now), signatureHeader: undefined })).toBe('missing-signature');
     expect(verifySignature({ ...base, timestampHeader: String(now), signatureHeader: independentSignature(now, body) })).toBe('bad-signature-format');
     expect(verifySignature({ ...base, timestampHeader: String(now), signatureHeader: `v1=${independentSignature(now, body).toUpperCase()}` })).toBe('bad-signature-format');
+  });
+});
+
+describe('Function: bodilessSigningContent', () => {
+  it('signs "<METHOD> <path>" when there is no query, as before queries were signed, so older signatures still verify', () => {
+    const headers = signRequest({ platform: 'chatapp', secret, body: bodilessSigningContent('delete', '/v1/accounts/u-1', ''), nowSeconds: now });
+    expect(headers[SIGNATURE_HEADER]).toBe(`v1=${independentSignature(now, 'DELETE /v1/accounts/u-1')}`);
+  });
+
+  it('signs "<METHOD> <path>?<query>" with the query as given, not re-serialised', () => {
+    expect(bodilessSigningContent('GET', '/v1/lookup', 'account=a%40b&x=a+b').toString()).toBe('GET /v1/lookup?account=a%40b&x=a+b');
+  });
+});
+
+describe('Function: rawQueryOf', () => {
+  it.each([
+    ['https://api.example.org/v1/lookup?account=a%3Fb%23c', 'account=a%3Fb%23c'],
+    ['https://api.example.org/v1/lookup?account=a?b', 'account=a?b'],
+    ['https://api.example.org/v1/lookup?account=a#fragment', 'account=a'],
+    ['https://api.example.org/v1/lookup?', ''],
+    ['https://api.example.org/v1/lookup/u-1', ''],
+  ])('takes the query of %s as written', (url, query) => {
+    expect(rawQueryOf(url)).toBe(query);
   });
 });
