@@ -7,6 +7,16 @@ import type { SignalType } from '../contract/signals.js';
 export const signalPk = (type: SignalType, value: string) => `SIG#${type}#${value}`;
 export const accountPk = (platform: string, account: string) => `ACC#${platform}#${account}`;
 export const SK_META = 'META';
+
+/**
+ * The `kind` of an account's `META` item once the account is withdrawn: it holds no facts, only the
+ * withdrawal's time as `reportedAt`, so that older account records still queued are not stored over it.
+ */
+export const KIND_WITHDRAWN_META = 'withdrawn-account';
+
+/** Whether a `META` item holds an account's facts (not a withdrawal's marker). */
+export const isAccountMeta = (item: Record<string, unknown>) => item.kind !== KIND_WITHDRAWN_META;
+
 export const SK_CLUSTER = 'CLUSTER';
 export const SK_WITHDRAWN = 'WITHDRAWN';
 export const STAT_PK = 'STAT';

@@ -13,7 +13,7 @@ import { batchGetAll } from './batch-get.js';
 import { inParallel } from './in-parallel.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
-import { accountPk, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
+import { accountPk, isAccountMeta, KIND_WITHDRAWN_META, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 import { GSI1 } from './table-schema.js';
 import { chunk } from '../chunk.js';
 
@@ -161,9 +161,30 @@ export class SignalRepository {
         query: { TableName: this.tableName, IndexName: GSI1.name, KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' },
       })
     ).map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
-    await batchWriteAll(this.db, this.tableName, [...keys, { pk, sk: SK_META }].map((Key) => ({ DeleteRequest: { Key } })));
+    await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+    await this.withdrawMeta(platform, account, withdrawnAt);
     await this.recordDeletion(`withdraw:${pk}:${withdrawnAt}`, keys, [`${platform}#${account}`]);
     return { signalsDeleted: keys.length };
+  }
+
+  /**
+   * Replaces the account's metadata with a marker dated `withdrawnAt`, so that an account record received
+   * before the withdrawal and stored after it (still in the queue) is refused by {@link putAccountMeta}'s
+   * condition, as a deleted item would not be. A record received after the withdrawal is kept.
+   */
+  private async withdrawMeta(platform: string, account: string, withdrawnAt: string): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: accountPk(platform, account), sk: SK_META, kind: KIND_WITHDRAWN_META, platform, account, reportedAt: withdrawnAt },
+          ConditionExpression: 'attribute_not_exists(reportedAt) OR reportedAt <= :withdrawnAt',
+          ExpressionAttributeValues: { ':withdrawnAt': withdrawnAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /**
@@ -326,6 +347,6 @@ export class SignalRepository {
       this.tableName,
       accounts.map((key) => ({ pk: accountPkOf(key), sk: SK_META })),
     );
-    return new Map(items.map((item) => [`${item.platform}#${item.account}`, factsOfItem(item)]));
+    return new Map(items.filter(isAccountMeta).map((item) => [`${item.platform}#${item.account}`, factsOfItem(item)]));
   }
 }
