@@ -66,7 +66,7 @@ async function asPlatform<T>(c: Context, deps: PlatformRouteDeps, work: (platfor
 }
 
 export function registerPlatformRoutes(app: Hono, deps: PlatformRouteDeps): void {
-  app.post('/v1/signals', async (c) => c.json(await asPlatform(c, deps, (platform, body) => deps.ingest.submit(platform, body.toString('utf8'))), 202));
+  app.post('/v1/signals', async (c) => c.json(await asPlatform(c, deps, (platform, body) => deps.ingest.submit(platform, body)), 202));
 
   const withdraw = async (c: Context, account: string) => {
     const result = await asPlatform(c, deps, (platform) => deps.signals.withdrawAccount(platform, account, new Date().toISOString()));

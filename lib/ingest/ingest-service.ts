@@ -29,11 +29,11 @@ export class IngestService {
   ) {}
 
   /**
-   * Validates a raw body from `platform` and enqueues what is valid.
+   * Validates a raw body from `platform` (its bytes as received, or its text) and enqueues what is valid.
    *
-   * @throws {ValidationError} when the body cannot be read at all.
+   * @throws {ValidationError} when the body cannot be read at all (not UTF-8, not JSON, wrong shape).
    */
-  async submit(platform: string, rawBody: string): Promise<SubmitSignalsResponse> {
+  async submit(platform: string, rawBody: string | Uint8Array): Promise<SubmitSignalsResponse> {
     const batch = await this.withoutRetiredKeys(validateBatch(rawBody));
     const requestId = randomUUID();
     const receivedAt = this.clock().toISOString();

@@ -60,18 +60,43 @@ function validateList<T>(list: RejectedItem['list'], items: unknown[], schema: z
   return { valid, indexes };
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Parses and validates a raw body.
+ * A body's bytes as text. Bytes that are not UTF-8 are refused, not read as U+FFFD: read so, the
+ * account ids `josé` and `josè` sent in Latin-1 would both be `jos\uFFFD`, one account. A leading
+ * byte-order mark is dropped (JSON allows a parser to ignore it).
  *
- * @throws {ValidationError} when the body is not JSON or not of the batch shape.
+ * @throws {ValidationError} when the bytes are not UTF-8, naming the first byte that is not.
+ * @example
+ * decodeBody(Buffer.from('{"signals":[{"account":"josé"}]}', 'latin1'))
+ * // -> ValidationError: body is not valid UTF-8 (byte 27 is 0xe9): send the JSON encoded as UTF-8
+ */
+export function decodeBody(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    // What is valid re-encodes to the same bytes, so the first byte that differs is the first bad one.
+    const reencoded = Buffer.from(Buffer.from(bytes).toString('utf8'), 'utf8');
+    let offset = 0;
+    while (offset < bytes.length && bytes[offset] === reencoded[offset]) offset++;
+    throw new ValidationError(`body is not valid UTF-8 (byte ${offset} is 0x${bytes[offset].toString(16).padStart(2, '0')}): send the JSON encoded as UTF-8`);
+  }
+}
+
+/**
+ * Parses and validates a raw body (its bytes, or text already decoded).
+ *
+ * @throws {ValidationError} when the body is not UTF-8, not JSON or not of the batch shape.
  * @example
  * validateBatch('{"signals":[{"account":"a1","type":"email","value":"me@example.com","observedAt":"2026-01-01T00:00:00Z"}]}')
  * // -> { signals: [], accounts: [], rejected: [{ list: 'signals', index: 0, field: 'value', error: 'looks like a raw identifier: ...' }] }
  */
-export function validateBatch(rawBody: string): ValidatedBatch {
+export function validateBatch(rawBody: string | Uint8Array): ValidatedBatch {
   let body: unknown;
+  const text = typeof rawBody === 'string' ? rawBody : decodeBody(rawBody);
   try {
-    body = JSON.parse(rawBody);
+    body = JSON.parse(text);
   } catch (error) {
     throw new ValidationError(`body is not valid JSON (${(error as Error).message}): send a JSON object {"signals":[...],"accounts":[...]}`);
   }
