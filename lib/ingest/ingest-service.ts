@@ -37,16 +37,20 @@ export class IngestService {
     const batch = await this.withoutRetiredKeys(validateBatch(rawBody));
     const requestId = randomUUID();
     const receivedAt = this.clock().toISOString();
+    // The request's messages carry one receipt time and may be stored in any order, so an item the
+    // request repeats would be stored as whichever copy came last: only the request's last copy is sent.
+    const signals = lastOfEach(batch.signals, (signal) => `${signal.account}\u0000${signal.type}\u0000${signal.value}`);
+    const accounts = lastOfEach(batch.accounts, (record) => record.account);
     const messages: IngestMessage[] = [];
-    const chunks = Math.ceil(Math.max(batch.signals.length, batch.accounts.length) / SIGNALS_PER_MESSAGE);
+    const chunks = Math.ceil(Math.max(signals.length, accounts.length) / SIGNALS_PER_MESSAGE);
     for (let chunk = 0; chunk < chunks; chunk++) {
       messages.push({
         v: 1,
         platform,
         requestId: `${requestId}:${chunk}`,
         receivedAt,
-        signals: batch.signals.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
-        accounts: batch.accounts.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
+        signals: signals.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
+        accounts: accounts.slice(chunk * SIGNALS_PER_MESSAGE, (chunk + 1) * SIGNALS_PER_MESSAGE),
       });
     }
     if (messages.length > 0) await this.queue.enqueue(messages);
@@ -69,4 +73,11 @@ export class IngestService {
       rejected: [...batch.rejected, ...refused],
     };
   }
+}
+
+/** The last item of each key, in the order of those last items. */
+function lastOfEach<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const last = new Map<string, number>();
+  items.forEach((item, index) => last.set(keyOf(item), index));
+  return items.filter((item, index) => last.get(keyOf(item)) === index);
 }
