@@ -3,13 +3,21 @@
  * (partial batch response), so one poison message never fails or blocks the others.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { MessageStore } from '../lib/ingest/store-message.js';
+import { logStoreFailure, type MessageStore, type StoreFailureLogger } from '../lib/ingest/store-message.js';
 import { lambdaCore } from '../lib/runtime/aws/lambda-core.js';
 
-export function createConsumeHandler(store: Pick<MessageStore, 'store'>) {
+export function createConsumeHandler(store: Pick<MessageStore, 'store'>, logger: StoreFailureLogger = new Logger({ serviceName: 'crosslink' })) {
   const processor = new BatchProcessor(EventType.SQS);
-  const recordHandler = async (record: SQSRecord) => store.store(record.body);
+  const recordHandler = async (record: SQSRecord) => {
+    try {
+      return await store.store(record.body);
+    } catch (error) {
+      logStoreFailure(logger, { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0) }, error);
+      throw error;
+    }
+  };
   return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
     processPartialResponse(event, recordHandler, processor, context ? { context } : undefined);
 }

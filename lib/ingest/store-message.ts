@@ -11,6 +11,27 @@ import { retiredKeyRefusals } from './retired-keys.js';
 /** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
 export class PoisonMessageError extends ValidationError {}
 
+/** Where the consumer says why a message was not stored (Powertools' Logger fits this shape). */
+export interface StoreFailureLogger {
+  error(message: string, ...extra: unknown[]): void;
+  warn(message: string, ...extra: unknown[]): void;
+}
+
+/**
+ * Logs why a queue message was not stored, by its id and receive count, never its body (it holds hashed
+ * identifiers): a poison message as an error, any other failure (it will come back) as a warning. SQS
+ * moves a message to the dead-letter queue without a reason, so this line is where an operator finds one.
+ *
+ * @example
+ * logStoreFailure(logger, { messageId: 'm-1', receiveCount: 5 }, new PoisonMessageError('queue message body is not JSON'));
+ * // logger.error('queue message not stored: it can never be (poison), …', { messageId: 'm-1', receiveCount: 5, error: 'PoisonMessageError', reason: 'queue message body is not JSON' })
+ */
+export function logStoreFailure(logger: StoreFailureLogger, message: { messageId: string; receiveCount: number }, error: unknown): void {
+  const details = { ...message, error: error instanceof Error ? error.name : typeof error, reason: error instanceof Error ? error.message : String(error) };
+  if (error instanceof PoisonMessageError) logger.error('queue message not stored: it can never be (poison), and goes to the dead-letter queue after its receives', details);
+  else logger.warn('queue message not stored: it comes back after the visibility timeout', details);
+}
+
 export class MessageStore {
   constructor(
     private readonly signals: Pick<SignalRepository, 'putSignals' | 'putAccountMeta' | 'retiredKeyIds'>,

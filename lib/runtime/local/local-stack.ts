@@ -146,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let storedSinceRun = 0;
   let lastStoredAt = 0;
   const quietDetectMs = options.quietDetectMs ?? 3_000;
-  const consume = createConsumeHandler(core.messageStore);
+  const consume = createConsumeHandler(core.messageStore, logger);
   const worker = new QueueWorker({
     sqs,
     queueUrl,
