@@ -57,6 +57,9 @@ const isoInstantSchema = z
 const countSchema = (what: string) =>
   z.number({ error: `must be a number: ${what}` }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).max(1_000_000, { error: 'must be at most 1000000' });
 
+// One reason for every way a key id can be wrong (empty, long, not a string, other characters).
+const KEY_ID_FORM = "must be a hashing key id of 1-32 letters, digits, dot, dash or underscore (the client's --key-id option), or left out";
+
 /** One account-linkage signal: this account was seen with this hashed identifier. */
 export const signalSchema = z.object({
   account: accountIdSchema,
@@ -64,7 +67,7 @@ export const signalSchema = z.object({
   value: hashedValueSchema,
   observedAt: isoInstantSchema,
   /** Which consortium hashing key produced `value`, during a key rotation. */
-  keyId: z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, { error: 'must be 1-32 letters, digits, dot, dash or underscore' }).optional(),
+  keyId: z.string({ error: KEY_ID_FORM }).regex(/^[A-Za-z0-9_.-]{1,32}$/, { error: KEY_ID_FORM }).optional(),
 });
 export type Signal = z.infer<typeof signalSchema>;
 

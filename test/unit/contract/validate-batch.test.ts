@@ -88,4 +88,12 @@ describe('validateBatch', () => {
       { list: 'accounts', index: 1, field: 'reports30d', error: 'must be a whole number' },
     ]);
   });
+
+  it('refuses a bad keyId once per signal, saying the form a key id takes', () => {
+    const { rejected } = validateBatch(
+      body({ signals: [{ ...aSignal(), keyId: '' }, { ...aSignal(), keyId: 'k'.repeat(33) }, { ...aSignal(), keyId: 2 }, { ...aSignal(), keyId: 'k 1' }] }),
+    );
+    const form = "must be a hashing key id of 1-32 letters, digits, dot, dash or underscore (the client's --key-id option), or left out";
+    expect(rejected).toEqual([0, 1, 2, 3].map((index) => ({ list: 'signals', index, field: 'keyId', error: form })));
+  });
 });
