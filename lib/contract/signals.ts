@@ -21,11 +21,25 @@ export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** A platform's opaque account id. */
+/** Half of a surrogate pair standing alone: JSON can carry it (`"\ud800"`), UTF-8 cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A platform's opaque account id. It must be well-formed text: DynamoDB stores strings as UTF-8, where a
+ * lone surrogate has no form, so it would be refused after the 202 (and the message dead-lettered) or
+ * replaced, merging two accounts.
+ */
 export const accountIdSchema = z
   .string({ error: 'must be a string: the platform\'s opaque account id' })
   .min(1, { error: 'must not be empty: send the platform\'s opaque account id (1-128 chars)' })
-  .max(128, { error: 'must be at most 128 characters' });
+  .max(128, { error: 'must be at most 128 characters' })
+  .superRefine((account, ctx) => {
+    const lone = LONE_SURROGATE.exec(account);
+    if (lone) {
+      const codePoint = lone[0].charCodeAt(0).toString(16).toUpperCase();
+      ctx.addIssue({ code: 'custom', message: `has a lone surrogate (U+${codePoint}) at character ${lone.index + 1}: send the id as well-formed text (each surrogate escape in a pair)` });
+    }
+  });
 
 const hashedValueSchema = z.string({ error: 'must be a string of 64 lowercase hex characters' }).superRefine((value, ctx) => {
   if (HEX64.test(value)) return;

@@ -68,6 +68,16 @@ describe('validateBatch', () => {
     expect(result.rejected).toHaveLength(8);
   });
 
+  it('refuses an account id that is not well-formed text (a lone surrogate), which UTF-8 and so DynamoDB cannot hold', () => {
+    const result = validateBatch(body({ signals: [aSignal({ account: 'ab\ud800' }), aSignal({ account: 'ok-\u{1F600}' })], accounts: [{ account: '\udc00x' }] }));
+
+    expect(result.signals.map((signal) => signal.account)).toEqual(['ok-\u{1F600}']);
+    expect(result.rejected).toEqual([
+      { list: 'signals', index: 0, field: 'account', error: 'has a lone surrogate (U+D800) at character 3: send the id as well-formed text (each surrogate escape in a pair)' },
+      { list: 'accounts', index: 0, field: 'account', error: 'has a lone surrogate (U+DC00) at character 1: send the id as well-formed text (each surrogate escape in a pair)' },
+    ]);
+  });
+
   it('says a missing field is required', () => {
     const { rejected } = validateBatch(body({ signals: [{ account: 'a', type: 'email', value: hashed('v') }] }));
     expect(rejected).toEqual([{ list: 'signals', index: 0, field: 'observedAt', error: 'is required' }]);
