@@ -194,5 +194,14 @@ export function readDeploymentConfig(context: (key: string) => unknown): Deploym
     }
     config[key] = parsed.data;
   }
+  // The default sign-in domain prefix holds the stage (investigator-identity.ts), and Cognito refuses a
+  // prefix with one of these words: say so now rather than halfway through a deploy.
+  const refusedWord = /aws|amazon|cognito/.exec(String(config.stage));
+  if (refusedWord && config.signInDomainPrefix === undefined) {
+    throw new DeploymentConfigError(
+      'stage',
+      `the default sign-in domain prefix (crosslink-${String(config.stage)}-<stack id>) would contain "${refusedWord[0]}", which Cognito refuses: choose another stage, or set signInDomainPrefix; got ${JSON.stringify(config.stage)}`,
+    );
+  }
   return config as unknown as DeploymentConfig;
 }

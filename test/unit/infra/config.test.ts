@@ -48,4 +48,10 @@ describe('Function: readDeploymentConfig', () => {
     expect(() => fromContext({ [key]: value })).toThrow(DeploymentConfigError);
     expect(() => fromContext({ [key]: value })).toThrow(message);
   });
+
+  it.each(['aws-test', 'amazonia', 'mycognito'])('refuses the stage %j while the sign-in domain prefix is the default one holding it', (stage) => {
+    expect(() => fromContext({ stage })).toThrow(DeploymentConfigError);
+    expect(() => fromContext({ stage })).toThrow(/stage.*sign-in domain prefix.*Cognito refuses.*set signInDomainPrefix/);
+    expect(fromContext({ stage, signInDomainPrefix: 'example-investigators' }).stage).toBe(stage);
+  });
 });
