@@ -40,6 +40,17 @@ export class Console extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       versioned: true,
+      lifecycleRules: [
+        {
+          // Each deploy replaces the console's files and deletes the stale ones; their old versions are only
+          // needed to roll back a bad deploy, which 30 days leaves time for (the build itself lives in git).
+          noncurrentVersionExpiration: Duration.days(30),
+          // Delete markers left once their noncurrent versions have expired hold nothing.
+          expiredObjectDeleteMarker: true,
+          // An upload cut off mid-deploy leaves parts that are billed but never served.
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 'site/',
       removalPolicy: RemovalPolicy.RETAIN,
