@@ -123,7 +123,7 @@ export class CrosslinkStack extends Stack {
     for (const queue of [this.ingestion.signals.queue, this.ingestion.signals.deadLetterQueue]) queue.grant(this.investigatorApi.fn, 'sqs:GetQueueAttributes');
 
     this.identity = new InvestigatorIdentity(this, 'Identity', { stage: config.stage, existing: config.identityProvider });
-    this.console = new Console(this, 'Console');
+    this.console = new Console(this, 'Console', { logRetention });
     this.api = new CrosslinkApi(this, 'Api', {
       platformApi: this.platformApi,
       investigatorApi: this.investigatorApi,

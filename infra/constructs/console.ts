@@ -9,18 +9,27 @@ import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'a
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+
+/** Props of {@link Console}. */
+export interface ConsoleProps {
+  /** Retention of the deployment handler's log, as for every other log of the stack. */
+  logRetention: logs.RetentionDays;
+}
 
 export class Console extends Construct {
   readonly bucket: s3.Bucket;
   readonly logBucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
   deployment?: s3deploy.BucketDeployment;
+  private readonly logRetention: logs.RetentionDays;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: ConsoleProps) {
     super(scope, id);
+    this.logRetention = props.logRetention;
     this.logBucket = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -121,6 +130,8 @@ export class Console extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/*'],
       memoryLimit: 512,
+      // Without it the handler writes to /aws/lambda/<name>, which Lambda creates with no expiry.
+      logGroup: new logs.LogGroup(this, 'PublishLogs', { retention: this.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
     });
     this.acknowledgeDeploymentFindings(this.deployment);
     return true;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { addComplianceChecks } from '../../../infra/checks.js';
@@ -16,7 +17,7 @@ function synthesiseSignIn(context: Record<string, unknown> = {}, props: Partial<
   const app = new App({ context });
   const stack = new Stack(app, 'SignIn');
   const identity = new InvestigatorIdentity(stack, 'Identity', { stage: 'test', ...props });
-  const console = new Console(stack, 'Console');
+  const console = new Console(stack, 'Console', { logRetention: logs.RetentionDays.THREE_MONTHS });
   addComplianceChecks(app);
   const assembly = app.synth();
   return { stack, identity, console, template: Template.fromStack(stack), assembly };
