@@ -120,6 +120,9 @@ export class CrosslinkApi extends Construct {
               allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.PATCH, apigwv2.CorsHttpMethod.DELETE],
               // x-crosslink-reviewer: the reviewer's name the console sends on review calls (REVIEWER_HEADER, lib/api/review-routes.ts).
               allowHeaders: ['authorization', 'content-type', 'x-crosslink-reviewer'],
+              // Headers the API sends that a browser must read: an export's file name (lib/api/review-routes.ts)
+              // and how long to wait after a 429 or 503 (lib/api/errors.ts).
+              exposeHeaders: ['content-disposition', 'retry-after'],
               maxAge: Duration.hours(1),
             }
           : undefined,
