@@ -79,5 +79,6 @@ export class IngestService {
 function lastOfEach<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
   const last = new Map<string, number>();
   items.forEach((item, index) => last.set(keyOf(item), index));
-  return items.filter((item, index) => last.get(keyOf(item)) === index);
+  const kept = new Set(last.values());
+  return items.filter((_, index) => kept.has(index));
 }
