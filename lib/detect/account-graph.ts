@@ -10,6 +10,7 @@
  * everything the pair shares, rounded to 1e-9 so that it does not depend on the order of summation.
  */
 import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
+import type { GraphSource } from './incremental.js';
 import type { ExcludedHub, Membership } from './model.js';
 import type { DetectionOptions } from './options.js';
 import { byString } from './by-string.js';
@@ -109,6 +110,32 @@ function applyCorroboration(
   mark.fill(-1);
 }
 
+/**
+ * Finds every pair of the hashes within the options' `pdqMaxDistance`, as positions packed
+ * `[a, b, a, b, ...]` with `a < b` (any order of pairs); `pairs()` may wait for a search started earlier.
+ */
+export type PhotoPairSearch = (hashes: readonly string[]) => { pairs(): Int32Array };
+
+/**
+ * The near pairs of some held photos as a graph source knows them ({@link GraphSource.nearPhotos}),
+ * for {@link buildAccountGraph}: what the source has memoised is not searched for again.
+ */
+export function nearPairsThrough(source: Pick<GraphSource, 'nearPhotos'>, maxDistance: number): PhotoPairSearch {
+  return (hashes) => {
+    const position = new Map<string, number>();
+    hashes.forEach((hash, at) => position.set(hash, at));
+    const pairs: number[] = [];
+    hashes.forEach((hash, a) => {
+      for (const near of source.nearPhotos(hash, maxDistance)) {
+        const b = position.get(near);
+        if (b !== undefined && b > a) pairs.push(a, b);
+      }
+    });
+    const packed = Int32Array.from(pairs);
+    return { pairs: () => packed };
+  };
+}
+
 const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / WEIGHT_DECIMALS;
 
 /**
@@ -122,6 +149,12 @@ export function buildAccountGraph(
   options: DetectionOptions,
   agedNowMs: number,
   holderTotals?: ReadonlyMap<string, number>,
+  /**
+   * How the near pairs among the graph's distinct photo hashes are found: by default a search over them
+   * ({@link startNearPairs}); an incremental closure's partition gives the pairs its graph index has
+   * memoised already ({@link nearPairsThrough}).
+   */
+  searchPhotos: PhotoPairSearch = (hashes) => startNearPairs(hashes, { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits }),
 ): AccountGraph {
   const accountIndex = new Map<string, number>();
   const accountKeys: string[] = [];
@@ -138,7 +171,7 @@ export function buildAccountGraph(
   const distinctPhotos = new Set<string>();
   for (const membership of memberships) if (membership.type === 'photo_pdq') distinctPhotos.add(membership.value);
   const photoHashes = [...distinctPhotos];
-  const photoSearch = startNearPairs(photoHashes, { maxDistance: options.pdqMaxDistance, chunkBits: options.pdqChunkBits });
+  const photoSearch = searchPhotos(photoHashes);
 
   const internAccount = (key: string): number => {
     let account = accountIndex.get(key);

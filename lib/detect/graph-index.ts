@@ -4,7 +4,8 @@
  * memberships, then patched in place with what changed, so that a coordinator that keeps it between
  * runs (lib/runs/warm-graph.ts) does not index the whole graph again for every run.
  *
- * Near photos are memoised per photo: the answer for an indexed photo changes only when a photo is
+ * Near photos are memoised per photo, every photo's at the build (one all-pairs search costs less than
+ * the queries of a few closures): the answer for an indexed photo changes only when a photo is
  * indexed near it (the memo of each indexed neighbour is extended then) or when a photo loses its last
  * holder (answers keep only photos held now). Photos indexed after the build go to a short list scanned
  * linearly, and the index is rebuilt over all of them when that list grows past a tenth of it.
@@ -63,6 +64,7 @@ export class GraphIndex implements GraphSource {
       this.addHolder(membership);
     }
     this.pdq = this.buildPdq();
+    this.memoiseAll();
   }
 
   /**
@@ -197,6 +199,19 @@ export class GraphIndex implements GraphSource {
     return PdqIndex.build(this.photos, { maxDistance: this.options.pdqMaxDistance, chunkBits: this.options.pdqChunkBits });
   }
 
+  /**
+   * Memoises the near photos of every photo indexed at the build, from one all-pairs search: about
+   * 0.25 s at 43,000 photos, where a closure's walk asked the index photo by photo for 0.4 s, run after run.
+   */
+  private memoiseAll(): void {
+    for (let id = 0; id < this.photos.length; id++) this.nearMemo.set(id, [{ id, distance: 0 }]);
+    for (const { a, b, distance } of this.pdq.nearPairs()) {
+      this.nearMemo.get(a)!.push({ id: b, distance });
+      this.nearMemo.get(b)!.push({ id: a, distance });
+    }
+    for (const near of this.nearMemo.values()) if (near.length > 1) near.sort(byDistanceThenId);
+  }
+
   /** Every photo ever indexed within the distance of `hash`, held or not, nearest first (ties in order of indexing). */
   private search(hash: string): Near[] {
     const near: Near[] = this.pdq.query(hash).map(({ index, distance }) => ({ id: index, distance }));
@@ -204,7 +219,7 @@ export class GraphIndex implements GraphSource {
       const distance = pdqDistance(hash, this.photos[id]);
       if (distance <= this.options.pdqMaxDistance) near.push({ id, distance });
     }
-    return near.sort((x, y) => x.distance - y.distance || x.id - y.id);
+    return near.sort(byDistanceThenId);
   }
 
   private memoised(id: number): Near[] {
@@ -231,6 +246,9 @@ export class GraphIndex implements GraphSource {
 }
 
 const EMPTY: string[] = [];
+
+/** The order of a memoised answer: nearest first, ties in order of indexing. */
+const byDistanceThenId = (x: Near, y: Near) => x.distance - y.distance || x.id - y.id;
 
 /** Where an entry at `distance` with the highest id goes in a list sorted by distance then id. */
 function insertionPoint(near: readonly Near[], distance: number): number {

@@ -5,7 +5,7 @@
  * into groups no component crosses, each group a task carrying its own boundary. Also returns the
  * components and hubs detection forms now, which the next run starts from.
  */
-import { buildAccountGraph, type AccountGraph, type HubRecord } from '../detect/account-graph.js';
+import { buildAccountGraph, nearPairsThrough, type AccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
 import { collectClosure, hubsUntouched, identKey, inMemoryGraphSource, type GraphSource } from '../detect/incremental.js';
@@ -70,6 +70,8 @@ export function partitionClosure(
     options,
     agedNow(input.nowMs, options),
     closure.holderTotals,
+    // The closure walk asked the source for every photo's near photos already.
+    nearPairsThrough(source, options.pdqMaxDistance),
   );
   const sets = strongLinkSets(closureGraph, plan, options);
   const fresh = componentMembers(closureGraph, sets, core);

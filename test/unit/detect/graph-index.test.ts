@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { SignalType } from '../../../lib/contract/signals.js';
 import { GraphIndex } from '../../../lib/detect/graph-index.js';
 import type { AccountFacts, Membership } from '../../../lib/detect/model.js';
-import { pdqDistance } from '../../../lib/detect/pdq-index.js';
+import { nearPairsThrough } from '../../../lib/detect/account-graph.js';
+import { packedNearPairs } from '../../../lib/detect/near-pairs-job.js';
+import { PdqIndex, pdqDistance } from '../../../lib/detect/pdq-index.js';
 import { hashed, pdqVariant, seen } from './fixtures.js';
 
 // Few accounts and values, so that holders come and go; photos near and far from each other (and a
@@ -77,6 +79,35 @@ describe('Class: GraphIndex', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('finds exactly the held photos within the distance, by comparison with every held photo, built and after patches', () => {
+    const heldWithin = (memberships: readonly Membership[], photo: string, distance: number) =>
+      [...new Set(memberships.filter((m) => m.type === 'photo_pdq' && pdqDistance(photo, m.value) <= distance).map((m) => m.value))].sort();
+    fc.assert(
+      fc.property(fc.array(graphArb, { minLength: 1, maxLength: 4 }), (graphs) => {
+        const [first, ...rest] = graphs.map(graphOf);
+        const index = GraphIndex.build(first.memberships, first.facts);
+        for (const graph of [first, ...rest]) {
+          if (graph !== first) index.patch(graph.memberships, graph.facts, ACCOUNTS);
+          for (const photo of [...PHOTOS, pdqVariant(BASE, 6, 9)]) {
+            for (const distance of [31, 15]) expect([...index.nearPhotos(photo, distance)].sort()).toEqual(heldWithin(graph.memberships, photo, distance));
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('gives buildAccountGraph the near pairs among some of its photos that a search over just those finds', () => {
+    const photos = [...PHOTOS, pdqVariant(BASE, 6, 9), pdqVariant(PHOTOS[2], 9, 10)];
+    const index = GraphIndex.build(photos.map((photo, i) => seen(ACCOUNTS[i % ACCOUNTS.length], 'photo_pdq', photo)), new Map());
+    const sortedPairs = (packed: Int32Array) => Array.from({ length: packed.length / 2 }, (_, n) => `${packed[2 * n]}-${packed[2 * n + 1]}`).sort();
+    for (const some of [photos, photos.slice(1, 6), [photos[3], photos[0], photos[7], photos[2]]]) {
+      const searched = packedNearPairs(PdqIndex.build(some, { maxDistance: 31, chunkBits: 16 }));
+      expect(sortedPairs(nearPairsThrough(index, 31)(some).pairs())).toEqual(sortedPairs(searched));
+    }
+    expect(sortedPairs(nearPairsThrough(index, 31)(photos).pairs()).length).toBeGreaterThan(3);
   });
 
   it('stops a photo bridging its near photos once nobody holds it', () => {
