@@ -24,6 +24,14 @@ import { chunk } from '../chunk.js';
  */
 const DELETIONS_PER_CHANGE = 1_000;
 
+/**
+ * A message stored more than this long after the API received it is stored late: its signals are written
+ * on condition ({@link SignalRepository.putSignals} `keepLater`). A message stored sooner is written in
+ * batches, unconditionally; that can roll a signal back only to a message received less than this long
+ * before the one it overwrites (which was stored earlier still), so by under a minute.
+ */
+export const LATE_AFTER_MS = 60_000;
+
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
   memberships: Array<StoredMembership & { platform: string }>;
@@ -89,31 +97,50 @@ export class SignalRepository {
     }
   }
 
-  /** Stores signals of one platform. Idempotent: keyed by (type, value, platform, account). */
-  async putSignals(platform: string, signals: Signal[], options: { receivedAt: string; expiresAtSeconds: number }): Promise<void> {
-    await batchWriteAll(
-      this.db,
-      this.tableName,
-      signals.map((signal) => ({
-        PutRequest: {
-          Item: {
-            pk: signalPk(signal.type, signal.value),
-            sk: accountPk(platform, signal.account),
-            gsi1pk: accountPk(platform, signal.account),
-            gsi1sk: signalPk(signal.type, signal.value),
-            kind: 'signal',
-            type: signal.type,
-            value: signal.value,
-            platform,
-            account: signal.account,
-            observedAt: signal.observedAt,
-            keyId: signal.keyId,
-            receivedAt: options.receivedAt,
-            expiresAt: options.expiresAtSeconds,
-          },
-        },
-      })),
-    );
+  /**
+   * Stores signals of one platform. Idempotent: keyed by (type, value, platform, account).
+   *
+   * With `keepLater`, each signal is written alone on condition that no stored copy of it expires later
+   * (a copy from a message received later): for a message stored late (redelivered, redriven, or from a
+   * backlog), which must not roll back what a newer message stored. Otherwise in batches, unconditionally.
+   * The consumer sets it when a message is stored over {@link LATE_AFTER_MS} after it was received, and
+   * `applyChanges` (lib/runs/run-graph.ts) applies the same rule to the change log's copy.
+   */
+  async putSignals(platform: string, signals: Signal[], options: { receivedAt: string; expiresAtSeconds: number; keepLater?: boolean }): Promise<void> {
+    const items = signals.map((signal) => ({
+      pk: signalPk(signal.type, signal.value),
+      sk: accountPk(platform, signal.account),
+      gsi1pk: accountPk(platform, signal.account),
+      gsi1sk: signalPk(signal.type, signal.value),
+      kind: 'signal',
+      type: signal.type,
+      value: signal.value,
+      platform,
+      account: signal.account,
+      observedAt: signal.observedAt,
+      keyId: signal.keyId,
+      receivedAt: options.receivedAt,
+      expiresAt: options.expiresAtSeconds,
+    }));
+    if (!options.keepLater) {
+      await batchWriteAll(this.db, this.tableName, items.map((Item) => ({ PutRequest: { Item } })));
+      return;
+    }
+    await inParallel(items, async (Item) => {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item,
+            ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt <= :expiresAt',
+            ExpressionAttributeValues: { ':expiresAt': options.expiresAtSeconds },
+          }),
+        );
+      } catch (error) {
+        // A copy from a later message is stored: it stays.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
   }
 
   /**

@@ -5,7 +5,7 @@
 import { ingestMessageSchema } from '../contract/signals.js';
 import { ValidationError } from '../errors.js';
 import type { ChangeLog } from '../graph/change-log.js';
-import type { SignalRepository } from '../graph/signal-repository.js';
+import { LATE_AFTER_MS, type SignalRepository } from '../graph/signal-repository.js';
 import { retiredKeyRefusals } from './retired-keys.js';
 
 /** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
@@ -55,7 +55,9 @@ export class MessageStore {
     const message = { ...parsed.data, signals: parsed.data.signals.filter((_, index) => !refusals.has(index)) };
     if (message.signals.length === 0 && message.accounts.length === 0) return { signals: 0, accounts: 0 };
     const expiresAtSeconds = Math.floor(Date.parse(message.receivedAt) / 1000) + this.retentionDays * 86_400;
-    await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds });
+    // A message stored late may be older than one stored since for the same signals: that one's copies stay.
+    const keepLater = this.clock().getTime() - Date.parse(message.receivedAt) > LATE_AFTER_MS;
+    await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds, keepLater });
     if (message.accounts.length > 0) await this.signals.putAccountMeta(message.platform, message.accounts, message.receivedAt);
     // Recorded after the writes: a change is never announced before it can be read.
     await this.changes.record({
@@ -70,6 +72,7 @@ export class MessageStore {
         platform: message.platform,
         receivedAt: message.receivedAt,
         expiresAtS: expiresAtSeconds,
+        ...(keepLater ? { keepLater: true } : {}),
         signals: message.signals.map(({ account, type, value, observedAt }) => ({ account, type, value, observedAt })),
       },
     });

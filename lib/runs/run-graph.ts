@@ -35,6 +35,11 @@ export interface StoredSignals {
   platform: string;
   receivedAt: string;
   expiresAtS: number;
+  /**
+   * Written on condition, as a message stored late is (SignalRepository.putSignals): a signal whose
+   * stored copy expires later was left as it was.
+   */
+  keepLater?: boolean;
   signals: Array<{ account: string; type: SignalType; value: string; observedAt: string }>;
 }
 
@@ -243,6 +248,8 @@ export function applyChanges(
       const key = identKey(signal.type, signal.value);
       // The write replaced the stored item even when it is already expired or predates a withdrawal:
       // then nothing of that identifier on that account is live any more.
+      // A late message did not overwrite a copy that expires later (the condition it was written on).
+      if (batch.keepLater && (own.get(key)?.expiresAtS ?? -Infinity) > batch.expiresAtS) continue;
       const withdrawn = withdrawnAt.get(account);
       if (batch.expiresAtS <= nowS || (withdrawn !== undefined && batch.receivedAt <= withdrawn)) {
         own.delete(key);

@@ -1,12 +1,9 @@
 /**
- * A KNOWN GAP, kept here as failing expectations (`it.fails`: each passes while the gap is there, and
- * fails once it is fixed, to be turned into a plain `it`). See docs/faults.md, "Known gaps".
- *
  * A queue message stored late (SQS redelivery after a failed receive, or a dead letter redriven after an
- * outage) should not roll back what a newer message stored for the same signal. The signal write is an
- * unconditional BatchWriteItem put, so the older message's receivedAt and expiresAt win: a signal re-sent
- * after a withdrawal is dropped as "received before the withdrawal", and a refreshed signal's retention
- * is cut back.
+ * outage) must not roll back what a newer message stored for the same signal. Once a known gap (the
+ * signal write was an unconditional BatchWriteItem put, so the older message's receivedAt and expiresAt
+ * won): a message stored over a minute after receipt is now written signal by signal on condition that
+ * no stored copy expires later, and an incremental run applies the same rule to the change log's copy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestMessage } from '../../lib/contract/signals.js';
@@ -29,7 +26,7 @@ function aMessage(requestId: string, receivedAt: string, account: string): Inges
 }
 
 describe('Consumer: a late delivery of an older message', () => {
-  it.fails('keeps a signal re-sent after a withdrawal when the message from before the withdrawal is stored late', async () => {
+  it('keeps a signal re-sent after a withdrawal when the message from before the withdrawal is stored late', async () => {
     const account = 'late-withdrawn';
     const before = aMessage('before-withdrawal:0', minutesAgo(30), account);
     // The platform withdraws the account, then sends the signal again (the account is back).
@@ -44,7 +41,7 @@ describe('Consumer: a late delivery of an older message', () => {
     expect(held.memberships.map((m) => m.value)).toEqual([hashed(`${account}-phone`)]);
   });
 
-  it.fails('keeps the later expiry of a signal when an older message for it is stored late', async () => {
+  it('keeps the later expiry of a signal when an older message for it is stored late', async () => {
     const account = 'late-refreshed';
     const older = aMessage('older:0', minutesAgo(3 * 24 * 60), account);
     const newer = aMessage('newer:0', minutesAgo(1), account);
@@ -55,4 +52,33 @@ describe('Consumer: a late delivery of an older message', () => {
     const retentionS = stack.core.config.retentionDays * 86_400;
     expect(held.memberships.map((m) => m.expiresAtS)).toEqual([Math.floor(Date.parse(newer.receivedAt) / 1000) + retentionS]);
   });
+
+  it('gives, in an incremental run after the late message, the full run\'s answer', async () => {
+    const run = async (mode: 'auto' | 'full') => {
+      const { runId } = await stack.core.runner.start('on-demand', mode);
+      await stack.core.runner.execute(runId);
+      const record = await stack.waitForRun(runId);
+      expect(record.status, record.error).toBe('succeeded');
+      return record;
+    };
+    const [returning, friend] = ['late-returning', 'late-friend'];
+    await stack.core.messageStore.store(JSON.stringify(aMessage('friend:0', new Date().toISOString(), friend)));
+    await run('full');
+    // The friend's phone, sent now, then a message of it from past the retention stored late: kept, the
+    // old copy would have expired already, and the link with it.
+    await stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-now:0', new Date().toISOString(), returning), friend)));
+    const pastRetention = minutesAgo((stack.core.config.retentionDays + 1) * 24 * 60);
+    await stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-old:0', pastRetention, returning), friend)));
+
+    const incremental = await run('auto');
+    expect(incremental.mode).toBe('incremental');
+    expect(incremental.counts?.clustersWritten).toBe(1);
+    const full = await run('full');
+    expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+  });
 });
+
+/** The message with its one signal's value replaced by the phone `account`'s messages carry. */
+function withPhoneOf(message: IngestMessage, account: string): IngestMessage {
+  return { ...message, signals: message.signals.map((signal) => ({ ...signal, value: hashed(`${account}-phone`) })) };
+}

@@ -128,6 +128,23 @@ describe('Function: applyChanges', () => {
     expect(withdrawn.touched).toEqual(['snap#a']);
   });
 
+  it('leaves a copy that expires later when a message stored late carries the signal, as its conditional write did', () => {
+    const value = hashed('phone:p1');
+    const newer = storedSignals('snap', '2026-11-27T13:00:00.000Z', [['a', 'phone', value, '2026-11-27T13:00:00.000Z']], 7200);
+    const late = { ...storedSignals('snap', '2026-11-27T11:00:00.000Z', [['a', 'phone', value, '2026-11-27T10:00:00.000Z']], 3600), keepLater: true };
+    // Withdrawn between the two: the older message's copy would count as received before the withdrawal.
+    const base = graphOf([], { withdrawnAt: new Map([['snap#a', '2026-11-27T12:00:00.000Z']]) });
+
+    const { graph } = applyChanges(base, { ...noChanges(), stored: [newer, late] }, NOW_MS);
+    expect(graph.memberships).toEqual([{ account: 'snap#a', type: 'phone', value, observedAtMs: Date.parse('2026-11-27T13:00:00.000Z'), expiresAtS: NOW_S + 7200 }]);
+
+    // A late message whose copy expires later still replaces the one held; one stored in time always does.
+    const later = { ...storedSignals('snap', '2026-11-27T14:00:00.000Z', [['a', 'phone', value, '2026-11-27T14:00:00.000Z']], 9000), keepLater: true };
+    expect(applyChanges(base, { ...noChanges(), stored: [newer, later] }, NOW_MS).graph.memberships.map((m) => m.expiresAtS)).toEqual([NOW_S + 9000]);
+    const inTime = storedSignals('snap', '2026-11-27T12:30:00.000Z', [['a', 'phone', value, '2026-11-27T12:30:00.000Z']], 3600);
+    expect(applyChanges(base, { ...noChanges(), stored: [newer, inTime] }, NOW_MS).graph.memberships.map((m) => m.expiresAtS)).toEqual([NOW_S + 3600]);
+  });
+
   it('touches an account whose facts changed, and not one whose facts were sent again unchanged', () => {
     const base = graphOf([live('snap#a', 'phone', 'p1')], { facts: new Map([['snap#a', { minorContacts7d: 2 }], ['wa#b', { reports30d: 1 }]]) });
     const facts = new Map([
