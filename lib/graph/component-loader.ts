@@ -10,6 +10,7 @@ import { PdqIndex } from '../detect/pdq-index.js';
 import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/model.js';
 import type { ChangeSet } from './change-log.js';
 import { inParallel } from './in-parallel.js';
+import { factsOfItem, isLiveRecord } from './account-records.js';
 import { accountPk, isAccountMeta, signalPk } from './keys.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
@@ -165,12 +166,8 @@ export class ComponentLoader {
           queries += 1;
           for (const item of page.items) {
             if (item.sk === 'META') {
-              if (!isAccountMeta(item)) continue;
-              accounts.set(account, {
-                createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
-                minorContacts7d: item.minorContacts7d ?? undefined,
-                reports30d: item.reports30d ?? undefined,
-              });
+              if (!isAccountMeta(item) || !isLiveRecord(item, nowSeconds)) continue;
+              accounts.set(account, factsOfItem(item));
             } else if (item.sk === 'WITHDRAWN') withdrawnAt = String(item.withdrawnAt);
           }
         }

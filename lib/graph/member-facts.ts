@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from './batch-get.js';
 import type { AccountRef } from '../contract/platforms.js';
+import { isLiveRecord } from './account-records.js';
 import { accountPk, isAccountMeta, SK_META } from './keys.js';
 import { allItems } from './paginate.js';
 import { GSI1 } from './table-schema.js';
@@ -33,7 +34,8 @@ export class MemberFactsReader {
   /** Metadata of each account, in the order given. */
   async facts(refs: AccountRef[]): Promise<MemberFactsRecord[]> {
     const items = await batchGetAll(this.db, this.tableName, refs.map((ref) => ({ pk: accountPk(ref.platform, ref.account), sk: SK_META })));
-    const found = new Map(items.filter(isAccountMeta).map((item) => [String(item.pk), item]));
+    const nowS = Math.floor(Date.now() / 1000);
+    const found = new Map(items.filter((item) => isAccountMeta(item) && isLiveRecord(item, nowS)).map((item) => [String(item.pk), item]));
     return refs.map((ref) => {
       const item = found.get(accountPk(ref.platform, ref.account));
       return {

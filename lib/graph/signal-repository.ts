@@ -7,14 +7,14 @@ import { allItems, pages } from './paginate.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { parseAccountKey } from '../contract/platforms.js';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
-import type { AccountFacts } from '../detect/model.js';
-import type { StoredMembership } from '../runs/run-graph.js';
+import type { StoredFacts, StoredMembership } from '../runs/run-graph.js';
 import { batchGetAll } from './batch-get.js';
 import { inParallel } from './in-parallel.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
 import { accountPk, isAccountMeta, KIND_WITHDRAWN_META, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 import { GSI1 } from './table-schema.js';
+import { factsOfItem, isLiveRecord } from './account-records.js';
 import { chunk } from '../chunk.js';
 
 /**
@@ -35,18 +35,12 @@ export const LATE_AFTER_MS = 60_000;
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
   memberships: Array<StoredMembership & { platform: string }>;
-  accounts: Map<string, AccountFacts>;
+  accounts: Map<string, StoredFacts>;
   /** Withdrawn accounts and when (their signals received until then are left out). */
   withdrawnAt: Map<string, string>;
 }
 
-function factsOfItem(item: Record<string, any>): AccountFacts {
-  return {
-    createdAtMs: item.createdAt ? Date.parse(String(item.createdAt)) : undefined,
-    minorContacts7d: item.minorContacts7d ?? undefined,
-    reports30d: item.reports30d ?? undefined,
-  };
-}
+
 
 /** The partition key of an account given as `platform#account`. */
 function accountPkOf(key: string): string {
@@ -143,9 +137,15 @@ export class SignalRepository {
     });
   }
 
+  /** When an item received at `receivedAt` expires: the retention, as for signals (epoch seconds, DynamoDB's TTL). */
+  private expiresAtOf(receivedAt: string): number {
+    return Math.floor(Date.parse(receivedAt) / 1000) + this.retentionDays * 86_400;
+  }
+
   /**
    * Stores account metadata; a record older than the one stored (by `reportedAt`) is ignored,
-   * so that redelivered or reordered messages never roll an account back.
+   * so that redelivered or reordered messages never roll an account back. A record expires
+   * `retentionDays` after it was received, as signals do, unless a later one replaces it.
    */
   async putAccountMeta(platform: string, accounts: AccountMeta[], reportedAt: string): Promise<void> {
     await Promise.all(
@@ -156,7 +156,7 @@ export class SignalRepository {
               TableName: this.tableName,
               Key: { pk: accountPk(platform, meta.account), sk: SK_META },
               UpdateExpression:
-                'SET kind = :kind, platform = :platform, account = :account, reportedAt = :reportedAt, createdAt = :createdAt, minorContacts7d = :minors, reports30d = :reports',
+                'SET kind = :kind, platform = :platform, account = :account, reportedAt = :reportedAt, createdAt = :createdAt, minorContacts7d = :minors, reports30d = :reports, expiresAt = :expiresAt',
               ConditionExpression: 'attribute_not_exists(reportedAt) OR reportedAt <= :reportedAt',
               ExpressionAttributeValues: {
                 ':kind': 'account',
@@ -166,6 +166,7 @@ export class SignalRepository {
                 ':createdAt': meta.createdAt ?? null,
                 ':minors': meta.minorContacts7d ?? null,
                 ':reports': meta.reports30d ?? null,
+                ':expiresAt': this.expiresAtOf(reportedAt),
               },
             }),
           );
@@ -204,7 +205,8 @@ export class SignalRepository {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: accountPk(platform, account), sk: SK_META, kind: KIND_WITHDRAWN_META, platform, account, reportedAt: withdrawnAt },
+          // It expires as a record received then would: one received before it and stored later is expired already.
+          Item: { pk: accountPk(platform, account), sk: SK_META, kind: KIND_WITHDRAWN_META, platform, account, reportedAt: withdrawnAt, expiresAt: this.expiresAtOf(withdrawnAt) },
           ConditionExpression: 'attribute_not_exists(reportedAt) OR reportedAt <= :withdrawnAt',
           ExpressionAttributeValues: { ':withdrawnAt': withdrawnAt },
         }),
@@ -298,8 +300,9 @@ export class SignalRepository {
    */
   async snapshot(nowMs: number = Date.now()): Promise<GraphSnapshot> {
     const memberships: Array<GraphSnapshot['memberships'][number] & { receivedAt: string }> = [];
-    const accounts = new Map<string, AccountFacts>();
+    const accounts = new Map<string, StoredFacts>();
     const withdrawnAt = new Map<string, string>();
+    const nowS = Math.floor(nowMs / 1000);
     const scan = {
       TableName: this.tableName,
       FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
@@ -320,7 +323,7 @@ export class SignalRepository {
           });
         } else if (item.kind === 'withdrawal') {
           withdrawnAt.set(key, String(item.withdrawnAt));
-        } else {
+        } else if (isLiveRecord(item, nowS)) {
           accounts.set(key, factsOfItem(item));
         }
       }
@@ -367,13 +370,14 @@ export class SignalRepository {
     return found;
   }
 
-  /** The facts (account metadata) stored for some accounts (`platform#account`); accounts without any are absent. */
-  async factsOf(accounts: readonly string[]): Promise<Map<string, AccountFacts>> {
+  /** The facts (account metadata) stored for some accounts (`platform#account`) and live at `nowMs`; accounts without any are absent. */
+  async factsOf(accounts: readonly string[], nowMs: number = Date.now()): Promise<Map<string, StoredFacts>> {
     const items = await batchGetAll(
       this.db,
       this.tableName,
       accounts.map((key) => ({ pk: accountPkOf(key), sk: SK_META })),
     );
-    return new Map(items.filter(isAccountMeta).map((item) => [`${item.platform}#${item.account}`, factsOfItem(item)]));
+    const nowS = Math.floor(nowMs / 1000);
+    return new Map(items.filter((item) => isAccountMeta(item) && isLiveRecord(item, nowS)).map((item) => [`${item.platform}#${item.account}`, factsOfItem(item)]));
   }
 }

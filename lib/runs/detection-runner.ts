@@ -261,7 +261,7 @@ export class DetectionRunner {
       // Awaited below unless the run loads only a closure of few changes; this keeps a failure from going unhandled then.
       rankingRead?.catch(() => undefined);
       const rereadRead = changesRead?.then((detail) =>
-        time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.factsOf])])),
+        time('reread', () => Promise.all([this.deps.signals.readAccounts([...detail.reread], nowMs), this.deps.signals.factsOf([...detail.factsOf], nowMs)])),
       );
       const [kept, changeDetail, rereadNow] =
         mode === 'incremental'

@@ -19,9 +19,14 @@ export interface StoredMembership extends Membership {
   expiresAtS: number;
 }
 
+/** An account's facts with the moment its record expires (absent for a record stored before records expired). */
+export interface StoredFacts extends AccountFacts {
+  expiresAtS?: number;
+}
+
 export interface RunGraph {
   memberships: StoredMembership[];
-  facts: Map<string, AccountFacts>;
+  facts: Map<string, StoredFacts>;
   /** Withdrawn accounts and when: their signals received until then are never linked. */
   withdrawnAt: Map<string, string>;
   /** Every component of two or more accounts as detection formed it (an incremental core is made of whole ones). */
@@ -50,11 +55,11 @@ export interface GraphChanges {
   /** Accounts read afresh from the table (after deletions and withdrawals): they replace the graph's. */
   reread: Map<string, { memberships: StoredMembership[]; withdrawnAt?: string }>;
   /** Facts now of accounts whose facts may have changed (an absent entry: none stored). */
-  factsOf: { accounts: readonly string[]; facts: ReadonlyMap<string, AccountFacts> };
+  factsOf: { accounts: readonly string[]; facts: ReadonlyMap<string, StoredFacts> };
 }
 
 /** Bumped whenever the encoding changes: a graph of another format is not used (the run reads the table instead). */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** Identifier values as the contract has them (keyed hashes and PDQ hashes): stored as 32 bytes each. */
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -116,7 +121,7 @@ export async function encodeRunGraph(graph: RunGraph): Promise<Buffer> {
     account[i] = accountId(m.account);
     ident[i] = id;
   }
-  const facts = [...graph.facts].map(([key, f]) => [accountId(key), f.createdAtMs ?? null, f.minorContacts7d ?? null, f.reports30d ?? null]);
+  const facts = [...graph.facts].map(([key, f]) => [accountId(key), f.createdAtMs ?? null, f.minorContacts7d ?? null, f.reports30d ?? null, f.expiresAtS ?? null]);
   const components = graph.components.map((members) => members.map(accountId));
   const textValues: Array<[number, string]> = [];
   identValues.forEach((value, id) => {
@@ -170,12 +175,13 @@ export function decodeRunGraph(bytes: Uint8Array): RunGraph | undefined {
   for (let i = 0; i < count; i++) {
     memberships[i] = { account: accounts[account[i]], type: types[ident[i]], value: values[ident[i]], observedAtMs: observedAtMs[i], expiresAtS: expiresAtS[i] };
   }
-  const facts = new Map<string, AccountFacts>();
-  for (const [id, createdAtMs, minorContacts7d, reports30d] of body.facts as Array<[number, number | null, number | null, number | null]>) {
-    const fact: AccountFacts = {};
+  const facts = new Map<string, StoredFacts>();
+  for (const [id, createdAtMs, minorContacts7d, reports30d, expiresAtS] of body.facts as Array<[number, number | null, number | null, number | null, number | null]>) {
+    const fact: StoredFacts = {};
     if (createdAtMs !== null) fact.createdAtMs = createdAtMs;
     if (minorContacts7d !== null) fact.minorContacts7d = minorContacts7d;
     if (reports30d !== null) fact.reports30d = reports30d;
+    if (expiresAtS !== null) fact.expiresAtS = expiresAtS;
     facts.set(accounts[id], fact);
   }
   return {
@@ -192,7 +198,8 @@ function sameFacts(a: AccountFacts | undefined, b: AccountFacts | undefined): bo
 }
 
 /**
- * The graph now: the previous run's graph with the changes applied, signals expired since dropped.
+ * The graph now: the previous run's graph with the changes applied, signals and account records
+ * expired since dropped.
  * Returns the accounts whose memberships or facts differ and every identifier gained, lost or
  * observed anew by one of them (what an incremental closure starts from), and every account whose
  * memberships or facts were rewritten in any way (a signal sent again with a later expiry is not a
@@ -275,9 +282,24 @@ export function applyChanges(
   }
 
   const facts = new Map(base.facts);
+  // Records expired since (DynamoDB's TTL, and readers, leave them out as they do expired signals).
+  for (const [account, fact] of base.facts) {
+    if (fact.expiresAtS !== undefined && fact.expiresAtS <= nowS) {
+      facts.delete(account);
+      touched.add(account);
+    }
+  }
   for (const account of changes.factsOf.accounts) {
     const now = changes.factsOf.facts.get(account);
-    if (sameFacts(base.facts.get(account), now)) continue;
+    const was = facts.get(account);
+    if (sameFacts(was, now)) {
+      // The same facts sent again: not a change to detection, but the kept graph must have the later expiry.
+      if (now && was!.expiresAtS !== now.expiresAtS) {
+        facts.set(account, now);
+        rewritten.add(account);
+      }
+      continue;
+    }
     touched.add(account);
     if (now) facts.set(account, now);
     else facts.delete(account);

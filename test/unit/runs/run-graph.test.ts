@@ -30,7 +30,7 @@ describe('Function: encodeRunGraph / decodeRunGraph', () => {
       {
         facts: new Map([
           ['snap#a', { createdAtMs: NOW_MS - 5, minorContacts7d: 3 }],
-          ['wa#b', { reports30d: 2 }],
+          ['wa#b', { reports30d: 2, expiresAtS: NOW_S + 86_400 }],
         ]),
         withdrawnAt: new Map([['fb#gone', '2026-11-27T10:00:00.000Z']]),
         components: [['snap#a', 'wa#b'], ['fb#verdict-only', 'insta#c']],
@@ -154,5 +154,24 @@ describe('Function: applyChanges', () => {
     const { graph, touched } = applyChanges(base, { ...noChanges(), factsOf: { accounts: ['snap#a', 'wa#b'], facts } }, NOW_MS);
     expect(touched).toEqual(['snap#a']);
     expect(graph.facts.get('snap#a')).toEqual({ minorContacts7d: 9 });
+  });
+
+  it('drops account records expired since, touching their accounts; one sent again unchanged only moves its expiry', () => {
+    const base = graphOf([live('snap#a', 'phone', 'p1'), live('wa#b', 'phone', 'p1')], {
+      facts: new Map([
+        ['snap#a', { minorContacts7d: 4, expiresAtS: NOW_S - 1 }],
+        ['wa#b', { reports30d: 1, expiresAtS: NOW_S + 60 }],
+        ['insta#c', { reports30d: 2 }],
+      ]),
+    });
+    const refreshed = new Map([['wa#b', { reports30d: 1, expiresAtS: NOW_S + 7200 }]]);
+
+    const { graph, touched, rewritten } = applyChanges(base, { ...noChanges(), factsOf: { accounts: ['wa#b'], facts: refreshed } }, NOW_MS);
+
+    expect(graph.facts.has('snap#a')).toBe(false);
+    expect(graph.facts.get('wa#b')).toEqual({ reports30d: 1, expiresAtS: NOW_S + 7200 });
+    expect(graph.facts.get('insta#c')).toEqual({ reports30d: 2 });
+    expect(touched).toEqual(['snap#a']);
+    expect(rewritten.sort()).toEqual(['snap#a', 'wa#b']);
   });
 });
