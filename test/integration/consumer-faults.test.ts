@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createConsumeHandler } from '../../functions/consume-signals.js';
 import type { IngestMessage } from '../../lib/contract/signals.js';
 import { runDlqCommand } from '../../lib/ingest/dead-letters-cli.js';
@@ -13,22 +13,15 @@ import type { DeadLetter } from '../../lib/ingest/dead-letters.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/runtime/local/local-servers.js';
 import { aSignal, eventually, hashed } from '../support/factories.js';
 import { compareStored, scanStoredSignals, signalKey } from '../support/ingest-load.js';
-import { startTestStack } from '../support/local-stack.js';
+import { useTestStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let platformId: string;
-
-beforeAll(async () => {
-  // A one-second visibility timeout: a failing message is back (and dead-lettered) within seconds.
-  stack = await startTestStack({ visibilityTimeoutSeconds: 1 });
-  platformId = stack.credentials.platforms[0]!.id;
-});
-afterAll(async () => stack?.cleanup());
+// A one-second visibility timeout: a failing message is back (and dead-lettered) within seconds.
+const local = useTestStack({ visibilityTimeoutSeconds: 1 });
 
 function aMessage(label: string, signals = 3): IngestMessage {
   return {
     v: 1,
-    platform: platformId,
+    platform: local.platformId,
     requestId: `${label}:0`,
     receivedAt: new Date().toISOString(),
     signals: Array.from({ length: signals }, (_, i) => aSignal({ account: `${label}-${i}`, value: hashed(`${label}-${i}`) })),
@@ -39,14 +32,14 @@ function aMessage(label: string, signals = 3): IngestMessage {
 const keysOf = (message: IngestMessage) => new Set(message.signals.map((signal) => signalKey(message.platform, signal.account, signal.type, signal.value)));
 
 async function storedComparison(expected: Set<string>, label: string) {
-  const stored = await scanStoredSignals(stack.servers.dynamodbEndpoint, stack.core.config.tableName);
+  const stored = await scanStoredSignals(local.stack.servers.dynamodbEndpoint, local.stack.core.config.tableName);
   return compareStored(expected, stored, (key) => key.includes(`|${label}-`));
 }
 
 async function dlq(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runDlqCommand([...argv, '--home', stack.home], {
+  const code = await runDlqCommand([...argv, '--home', local.stack.home], {
     env: {},
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
@@ -61,11 +54,11 @@ async function listed(): Promise<DeadLetter[]> {
   return stdout.trim() === '' ? [] : stdout.trim().split('\n').map((line) => JSON.parse(line) as DeadLetter);
 }
 
-const sendRaw = (body: string) => stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.core.config.signalQueueUrl, MessageBody: body }));
+const sendRaw = (body: string) => local.stack.sqs.send(new SendMessageCommand({ QueueUrl: local.stack.core.config.signalQueueUrl, MessageBody: body }));
 
 describe('Consumer: partial batch failures', () => {
   it('reports only the poison record of a batch as failed and stores the others', async () => {
-    const handler = createConsumeHandler(stack.core.messageStore);
+    const handler = createConsumeHandler(local.stack.core.messageStore);
     const good = [aMessage('batch-a'), aMessage('batch-b')];
     const record = (messageId: string, body: string) => ({ messageId, body, receiptHandle: messageId, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:crosslink-signals', awsRegion: 'us-east-1' });
 
@@ -78,19 +71,19 @@ describe('Consumer: partial batch failures', () => {
   });
 
   it('stores and deletes the good messages of a queue batch while the poison one goes to the dead-letter queue after its receives', async () => {
-    await stack.worker.stop();
+    await local.stack.worker.stop();
     const good = Array.from({ length: 6 }, (_, i) => aMessage(`queued-${i}`));
     for (const message of good.slice(0, 3)) await sendRaw(JSON.stringify(message));
     await sendRaw('this is not JSON');
     for (const message of good.slice(3)) await sendRaw(JSON.stringify(message));
-    stack.worker.start();
+    local.stack.worker.start();
 
     const expected = new Set(good.flatMap((message) => [...keysOf(message)]));
     await eventually('the good messages to be stored', async () => ((await storedComparison(expected, 'queued')).missing === 0 ? true : undefined));
     const depth = await eventually(
       'the poison message to reach the dead-letter queue',
       async () => {
-        const current = await stack.core.queue.depth();
+        const current = await local.stack.core.queue.depth();
         return current.deadLetter === 1 && current.waiting === 0 && current.inFlight === 0 ? current : undefined;
       },
       30_000,
@@ -114,24 +107,24 @@ describe('npm run dlq redrive', () => {
   it('redrives a chosen storable dead letter, which is then stored once, and leaves the poison one', async () => {
     // A good message that kept failing (as when the store was down past every retry): received
     // MAX_RECEIVE_COUNT times by a consumer that never deleted it.
-    await stack.worker.stop();
+    await local.stack.worker.stop();
     const good = aMessage(`redriven-${randomUUID().slice(0, 8)}`, 4);
     await sendRaw(JSON.stringify(good));
     for (let receive = 0; receive < MAX_RECEIVE_COUNT; receive++) {
       await eventually('the message to be receivable', async () => {
-        const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.core.config.signalQueueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
+        const received = await local.stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: local.stack.core.config.signalQueueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 1 }));
         return received.Messages?.length ? true : undefined;
       });
     }
     const storable = await eventually('the good message to be dead-lettered', async () => (await listed()).find((letter) => letter.verdict === 'storable'));
     expect(storable).toMatchObject({ verdict: 'storable', signals: 4, requestId: good.requestId });
-    stack.worker.start();
+    local.stack.worker.start();
 
     const redrive = await dlq('redrive', '--id', storable.messageId);
 
     expect(redrive).toMatchObject({ code: 0, stdout: expect.stringMatching(/^redrove 1 messages .* \(resend\)/), stderr: '' });
     await eventually('the redriven message to be stored', async () => ((await storedComparison(keysOf(good), 'redriven')).missing === 0 ? true : undefined));
-    await stack.waitForDrain();
+    await local.stack.waitForDrain();
     expect(await storedComparison(keysOf(good), 'redriven')).toEqual({ accepted: 4, stored: 4, storedTwice: 0, missing: 0, notAccepted: 0 });
     expect((await listed()).map((letter) => letter.verdict)).toEqual(['poison']);
     // Asked again, the message is no longer there: said, and nothing else moves.
@@ -140,7 +133,7 @@ describe('npm run dlq redrive', () => {
 
   it('redrives everything with a move task, also a message written to the dead-letter queue by hand; a poison message then comes back', async () => {
     const good = aMessage(`by-hand-${randomUUID().slice(0, 8)}`, 2);
-    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.core.config.signalDeadLetterQueueUrl, MessageBody: JSON.stringify(good) }));
+    await local.stack.sqs.send(new SendMessageCommand({ QueueUrl: local.stack.core.config.signalDeadLetterQueueUrl, MessageBody: JSON.stringify(good) }));
 
     const redrive = await dlq('redrive', '--json');
 
@@ -150,7 +143,7 @@ describe('npm run dlq redrive', () => {
       'the poison message to be dead-lettered again',
       async () => {
         const listing = await listed();
-        const depth = await stack.core.queue.depth();
+        const depth = await local.stack.core.queue.depth();
         return listing.length === 1 && depth.waiting === 0 && depth.inFlight === 0 ? listing : undefined;
       },
       30_000,

@@ -5,24 +5,17 @@
  * won): a message stored over a minute after receipt is now written signal by signal on condition that
  * no stored copy expires later, and an incremental run applies the same rule to the change log's copy.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestMessage } from '../../lib/contract/signals.js';
 import { aSignal, hashed } from '../support/factories.js';
-import { startTestStack } from '../support/local-stack.js';
+import { useTestStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let platformId: string;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  platformId = stack.credentials.platforms[0]!.id;
-});
-afterAll(async () => stack?.cleanup());
+const local = useTestStack();
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 function aMessage(requestId: string, receivedAt: string, account: string): IngestMessage {
-  return { v: 1, platform: platformId, requestId, receivedAt, signals: [aSignal({ account, value: hashed(`${account}-phone`), type: 'phone' })], accounts: [] };
+  return { v: 1, platform: local.platformId, requestId, receivedAt, signals: [aSignal({ account, value: hashed(`${account}-phone`), type: 'phone' })], accounts: [] };
 }
 
 describe('Consumer: a late delivery of an older message', () => {
@@ -30,14 +23,14 @@ describe('Consumer: a late delivery of an older message', () => {
     const account = 'late-withdrawn';
     const before = aMessage('before-withdrawal:0', minutesAgo(30), account);
     // The platform withdraws the account, then sends the signal again (the account is back).
-    await stack.core.signals.withdrawAccount(platformId, account, minutesAgo(20));
+    await local.stack.core.signals.withdrawAccount(local.platformId, account, minutesAgo(20));
     const after = aMessage('after-withdrawal:0', minutesAgo(10), account);
 
-    await stack.core.messageStore.store(JSON.stringify(after));
+    await local.stack.core.messageStore.store(JSON.stringify(after));
     // The first message comes back late (redelivered, or redriven from the dead-letter queue).
-    await stack.core.messageStore.store(JSON.stringify(before));
+    await local.stack.core.messageStore.store(JSON.stringify(before));
 
-    const held = (await stack.core.signals.readAccounts([`${platformId}#${account}`])).get(`${platformId}#${account}`)!;
+    const held = (await local.stack.core.signals.readAccounts([`${local.platformId}#${account}`])).get(`${local.platformId}#${account}`)!;
     expect(held.memberships.map((m) => m.value)).toEqual([hashed(`${account}-phone`)]);
   });
 
@@ -45,30 +38,30 @@ describe('Consumer: a late delivery of an older message', () => {
     const account = 'late-refreshed';
     const older = aMessage('older:0', minutesAgo(3 * 24 * 60), account);
     const newer = aMessage('newer:0', minutesAgo(1), account);
-    await stack.core.messageStore.store(JSON.stringify(newer));
-    await stack.core.messageStore.store(JSON.stringify(older));
+    await local.stack.core.messageStore.store(JSON.stringify(newer));
+    await local.stack.core.messageStore.store(JSON.stringify(older));
 
-    const held = (await stack.core.signals.readAccounts([`${platformId}#${account}`])).get(`${platformId}#${account}`)!;
-    const retentionS = stack.core.config.retentionDays * 86_400;
+    const held = (await local.stack.core.signals.readAccounts([`${local.platformId}#${account}`])).get(`${local.platformId}#${account}`)!;
+    const retentionS = local.stack.core.config.retentionDays * 86_400;
     expect(held.memberships.map((m) => m.expiresAtS)).toEqual([Math.floor(Date.parse(newer.receivedAt) / 1000) + retentionS]);
   });
 
   it('gives, in an incremental run after the late message, the full run\'s answer', async () => {
     const run = async (mode: 'auto' | 'full') => {
-      const { runId } = await stack.core.runner.start('on-demand', mode);
-      await stack.core.runner.execute(runId);
-      const record = await stack.waitForRun(runId);
+      const { runId } = await local.stack.core.runner.start('on-demand', mode);
+      await local.stack.core.runner.execute(runId);
+      const record = await local.stack.waitForRun(runId);
       expect(record.status, record.error).toBe('succeeded');
       return record;
     };
     const [returning, friend] = ['late-returning', 'late-friend'];
-    await stack.core.messageStore.store(JSON.stringify(aMessage('friend:0', new Date().toISOString(), friend)));
+    await local.stack.core.messageStore.store(JSON.stringify(aMessage('friend:0', new Date().toISOString(), friend)));
     await run('full');
     // The friend's phone, sent now, then a message of it from past the retention stored late: kept, the
     // old copy would have expired already, and the link with it.
-    await stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-now:0', new Date().toISOString(), returning), friend)));
-    const pastRetention = minutesAgo((stack.core.config.retentionDays + 1) * 24 * 60);
-    await stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-old:0', pastRetention, returning), friend)));
+    await local.stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-now:0', new Date().toISOString(), returning), friend)));
+    const pastRetention = minutesAgo((local.stack.core.config.retentionDays + 1) * 24 * 60);
+    await local.stack.core.messageStore.store(JSON.stringify(withPhoneOf(aMessage('returning-old:0', pastRetention, returning), friend)));
 
     const incremental = await run('auto');
     expect(incremental.mode).toBe('incremental');

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lib/runtime/local/local-stack.js';
 
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
@@ -13,6 +14,33 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
       rmSync(home, { recursive: true, force: true });
     },
   });
+}
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/**
+ * One test stack for a test file: started before its tests, cleaned up after them. Read `stack` and
+ * `platformId` (the first platform's id) inside the tests.
+ *
+ * @example
+ * const local = useTestStack({ visibilityTimeoutSeconds: 1 });
+ * it('stores it', async () => { await local.stack.core.messageStore.store(body); });
+ */
+export function useTestStack(options: Partial<LocalStackOptions> = {}): { readonly stack: TestStack; readonly platformId: string } {
+  let started: TestStack | undefined;
+  beforeAll(async () => {
+    started = await startTestStack(options);
+  });
+  afterAll(async () => started?.cleanup());
+  return {
+    get stack() {
+      if (!started) throw new Error('the test stack is not started yet: read it inside a test or hook');
+      return started;
+    },
+    get platformId() {
+      return this.stack.credentials.platforms[0]!.id;
+    },
+  };
 }
 
 export function investigatorHeaders(stack: LocalStack): Record<string, string> {
