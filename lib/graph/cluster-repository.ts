@@ -11,7 +11,7 @@ import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
-import { batchWriteAll } from './batch-write.js';
+import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
@@ -165,6 +165,9 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
 }
 
 
+/** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
+const PUTS_PER_PART = 1_000;
+
 /** Ranking sort keys start with the inverted risk in 7 digits (keys.ts): the first three name one risk point, "000" to "100". */
 const RISK_PREFIX = 3;
 const RISK_PREFIXES = 101;
@@ -175,6 +178,8 @@ export class ClusterRepository {
     private readonly tableName: string,
     /** Ranking entries one page of {@link currentClusters} holds at most (DynamoDB's 1 MB page when unset); tests set it low. */
     private readonly rankingPageLimit?: number,
+    /** Puts {@link applyRun} builds before it sends them and builds on; tests set it low. */
+    private readonly putsPerPart: number = PUTS_PER_PART,
   ) {}
 
   /**
@@ -204,12 +209,28 @@ export class ClusterRepository {
     reportsRead.catch(() => undefined);
     // Heads of dissolved clusters come with their whole reports; those of other clusters not read with the previous ones are read here.
     for (const [id, head] of await this.storedHeads(changes.upserts.map((c) => c.id).filter((id) => !stored.has(id)))) stored.set(id, head);
-    const writes: Parameters<typeof batchWriteAll>[2] = [];
-    const deletes: Parameters<typeof batchWriteAll>[2] = [];
+    // Puts go out in parts while the rest are built (their keys are all distinct: one report, ranking
+    // entry and pointer per cluster and member), so that the server writes while this thread builds.
+    let writes: WriteRequest[] = [];
+    const sending: Array<Promise<number>> = [];
+    const send = () => {
+      if (writes.length === 0) return;
+      const sent = batchWriteAll(this.db, this.tableName, writes);
+      // Awaited below; this keeps a failure from going unhandled meanwhile.
+      sent.catch(() => undefined);
+      sending.push(sent);
+      writes = [];
+    };
+    const deletes: WriteRequest[] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     const ranked: CurrentCluster[] = [];
     for (const cluster of changes.upserts) {
+      if (writes.length >= this.putsPerPart) {
+        send();
+        // Lets the calls just made go out before building on.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const fingerprint = contentFingerprint(cluster);
       const previous = stored.get(cluster.id);
       if (previous && previous.fingerprint === fingerprint && !previous.removedAt) {
@@ -265,7 +286,9 @@ export class ClusterRepository {
       if (rank) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
       writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     }
-    const itemsWritten = (await batchWriteAll(this.db, this.tableName, writes)) + (await batchWriteAll(this.db, this.tableName, deletes));
+    send();
+    const put = (await Promise.all(sending)).reduce((sum, count) => sum + count, 0);
+    const itemsWritten = put + (await batchWriteAll(this.db, this.tableName, deletes));
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten, ranked };
   }
 

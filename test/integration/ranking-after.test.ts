@@ -17,8 +17,9 @@ let repository: ClusterRepository;
 beforeAll(async () => {
   local = await startLocalDynamo('ranking-after');
   await local.ensureTable();
-  // Pages of 3 entries, so that the ranking is read in ranges as a large one is.
-  repository = new ClusterRepository(local.db, 'crosslink', 3);
+  // Pages of 3 entries, so that the ranking is read in ranges as a large one is; puts sent 2 at a time
+  // while the rest are built, as a large save's are.
+  repository = new ClusterRepository(local.db, 'crosslink', 3, 2);
 });
 afterAll(async () => local?.stop());
 
