@@ -164,7 +164,6 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
-
 /** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
 const PUTS_PER_PART = 1_000;
 

@@ -40,8 +40,6 @@ export interface GraphSnapshot {
   withdrawnAt: Map<string, string>;
 }
 
-
-
 /** The partition key of an account given as `platform#account`. */
 function accountPkOf(key: string): string {
   const ref = parseAccountKey(key);
