@@ -351,7 +351,7 @@ export function decodeGraphOverlay(bytes: Uint8Array): GraphOverlay | undefined 
 /** `graph` as an overlay of the accounts `rewritten` since the graph it will be laid over. */
 export function overlayOf(graph: RunGraph, rewritten: Iterable<string>): GraphOverlay {
   const accounts = new Set(rewritten);
-  const facts = new Map<string, AccountFacts>();
+  const facts = new Map<string, StoredFacts>();
   for (const account of accounts) {
     const fact = graph.facts.get(account);
     if (fact) facts.set(account, fact);
