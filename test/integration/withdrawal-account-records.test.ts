@@ -26,6 +26,8 @@ async function setUp() {
   return { signals, messages: new MessageStore(signals, changes, 30), members: new MemberFactsReader(local.db, table) };
 }
 
+/** When the records received after the withdrawal were received; they expire 30 days (the retention) later. */
+const RECEIVED_AFTER_S = Date.parse('2030-01-01T00:15:00.000Z') / 1000;
 const accountRecord = (requestId: string, receivedAt: string, account: string, minorContacts7d: number) =>
   JSON.stringify({ v: 1, platform: 'snap', requestId, receivedAt, signals: [], accounts: [{ account, minorContacts7d, reports30d: 2 }] });
 
@@ -55,7 +57,7 @@ describe('Withdrawal: account records of the account still in the queue', () => 
 
     await messages.store(accountRecord('after:0', '2030-01-01T00:15:00.000Z', 'back-1', 7));
 
-    expect((await signals.factsOf(['snap#back-1'])).get('snap#back-1')).toEqual({ createdAtMs: undefined, minorContacts7d: 7, reports30d: 2 });
+    expect((await signals.factsOf(['snap#back-1'])).get('snap#back-1')).toEqual({ createdAtMs: undefined, minorContacts7d: 7, reports30d: 2, expiresAtS: RECEIVED_AFTER_S + 30 * 86_400 });
   });
 
   it('keeps a record received after the withdrawal that was stored before the withdrawal finished', async () => {
@@ -64,6 +66,6 @@ describe('Withdrawal: account records of the account still in the queue', () => 
 
     await signals.withdrawAccount('snap', 'back-2', '2030-01-01T00:10:00.000Z');
 
-    expect((await signals.factsOf(['snap#back-2'])).get('snap#back-2')).toEqual({ createdAtMs: undefined, minorContacts7d: 7, reports30d: 2 });
+    expect((await signals.factsOf(['snap#back-2'])).get('snap#back-2')).toEqual({ createdAtMs: undefined, minorContacts7d: 7, reports30d: 2, expiresAtS: RECEIVED_AFTER_S + 30 * 86_400 });
   });
 });
