@@ -2,7 +2,7 @@
  * Signal memberships and account metadata in DynamoDB: what the consumer writes and detection reads.
  * Keys make every write idempotent: the same signal stored twice is one item.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { allItems, pages } from './paginate.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { parseAccountKey } from '../contract/platforms.js';
@@ -38,6 +38,18 @@ export interface GraphSnapshot {
   accounts: Map<string, StoredFacts>;
   /** Withdrawn accounts and when (their signals received until then are left out). */
   withdrawnAt: Map<string, string>;
+  /**
+   * Signal items left out because their account was withdrawn after they were received: stored after
+   * the withdrawal (from the queue), or missed by its look-up through the eventually consistent index.
+   * {@link SignalRepository.deleteWithdrawnLeftovers} deletes them.
+   */
+  leftovers: WithdrawnLeftover[];
+}
+
+/** A signal item of a withdrawn account received before the withdrawal. */
+export interface WithdrawnLeftover {
+  key: { pk: string; sk: string };
+  withdrawnAt: string;
 }
 
 /** The partition key of an account given as `platform#account`. */
@@ -326,11 +338,35 @@ export class SignalRepository {
         }
       }
     }
-    const live = memberships.filter((m) => {
+    const live: typeof memberships = [];
+    const leftovers: WithdrawnLeftover[] = [];
+    for (const m of memberships) {
       const withdrawn = withdrawnAt.get(m.account);
-      return withdrawn === undefined || m.receivedAt > withdrawn;
+      if (withdrawn === undefined || m.receivedAt > withdrawn) live.push(m);
+      else leftovers.push({ key: { pk: signalPk(m.type, m.value), sk: accountPkOf(m.account) }, withdrawnAt: withdrawn });
+    }
+    return { memberships: live.map(({ receivedAt: _receivedAt, ...membership }) => membership), accounts, withdrawnAt, leftovers };
+  }
+
+  /**
+   * Deletes signal items of withdrawn accounts received before their withdrawal, which every reader leaves
+   * out already (so nothing detection sees changes, and no change is logged). Each on condition that it
+   * is still one received by then: a copy the platform sent again since, after the withdrawal, stays.
+   * Returns how many were deleted.
+   */
+  async deleteWithdrawnLeftovers(leftovers: readonly WithdrawnLeftover[]): Promise<number> {
+    let deleted = 0;
+    await inParallel(leftovers, async ({ key, withdrawnAt }) => {
+      try {
+        await this.db.send(
+          new DeleteCommand({ TableName: this.tableName, Key: key, ConditionExpression: 'receivedAt <= :withdrawnAt', ExpressionAttributeValues: { ':withdrawnAt': withdrawnAt } }),
+        );
+        deleted += 1;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     });
-    return { memberships: live.map(({ receivedAt: _receivedAt, ...membership }) => membership), accounts, withdrawnAt };
+    return deleted;
   }
 
   /**

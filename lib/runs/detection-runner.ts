@@ -126,7 +126,7 @@ export function joinedAccounts(previous: readonly StoredCluster[], clusters: Rea
 }
 
 export interface DetectionRunnerDeps {
-  signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf'>;
+  signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf' | 'deleteWithdrawnLeftovers'>;
   clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts'>;
   runs: RunRepository;
   verdicts: Pick<VerdictRepository, 'all'>;
@@ -322,6 +322,9 @@ export class DetectionRunner {
         if (!closureSized) {
           // An incremental run has been reading the ranking since it began; a full run reads it here.
           const [snapshot, current] = await Promise.all([time('load', () => this.deps.signals.snapshot(nowMs)), rankingRead ?? this.deps.clusters.currentClusters()]);
+          // Signals of withdrawn accounts received before the withdrawal, which the read left out, are deleted meanwhile.
+          const swept = this.deps.signals.deleteWithdrawnLeftovers(snapshot.leftovers);
+          swept.catch(() => undefined);
           const touches = (memberships: readonly Membership[]) =>
             !changes || memberships.some((m) => changes.accounts.has(m.account) || changes.identifiers.has(`${m.type}#${m.value}`));
           const partition = await time('partition', () => partitionIntoTasks({ ...snapshot, verdicts, nowMs }, this.options, touches, current.map((cluster) => cluster.members)));
@@ -332,6 +335,7 @@ export class DetectionRunner {
           const orphaned = current.filter((cluster) => !cluster.members.some((member) => partition.componentAccounts.has(member))).map((cluster) => cluster.id);
           if (orphaned.length > 0) await this.deps.clusters.applyRun(runId, { upserts: [], removed: orphaned }, run.startedAt);
           counts.clustersRemoved = orphaned.length;
+          counts.withdrawnLeftoversDeleted = await swept;
         } else {
           since = previous!.startedAt;
           tasks = chunk([...[...changes!.accounts].map((a) => ({ a })), ...[...changes!.identifiers].map((i) => ({ i }))], SEEDS_PER_TASK).map((seeds) => ({

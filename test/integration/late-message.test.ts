@@ -4,11 +4,16 @@
  * signal write was an unconditional BatchWriteItem put, so the older message's receivedAt and expiresAt
  * won): a message stored over a minute after receipt is now written signal by signal on condition that
  * no stored copy expires later, and an incremental run applies the same rule to the change log's copy.
+ *
+ * A message received before its account was withdrawn and stored after it is never linked; the next
+ * full run deletes its signals (they stayed in the table until their retention ran out before).
  */
 import { describe, expect, it } from 'vitest';
 import type { IngestMessage } from '../../lib/contract/signals.js';
+import { accountPk, signalPk } from '../../lib/graph/keys.js';
 import { aSignal, hashed } from '../support/factories.js';
-import { useTestStack } from '../support/local-stack.js';
+import { scanStoredSignals, signalKey } from '../support/ingest-load.js';
+import { runDetection, useTestStack } from '../support/local-stack.js';
 
 const local = useTestStack();
 
@@ -17,6 +22,8 @@ const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).
 function aMessage(requestId: string, receivedAt: string, account: string): IngestMessage {
   return { v: 1, platform: local.platformId, requestId, receivedAt, signals: [aSignal({ account, value: hashed(`${account}-phone`), type: 'phone' })], accounts: [] };
 }
+
+const run = (mode: 'auto' | 'full') => runDetection(local.stack, mode);
 
 describe('Consumer: a late delivery of an older message', () => {
   it('keeps a signal re-sent after a withdrawal when the message from before the withdrawal is stored late', async () => {
@@ -47,13 +54,6 @@ describe('Consumer: a late delivery of an older message', () => {
   });
 
   it('gives, in an incremental run after the late message, the full run\'s answer', async () => {
-    const run = async (mode: 'auto' | 'full') => {
-      const { runId } = await local.stack.core.runner.start('on-demand', mode);
-      await local.stack.core.runner.execute(runId);
-      const record = await local.stack.waitForRun(runId);
-      expect(record.status, record.error).toBe('succeeded');
-      return record;
-    };
     const [returning, friend] = ['late-returning', 'late-friend'];
     await local.stack.core.messageStore.store(JSON.stringify(aMessage('friend:0', new Date().toISOString(), friend)));
     await run('full');
@@ -68,6 +68,38 @@ describe('Consumer: a late delivery of an older message', () => {
     expect(incremental.counts?.clustersWritten).toBe(1);
     const full = await run('full');
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+  });
+});
+
+
+describe('Detection: signals of a withdrawn account received before the withdrawal', () => {
+  it('deletes, in the next full run, one stored after the withdrawal, and keeps one sent again since', async () => {
+    const account = 'late-swept';
+    const stored = async () => (await scanStoredSignals(local.stack.servers.dynamodbEndpoint, local.stack.core.config.tableName)).filter((key) => key.includes(`|${account}|`));
+    await local.stack.core.signals.withdrawAccount(local.platformId, account, minutesAgo(20));
+    // Received before the withdrawal, stored after it: kept out of every read, but still in the table.
+    await local.stack.core.messageStore.store(JSON.stringify(aMessage('swept-before:0', minutesAgo(30), account)));
+    // Sent again after the withdrawal, with another identifier.
+    await local.stack.core.messageStore.store(JSON.stringify({ ...aMessage('swept-after:0', minutesAgo(10), account), signals: [aSignal({ account, type: 'email', value: hashed(`${account}-email`) })] }));
+    expect(await stored()).toHaveLength(2);
+
+    const full = await run('full');
+
+    expect(full.counts?.withdrawnLeftoversDeleted).toBe(1);
+    expect(await stored()).toEqual([signalKey(local.platformId, account, 'email', hashed(`${account}-email`))]);
+  });
+
+  it('leaves a leftover the read saw if it was sent again since (received after the withdrawal)', async () => {
+    const account = 'late-resent';
+    const withdrawnAt = minutesAgo(20);
+    await local.stack.core.signals.withdrawAccount(local.platformId, account, withdrawnAt);
+    await local.stack.core.messageStore.store(JSON.stringify(aMessage('resent-after:0', minutesAgo(10), account)));
+    // As a full run's read would have named the copy from before the withdrawal, now overwritten.
+    const key = { pk: signalPk('phone', hashed(`${account}-phone`)), sk: accountPk(local.platformId, account) };
+
+    await expect(local.stack.core.signals.deleteWithdrawnLeftovers([{ key, withdrawnAt }])).resolves.toBe(0);
+    const held = (await local.stack.core.signals.readAccounts([`${local.platformId}#${account}`])).get(`${local.platformId}#${account}`)!;
+    expect(held.memberships.map((m) => m.value)).toEqual([hashed(`${account}-phone`)]);
   });
 });
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestMessage } from '../../lib/contract/signals.js';
 import { aSignal, hashed } from '../support/factories.js';
-import { useTestStack } from '../support/local-stack.js';
+import { runDetection, useTestStack } from '../support/local-stack.js';
 
 const local = useTestStack();
 
@@ -24,13 +24,7 @@ function recordMessage(requestId: string, receivedAt: Date, account: string, min
   };
 }
 
-async function run(mode: 'auto' | 'full') {
-  const { runId } = await local.stack.core.runner.start('on-demand', mode);
-  await local.stack.core.runner.execute(runId);
-  const record = await local.stack.waitForRun(runId);
-  expect(record.status, record.error).toBe('succeeded');
-  return record;
-}
+const run = (mode: 'auto' | 'full') => runDetection(local.stack, mode);
 
 describe('Account records: retention', () => {
   it('leaves out a record received longer ago than the retention, and reads one received since with its expiry', async () => {

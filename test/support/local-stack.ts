@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../lib/runtime/local/local-stack.js';
 
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack & { cleanup(): Promise<void> }> {
@@ -41,6 +41,15 @@ export function useTestStack(options: Partial<LocalStackOptions> = {}): { readon
       return this.stack.credentials.platforms[0]!.id;
     },
   };
+}
+
+/** Starts a detection run in `mode` on the stack's runner, waits for it, and checks that it succeeded. */
+export async function runDetection(stack: TestStack, mode: 'auto' | 'full') {
+  const { runId } = await stack.core.runner.start('on-demand', mode);
+  await stack.core.runner.execute(runId);
+  const record = await stack.waitForRun(runId);
+  expect(record.status, record.error).toBe('succeeded');
+  return record;
 }
 
 export function investigatorHeaders(stack: LocalStack): Record<string, string> {
