@@ -28,3 +28,26 @@ export async function allItems(db: DynamoDBDocumentClient, request: { query: Que
   for await (const page of pages(db, request)) appendAll(items, page.items);
   return items;
 }
+
+/**
+ * Segments a whole-table scan is read in side by side (DynamoDB's parallel scan): one sequential scan of a
+ * large table is bound by one partition's pace and one call at a time.
+ */
+export const SCAN_SEGMENTS = 8;
+
+/**
+ * Each page of a scan read as {@link SCAN_SEGMENTS} segments side by side, handed to `onPage` with its
+ * segment's number as it comes (a segment's pages in order); resolves once every segment is read.
+ */
+export async function scanInSegments(
+  db: DynamoDBDocumentClient,
+  scan: ScanCommandInput,
+  onPage: (page: { items: Item[]; count: number }, segment: number) => Promise<void> | void,
+  segments: number = SCAN_SEGMENTS,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      for await (const page of pages(db, { scan: { ...scan, Segment: segment, TotalSegments: segments } })) await onPage(page, segment);
+    }),
+  );
+}

@@ -3,7 +3,8 @@
  * Keys make every write idempotent: the same signal stored twice is one item.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { allItems, pages } from './paginate.js';
+import { allItems, pages, SCAN_SEGMENTS, scanInSegments } from './paginate.js';
+import { appendAll } from '../append-all.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { parseAccountKey } from '../contract/platforms.js';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
@@ -251,13 +252,15 @@ export class SignalRepository {
       // Strongly consistent, so that a signal whose write finished before the retirement was recorded is seen.
       ConsistentRead: true,
     };
-    let pageNo = 0;
-    for await (const page of pages(this.db, { scan })) {
+    const pageNos = new Map<number, number>();
+    await scanInSegments(this.db, scan, async (page, segment) => {
+      const pageNo = pageNos.get(segment) ?? 0;
+      pageNos.set(segment, pageNo + 1);
       const keys = page.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
       await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
-      await this.recordDeletion(`retire:${keyId}:${Date.now()}:${pageNo++}`, keys);
+      await this.recordDeletion(`retire:${keyId}:${Date.now()}:${segment}:${pageNo}`, keys);
       deleted += keys.length;
-    }
+    });
     return { signalsDeleted: deleted };
   }
 
@@ -299,7 +302,9 @@ export class SignalRepository {
       FilterExpression: 'kind = :signal AND expiresAt > :now',
       ExpressionAttributeValues: { ':signal': 'signal', ':now': Math.floor(Date.now() / 1000) },
     };
-    for await (const page of pages(this.db, { scan })) count += page.count;
+    await scanInSegments(this.db, scan, (page) => {
+      count += page.count;
+    });
     return count;
   }
 
@@ -318,11 +323,15 @@ export class SignalRepository {
       FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
       ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account', ':withdrawal': 'withdrawal', ':now': Math.floor(nowMs / 1000) },
     };
-    for await (const page of pages(this.db, { scan })) {
+    // Read in segments side by side, each segment's finds kept apart and joined in segment order: the
+    // order one sequential scan gives (both follow the partition keys' hash order).
+    const found = Array.from({ length: SCAN_SEGMENTS }, () => ({ memberships: [] as typeof memberships, accounts: [] as Array<[string, StoredFacts]>, withdrawals: [] as Array<[string, string]> }));
+    await scanInSegments(this.db, scan, (page, segment) => {
+      const into = found[segment];
       for (const item of page.items) {
         const key = `${item.platform}#${item.account}`;
         if (item.kind === 'signal') {
-          memberships.push({
+          into.memberships.push({
             account: key,
             platform: String(item.platform),
             type: item.type as SignalType,
@@ -332,11 +341,16 @@ export class SignalRepository {
             receivedAt: String(item.receivedAt),
           });
         } else if (item.kind === 'withdrawal') {
-          withdrawnAt.set(key, String(item.withdrawnAt));
+          into.withdrawals.push([key, String(item.withdrawnAt)]);
         } else if (isLiveRecord(item, nowS)) {
-          accounts.set(key, factsOfItem(item));
+          into.accounts.push([key, factsOfItem(item)]);
         }
       }
+    });
+    for (const segment of found) {
+      appendAll(memberships, segment.memberships);
+      for (const [key, facts] of segment.accounts) accounts.set(key, facts);
+      for (const [key, at] of segment.withdrawals) withdrawnAt.set(key, at);
     }
     const live: typeof memberships = [];
     const leftovers: WithdrawnLeftover[] = [];
