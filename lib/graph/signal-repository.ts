@@ -323,8 +323,10 @@ export class SignalRepository {
       FilterExpression: '(kind = :signal AND expiresAt > :now) OR kind IN (:account, :withdrawal)',
       ExpressionAttributeValues: { ':signal': 'signal', ':account': 'account', ':withdrawal': 'withdrawal', ':now': Math.floor(nowMs / 1000) },
     };
-    // Read in segments side by side, each segment's finds kept apart and joined in segment order: the
-    // order one sequential scan gives (both follow the partition keys' hash order).
+    // Read in segments side by side, each segment's finds kept apart and joined in segment order, which on
+    // dynalite is the order one sequential scan gives (segments are ranges of the keys' hash order). The
+    // answer does not depend on it: detection gives an incremental run, which sees another order, a full
+    // run's answer (the property tests).
     const found = Array.from({ length: SCAN_SEGMENTS }, () => ({ memberships: [] as typeof memberships, accounts: [] as Array<[string, StoredFacts]>, withdrawals: [] as Array<[string, string]> }));
     await scanInSegments(this.db, scan, (page, segment) => {
       const into = found[segment];
