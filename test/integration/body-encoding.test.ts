@@ -2,23 +2,16 @@
  * The bytes of a `POST /v1/signals` body over real HTTP: a body that is not UTF-8 is refused saying
  * where, never read with replacement characters (which would make distinct account ids one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signRequest } from '../../lib/auth/signing.js';
 import { aSignal, hashed } from '../support/factories.js';
-import { startTestStack } from '../support/local-stack.js';
+import { useTestStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let platform: { id: string; secret: string };
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  platform = stack.credentials.platforms[0];
-});
-afterAll(async () => stack?.cleanup());
+const local = useTestStack();
 
 function postBytes(body: Buffer): Promise<Response> {
-  const headers = { 'content-type': 'application/json', ...signRequest({ platform: platform.id, secret: platform.secret, body }) };
-  return fetch(`${stack.baseUrl}/v1/signals`, { method: 'POST', headers, body: new Uint8Array(body) });
+  const headers = { 'content-type': 'application/json', ...signRequest({ platform: local.platform.id, secret: local.platform.secret, body }) };
+  return fetch(`${local.stack.baseUrl}/v1/signals`, { method: 'POST', headers, body: new Uint8Array(body) });
 }
 
 describe('POST /v1/signals: the body\'s encoding', () => {

@@ -4,18 +4,11 @@
  * 400 KB: its whole queue message then failed on every receive, and the valid signals riding with it
  * ended in the dead-letter queue. It is refused item by item now.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { aSignal, hashed, postSigned } from '../support/factories.js';
-import { startTestStack } from '../support/local-stack.js';
+import { useTestStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let platform: { id: string; secret: string };
-
-beforeAll(async () => {
-  stack = await startTestStack({ visibilityTimeoutSeconds: 1 });
-  platform = stack.credentials.platforms[0];
-});
-afterAll(async () => stack?.cleanup());
+const local = useTestStack({ visibilityTimeoutSeconds: 1 });
 
 describe('POST /v1/signals: an item too large to store', () => {
   it('refuses the oversized observedAt item by item, and stores the valid signals of the same request', async () => {
@@ -27,15 +20,15 @@ describe('POST /v1/signals: an item too large to store', () => {
         aSignal({ account: 'big-2', value: hashed('big-2') }),
       ],
     });
-    const response = await postSigned(stack.baseUrl, platform, body);
+    const response = await postSigned(local.stack.baseUrl, local.platform, body);
     expect(response.status).toBe(202);
     const answer = (await response.json()) as { accepted: number; rejected: Array<{ index: number; field: string }> };
-    await stack.waitForDrain(60_000);
+    await local.stack.waitForDrain(60_000);
 
     // What a platform relies on: every signal answered as accepted is stored, nothing is dead-lettered.
-    const held = await stack.core.signals.readAccounts([`${platform.id}#big-1`, `${platform.id}#big-2`]);
+    const held = await local.stack.core.signals.readAccounts([`${local.platform.id}#big-1`, `${local.platform.id}#big-2`]);
     const stored = [...held.values()].reduce((sum, account) => sum + account.memberships.length, 0);
-    const depth = await stack.core.queue.depth();
+    const depth = await local.stack.core.queue.depth();
     expect({ stored, deadLetter: depth.deadLetter }).toEqual({ stored: 2, deadLetter: 0 });
     expect(answer.accepted).toBe(2);
     expect(answer.rejected).toEqual([expect.objectContaining({ index: 0, field: 'observedAt' })]);

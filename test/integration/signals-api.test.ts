@@ -4,23 +4,16 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { computeSignature } from '../../lib/auth/signing.js';
 import type { IngestMessage } from '../../lib/contract/signals.js';
 import { aSignal, hashed, postSigned } from '../support/factories.js';
-import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
+import { investigatorHeaders, useTestStack } from '../support/local-stack.js';
 
-let stack: Awaited<ReturnType<typeof startTestStack>>;
-let platform: { id: string; secret: string };
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  platform = stack.credentials.platforms[0];
-});
-afterAll(async () => stack?.cleanup());
+const local = useTestStack();
 
 async function status() {
-  const response = await fetch(`${stack.baseUrl}/v1/status?count=exact`, { headers: investigatorHeaders(stack) });
+  const response = await fetch(`${local.stack.baseUrl}/v1/status?count=exact`, { headers: investigatorHeaders(local.stack) });
   expect(response.status).toBe(200);
   return response.json() as Promise<{ signalsAccepted: number; signalsStored: number; queue: { waiting: number; inFlight: number; deadLetter: number } }>;
 }
@@ -29,10 +22,10 @@ describe('POST /v1/signals', () => {
   it('answers 202 with the count accepted once the signals are enqueued, and stores them', async () => {
     const before = await status();
     const body = JSON.stringify({ signals: [aSignal({ account: 'store-1', value: hashed('store-1') }), aSignal({ account: 'store-2', value: hashed('store-2') })] });
-    const response = await postSigned(stack.baseUrl, platform, body);
+    const response = await postSigned(local.stack.baseUrl, local.platform, body);
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: 2, accountsAccepted: 0, rejected: [] });
-    await stack.waitForDrain();
+    await local.stack.waitForDrain();
     const after = await status();
     expect(after.signalsAccepted - before.signalsAccepted).toBe(2);
     expect(after.signalsStored - before.signalsStored).toBe(2);
@@ -43,12 +36,12 @@ describe('POST /v1/signals', () => {
     const body = JSON.stringify({
       signals: [aSignal({ account: 'mixed-1', value: hashed('mixed-1') }), aSignal({ value: '+44 7700 900123', type: 'phone' }), aSignal({ account: 'mixed-2', value: hashed('mixed-2') })],
     });
-    const response = await postSigned(stack.baseUrl, platform, body);
+    const response = await postSigned(local.stack.baseUrl, local.platform, body);
     expect(response.status).toBe(202);
     const answer = await response.json();
     expect(answer.accepted).toBe(2);
     expect(answer.rejected).toEqual([{ list: 'signals', index: 1, field: 'value', error: expect.stringMatching(/raw identifier/) }]);
-    await stack.waitForDrain();
+    await local.stack.waitForDrain();
     expect((await status()).signalsStored - before.signalsStored).toBe(2);
   });
 
@@ -57,9 +50,9 @@ describe('POST /v1/signals', () => {
     const body = JSON.stringify({ signals: Array.from({ length: 120 }, (_, i) => aSignal({ account: `twice-${i}`, value: hashed(`twice-${i}`) })) });
     const now = Math.floor(Date.now() / 1000);
     // Each send is signed afresh (a new timestamp), as the contract asks of a retry.
-    expect((await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: now })).status).toBe(202);
-    expect((await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: now + 1 })).status).toBe(202);
-    await stack.waitForDrain();
+    expect((await postSigned(local.stack.baseUrl, local.platform, body, {}, { nowSeconds: now })).status).toBe(202);
+    expect((await postSigned(local.stack.baseUrl, local.platform, body, {}, { nowSeconds: now + 1 })).status).toBe(202);
+    await local.stack.waitForDrain();
     const after = await status();
     expect(after.signalsAccepted - before.signalsAccepted).toBe(240);
     expect(after.signalsStored - before.signalsStored).toBe(120);
@@ -69,14 +62,14 @@ describe('POST /v1/signals', () => {
     const before = await status();
     const message: IngestMessage = {
       v: 1,
-      platform: platform.id,
+      platform: local.platform.id,
       requestId: 'redelivered',
       receivedAt: new Date().toISOString(),
       signals: Array.from({ length: 7 }, (_, i) => aSignal({ account: `redelivered-${i}`, value: hashed(`redelivered-${i}`) })),
       accounts: [],
     };
-    for (let i = 0; i < 2; i++) await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.core.config.signalQueueUrl, MessageBody: JSON.stringify(message) }));
-    await stack.waitForDrain();
+    for (let i = 0; i < 2; i++) await local.stack.sqs.send(new SendMessageCommand({ QueueUrl: local.stack.core.config.signalQueueUrl, MessageBody: JSON.stringify(message) }));
+    await local.stack.waitForDrain();
     expect((await status()).signalsStored - before.signalsStored).toBe(7);
   });
 
@@ -89,7 +82,7 @@ describe('POST /v1/signals', () => {
       ['more than 500 signals', JSON.stringify({ signals: Array.from({ length: 501 }, () => aSignal()) }), 400, /more than 500/],
       ['a body over 1 MiB', JSON.stringify({ signals: [aSignal()], padding: 'x'.repeat(1024 * 1024) }), 413, /limit: split the batch/],
     ])('%s: %i', async (_name, body, statusCode, message) => {
-      const response = await postSigned(stack.baseUrl, platform, body);
+      const response = await postSigned(local.stack.baseUrl, local.platform, body);
       expect(response.status).toBe(statusCode);
       expect((await response.json()).error).toMatch(message);
     });
@@ -102,7 +95,7 @@ describe('POST /v1/signals', () => {
       ['a signature over another body', { 'x-crosslink-signature': `v1=${'0'.repeat(64)}` }, /does not match/],
       ['no timestamp', { 'x-crosslink-timestamp': undefined }, /missing x-crosslink-timestamp/],
     ])('%s: 401', async (_name, overrides, message) => {
-      const response = await postSigned(stack.baseUrl, platform, valid, overrides);
+      const response = await postSigned(local.stack.baseUrl, local.platform, valid, overrides);
       expect(response.status).toBe(401);
       expect((await response.json()).error).toMatch(message);
     });
@@ -112,9 +105,9 @@ describe('POST /v1/signals', () => {
       ['future', 301],
     ])('a %s timestamp (301 s off): 401', async (_name, offset) => {
       const timestamp = Math.floor(Date.now() / 1000) + offset;
-      const response = await postSigned(stack.baseUrl, platform, valid, {
+      const response = await postSigned(local.stack.baseUrl, local.platform, valid, {
         'x-crosslink-timestamp': String(timestamp),
-        'x-crosslink-signature': `v1=${computeSignature(platform.secret, timestamp, valid)}`,
+        'x-crosslink-signature': `v1=${computeSignature(local.platform.secret, timestamp, valid)}`,
       });
       expect(response.status).toBe(401);
       expect((await response.json()).error).toMatch(/more than 300 seconds/);
@@ -122,8 +115,8 @@ describe('POST /v1/signals', () => {
 
     it('nothing from refused requests is counted as accepted', async () => {
       const before = await status();
-      await postSigned(stack.baseUrl, platform, valid, { 'x-crosslink-platform': 'nosuchplatform' });
-      await postSigned(stack.baseUrl, platform, '{"signals":[');
+      await postSigned(local.stack.baseUrl, local.platform, valid, { 'x-crosslink-platform': 'nosuchplatform' });
+      await postSigned(local.stack.baseUrl, local.platform, '{"signals":[');
       expect((await status()).signalsAccepted).toBe(before.signalsAccepted);
     });
   });
@@ -140,7 +133,7 @@ describe('generated garbage over HTTP', () => {
     );
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
-        const response = await postSigned(stack.baseUrl, platform, body, {}, { nowSeconds: timestamp++ });
+        const response = await postSigned(local.stack.baseUrl, local.platform, body, {}, { nowSeconds: timestamp++ });
         expect([202, 400, 413]).toContain(response.status);
         const answer = await response.json();
         if (response.status !== 202) expect(answer.error).toEqual(expect.any(String));
@@ -154,39 +147,39 @@ describe('investigator endpoints', () => {
   const paths = ['/v1/status', '/v1/clusters', '/v1/clusters/c1', '/v1/runs/r1', '/v1/accounts/chatapp/a1'];
 
   it.each(paths)('GET %s refuses a platform signature with 403', async (path) => {
-    const response = await fetch(`${stack.baseUrl}${path}`, {
-      headers: { 'x-crosslink-platform': platform.id, 'x-crosslink-timestamp': String(Math.floor(Date.now() / 1000)), 'x-crosslink-signature': `v1=${'0'.repeat(64)}` },
+    const response = await fetch(`${local.stack.baseUrl}${path}`, {
+      headers: { 'x-crosslink-platform': local.platform.id, 'x-crosslink-timestamp': String(Math.floor(Date.now() / 1000)), 'x-crosslink-signature': `v1=${'0'.repeat(64)}` },
     });
     expect(response.status).toBe(403);
   });
 
   it.each(paths)('GET %s refuses a platform secret used as a bearer token with 401', async (path) => {
-    const response = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${platform.secret}` } });
+    const response = await fetch(`${local.stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${local.platform.secret}` } });
     expect(response.status).toBe(401);
   });
 
   it('POST /v1/detect refuses callers without the investigator token', async () => {
-    expect((await fetch(`${stack.baseUrl}/v1/detect`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${local.stack.baseUrl}/v1/detect`, { method: 'POST' })).status).toBe(401);
   });
 
   it('says what is wrong with a bad query', async () => {
-    const response = await fetch(`${stack.baseUrl}/v1/clusters?limit=0`, { headers: investigatorHeaders(stack) });
+    const response = await fetch(`${local.stack.baseUrl}/v1/clusters?limit=0`, { headers: investigatorHeaders(local.stack) });
     expect(response.status).toBe(400);
     expect((await response.json()).error).toMatch(/limit must be at least 1/);
   });
 
   it('counts the stored signals only when asked (the count reads the whole table), and says how to ask', async () => {
-    const plain = await (await fetch(`${stack.baseUrl}/v1/status`, { headers: investigatorHeaders(stack) })).json();
+    const plain = await (await fetch(`${local.stack.baseUrl}/v1/status`, { headers: investigatorHeaders(local.stack) })).json();
     expect(plain).not.toHaveProperty('signalsStored');
     expect(plain).toHaveProperty('signalsAccepted');
     expect(typeof (await status()).signalsStored).toBe('number');
-    const wrong = await fetch(`${stack.baseUrl}/v1/status?count=all`, { headers: investigatorHeaders(stack) });
+    const wrong = await fetch(`${local.stack.baseUrl}/v1/status?count=all`, { headers: investigatorHeaders(local.stack) });
     expect(wrong.status).toBe(400);
     expect((await wrong.json()).error).toMatch(/count must be exact/);
   });
 
   it('answers 404 with a hint for an unknown run', async () => {
-    const response = await fetch(`${stack.baseUrl}/v1/runs/nope`, { headers: investigatorHeaders(stack) });
+    const response = await fetch(`${local.stack.baseUrl}/v1/runs/nope`, { headers: investigatorHeaders(local.stack) });
     expect(response.status).toBe(404);
     expect((await response.json()).error).toMatch(/POST \/v1\/detect/);
   });

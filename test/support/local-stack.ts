@@ -19,14 +19,14 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
 
 /**
- * One test stack for a test file: started before its tests, cleaned up after them. Read `stack` and
- * `platformId` (the first platform's id) inside the tests.
+ * One test stack for a test file: started before its tests, cleaned up after them. Read `stack`,
+ * `platform` (the first platform's credentials) and `platformId` inside the tests.
  *
  * @example
  * const local = useTestStack({ visibilityTimeoutSeconds: 1 });
  * it('stores it', async () => { await local.stack.core.messageStore.store(body); });
  */
-export function useTestStack(options: Partial<LocalStackOptions> = {}): { readonly stack: TestStack; readonly platformId: string } {
+export function useTestStack(options: Partial<LocalStackOptions> = {}): { readonly stack: TestStack; readonly platform: { id: string; secret: string }; readonly platformId: string } {
   let started: TestStack | undefined;
   beforeAll(async () => {
     started = await startTestStack(options);
@@ -37,8 +37,12 @@ export function useTestStack(options: Partial<LocalStackOptions> = {}): { readon
       if (!started) throw new Error('the test stack is not started yet: read it inside a test or hook');
       return started;
     },
+    /** The first platform's credentials, to sign its requests. */
+    get platform() {
+      return this.stack.credentials.platforms[0]!;
+    },
     get platformId() {
-      return this.stack.credentials.platforms[0]!.id;
+      return this.platform.id;
     },
   };
 }
