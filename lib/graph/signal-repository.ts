@@ -252,13 +252,13 @@ export class SignalRepository {
       // Strongly consistent, so that a signal whose write finished before the retirement was recorded is seen.
       ConsistentRead: true,
     };
-    const pageNos = new Map<number, number>();
-    await scanInSegments(this.db, scan, async (page, segment) => {
-      const pageNo = pageNos.get(segment) ?? 0;
-      pageNos.set(segment, pageNo + 1);
+    let pageNo = 0;
+    await scanInSegments(this.db, scan, async (page) => {
+      // Numbered as pages arrive, whatever their segment: each change-log item gets an id of its own.
+      const part = pageNo++;
       const keys = page.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
       await batchWriteAll(this.db, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
-      await this.recordDeletion(`retire:${keyId}:${Date.now()}:${segment}:${pageNo}`, keys);
+      await this.recordDeletion(`retire:${keyId}:${Date.now()}:${part}`, keys);
       deleted += keys.length;
     });
     return { signalsDeleted: deleted };
