@@ -33,6 +33,11 @@ const DELETIONS_PER_CHANGE = 1_000;
  */
 export const LATE_AFTER_MS = 60_000;
 
+/** When an item received at `receivedAt` (ISO time) expires, `retentionDays` later: epoch seconds, DynamoDB's TTL. */
+export function expiresAtOf(receivedAt: string, retentionDays: number): number {
+  return Math.floor(Date.parse(receivedAt) / 1000) + retentionDays * 86_400;
+}
+
 /** What detection needs from the store: every live membership and every account's metadata. */
 export interface GraphSnapshot {
   memberships: Array<StoredMembership & { platform: string }>;
@@ -89,7 +94,7 @@ export class SignalRepository {
       await this.changes.record({
         messageId: parts.length > 1 ? `${id}:${part}` : id,
         storedAt: now.toISOString(),
-        expiresAtSeconds: Math.floor(now.getTime() / 1000) + this.retentionDays * 86_400,
+        expiresAtSeconds: expiresAtOf(now.toISOString(), this.retentionDays),
         accounts,
         identifiers: partKeys.map((key) => {
           const [, type, value] = key.pk.split('#');
@@ -148,11 +153,6 @@ export class SignalRepository {
     });
   }
 
-  /** When an item received at `receivedAt` expires: the retention, as for signals (epoch seconds, DynamoDB's TTL). */
-  private expiresAtOf(receivedAt: string): number {
-    return Math.floor(Date.parse(receivedAt) / 1000) + this.retentionDays * 86_400;
-  }
-
   /**
    * Stores account metadata; a record older than the one stored (by `reportedAt`) is ignored,
    * so that redelivered or reordered messages never roll an account back. A record expires
@@ -177,7 +177,7 @@ export class SignalRepository {
                 ':createdAt': meta.createdAt ?? null,
                 ':minors': meta.minorContacts7d ?? null,
                 ':reports': meta.reports30d ?? null,
-                ':expiresAt': this.expiresAtOf(reportedAt),
+                ':expiresAt': expiresAtOf(reportedAt, this.retentionDays),
               },
             }),
           );
@@ -217,7 +217,7 @@ export class SignalRepository {
         new PutCommand({
           TableName: this.tableName,
           // It expires as a record received then would: one received before it and stored later is expired already.
-          Item: { pk: accountPk(platform, account), sk: SK_META, kind: KIND_WITHDRAWN_META, platform, account, reportedAt: withdrawnAt, expiresAt: this.expiresAtOf(withdrawnAt) },
+          Item: { pk: accountPk(platform, account), sk: SK_META, kind: KIND_WITHDRAWN_META, platform, account, reportedAt: withdrawnAt, expiresAt: expiresAtOf(withdrawnAt, this.retentionDays) },
           ConditionExpression: 'attribute_not_exists(reportedAt) OR reportedAt <= :withdrawnAt',
           ExpressionAttributeValues: { ':withdrawnAt': withdrawnAt },
         }),

@@ -5,7 +5,7 @@
 import { ingestMessageSchema } from '../contract/signals.js';
 import { ValidationError } from '../errors.js';
 import type { ChangeLog } from '../graph/change-log.js';
-import { LATE_AFTER_MS, type SignalRepository } from '../graph/signal-repository.js';
+import { expiresAtOf, LATE_AFTER_MS, type SignalRepository } from '../graph/signal-repository.js';
 import { retiredKeyRefusals } from './retired-keys.js';
 
 /** Thrown for a message that can never be stored: it goes to the dead-letter queue after its retries. */
@@ -54,7 +54,7 @@ export class MessageStore {
     const refusals = await retiredKeyRefusals(parsed.data.signals, this.signals);
     const message = { ...parsed.data, signals: parsed.data.signals.filter((_, index) => !refusals.has(index)) };
     if (message.signals.length === 0 && message.accounts.length === 0) return { signals: 0, accounts: 0 };
-    const expiresAtSeconds = Math.floor(Date.parse(message.receivedAt) / 1000) + this.retentionDays * 86_400;
+    const expiresAtSeconds = expiresAtOf(message.receivedAt, this.retentionDays);
     // A message stored late may be older than one stored since for the same signals: that one's copies stay.
     const keepLater = this.clock().getTime() - Date.parse(message.receivedAt) > LATE_AFTER_MS;
     await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds, keepLater });
