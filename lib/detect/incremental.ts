@@ -22,6 +22,7 @@ import { FullRunRequiredError, IncrementalClosureError } from './errors.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { GraphIndex } from './graph-index.js';
+import { specificWeight } from './account-graph.js';
 import { IdentMap } from './ident-map.js';
 import { resolveVerdicts } from './verdicts.js';
 
@@ -108,6 +109,12 @@ interface UnitLook {
   holders: string[];
   /** Holders that lost or gained links through it since the previous run: all of them unless it was a hub before and still is. */
   changed: string[];
+  /**
+   * Whether what changed reaches only the links between pairs of its holders: an identifier that is no
+   * hub, now or before. Not a photo family (which photos it joins may have changed) nor an identifier that
+   * became or stopped being a hub (the hubs detection reports change with it).
+   */
+  pairwise: boolean;
 }
 
 /**
@@ -155,7 +162,8 @@ class UnitReader {
     const { accounts, total } = this.holders(type, value);
     const hubNow = total > this.options.hubThreshold;
     // A hub before and now linked nothing either time; otherwise every holder's links changed or may have.
-    return { holders: hubNow ? [] : accounts, changed: hubNow && this.wasHub.has(key) ? [] : accounts };
+    const wasHub = this.wasHub.has(key);
+    return { holders: hubNow ? [] : accounts, changed: hubNow && wasHub ? [] : accounts, pairwise: !hubNow && !wasHub };
   }
 
   private photoFamily(value: string): UnitLook {
@@ -179,7 +187,7 @@ class UnitReader {
     const holders = [...new Set(family.flatMap((set) => set.accounts))];
     const familyHub = holders.length > this.options.hubThreshold;
     const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
-    const result = { holders, changed };
+    const result = { holders, changed, pairwise: false };
     // Every photo of the family is the same unit: read it once.
     for (const set of holderSets) this.looks.set('photo_pdq', set.photo, result);
     return result;
@@ -187,14 +195,56 @@ class UnitReader {
 }
 
 /**
+ * An upper bound on the link between two accounts as detection would weigh it now: the sum, over the
+ * units they share, of each unit's weight before corroboration (which only lowers it) and ageing (likewise).
+ */
+class LinkBounds {
+  private readonly unitsOf = new Map<string, Map<UnitLook, number>>();
+
+  constructor(
+    private readonly reader: UnitReader,
+    private readonly options: DetectionOptions,
+    private readonly membershipsByAccount: ReadonlyMap<string, Membership[]>,
+  ) {}
+
+  /** Whether the link between two loaded accounts may reach `cpmResolution` (rounding included). */
+  mayBeStrong(a: string, b: string): boolean {
+    const [small, large] = [this.units(a), this.units(b)].sort((x, y) => x.size - y.size);
+    let bound = 0;
+    for (const [unit, weight] of small) if (large.has(unit)) bound += weight;
+    return bound + LINK_ROUNDING >= this.options.cpmResolution;
+  }
+
+  private units(account: string): Map<UnitLook, number> {
+    let units = this.unitsOf.get(account);
+    if (!units) {
+      units = new Map();
+      for (const { type, value } of this.membershipsByAccount.get(account)!) {
+        const unit = this.reader.unit(type, value);
+        if (unit.holders.length >= 2) units.set(unit, specificWeight(type, unit.holders.length, this.options));
+      }
+      this.unitsOf.set(account, units);
+    }
+    return units;
+  }
+}
+
+/** Link weights are rounded to 1e-9 (account-graph.ts): a bound this close to the resolution may round up to it. */
+const LINK_ROUNDING = 1e-9;
+
+/**
  * Gathers the touched closure through the source.
  *
- * 1. Affected accounts: the touched ones, every holder of a unit whose holders changed (the
- *    `changedIdentifiers`), and every holder of a unit two of those holders share (its corroboration
- *    may have changed): the accounts whose links changed or may have.
+ * 1. Affected accounts: the touched ones, and holders of the units whose weight changed: a unit whose
+ *    holders changed (the `changedIdentifiers`), and a unit two of those holders share (its
+ *    corroboration may have changed). Such a unit changes the links between its holders and no others.
+ *    Its holders that share a previous component are affected (links inside it changed); so are two
+ *    holders in different components whose link may now reach `cpmResolution` (an upper bound on it,
+ *    {@link LinkBounds}, says). A holder whose changed links all stay weak keeps its component as it
+ *    was. A photo family, or an identifier that became or stopped being a hub, affects all its holders.
  * 2. The core: every previous component holding an affected account, whole, and the affected accounts.
- *    Links from the core to the rest did not change, and a strong one would have put its other end in
- *    the same previous component, so the core's components after the change lie inside the core.
+ *    Links from the core to the rest stayed weak (or did not change, and a strong one would have put its
+ *    other end in the same previous component), so the core's components after the change lie inside it.
  * 3. The boundary: every other holder of a unit a core account holds (their memberships make the core's
  *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold.
  *
@@ -237,9 +287,12 @@ export function collectClosure(
   load(touched);
   const affected = new Set(touched);
   const changed = context.changedIdentifiers ?? touched.flatMap((account) => membershipsByAccount.get(account)!);
+  // Units whose weight changed for every pair of their holders, with those holders.
+  const pairwise = new Map<UnitLook, readonly string[]>();
   for (const { type, value } of changed) {
     const look = reader.unit(type, value);
-    for (const holder of look.changed) affected.add(holder);
+    if (look.pairwise) pairwise.set(look, look.changed);
+    else for (const holder of look.changed) affected.add(holder);
     // Corroboration: a unit held by two holders of a changed unit may have gained or lost a corroborated
     // pair, which changes its weight for all its holders. IP addresses neither corroborate nor are corroborated.
     if (type === 'ip' || look.changed.length < 2) continue;
@@ -254,7 +307,34 @@ export function collectClosure(
       }
       for (const unit of units) sharedBy.set(unit, (sharedBy.get(unit) ?? 0) + 1);
     }
-    for (const [unit, holders] of sharedBy) if (holders >= 2) for (const holder of unit.holders) affected.add(holder);
+    for (const [unit, holders] of sharedBy) if (holders >= 2) pairwise.set(unit, unit.holders);
+  }
+  // A unit whose weight changed changes the links between its holders and no other. Holders in one
+  // previous component changed links inside it; holders in different components are joined by a weak
+  // link (a strong one would have put them in one component), which matters only if it may be strong now.
+  const bounds = new LinkBounds(reader, options, membershipsByAccount);
+  for (const holders of pairwise.values()) {
+    const byComponent = new Map<number | string, string[]>();
+    for (const holder of holders) {
+      const key = componentOf.get(holder) ?? holder;
+      const group = byComponent.get(key);
+      if (group) group.push(holder);
+      else byComponent.set(key, [holder]);
+    }
+    const groups = [...byComponent.values()];
+    for (const group of groups) if (group.length >= 2) for (const holder of group) affected.add(holder);
+    if (groups.length < 2) continue;
+    load(holders as string[]);
+    for (let g = 0; g < groups.length; g++) {
+      for (let h = g + 1; h < groups.length; h++) {
+        for (const a of groups[g]) {
+          for (const b of groups[h]) {
+            if (affected.has(a) && affected.has(b)) continue;
+            if (bounds.mayBeStrong(a, b)) affected.add(a).add(b);
+          }
+        }
+      }
+    }
   }
 
   // 2. The core: whole previous components and must-link partners, to a fixed point.

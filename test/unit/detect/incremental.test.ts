@@ -11,28 +11,32 @@ import { DAY_MS, hashed, NOW_MS, pdqVariant, seen } from './fixtures.js';
 // A small world where every rule can fire: few accounts and values (so hubs appear and vanish at a
 // threshold of 4), photos near and far from each other, verdicts of both kinds.
 const OPTIONS: Partial<DetectionOptions> = { hubThreshold: 4, idSeed: 'property' };
-const ACCOUNTS = Array.from({ length: 14 }, (_, i) => `${['snap', 'insta', 'wa'][i % 3]}#u${i}`);
 const BASE_PHOTO = hashed('photo-base');
 const PHOTOS = [BASE_PHOTO, pdqVariant(BASE_PHOTO, 10), pdqVariant(BASE_PHOTO, 25, 3), pdqVariant(BASE_PHOTO, 40, 5), hashed('other-photo')];
 const TYPES: SignalType[] = ['email', 'phone', 'device', 'payment', 'ip', 'username', 'photo_pdq'];
 
-const membershipArb = fc.record({
-  account: fc.constantFrom(...ACCOUNTS),
-  type: fc.constantFrom(...TYPES),
-  label: fc.integer({ min: 0, max: 4 }),
-  daysAgo: fc.integer({ min: 0, max: 400 }),
-});
-const verdictArb = fc.record({
-  a: fc.constantFrom(...ACCOUNTS),
-  b: fc.constantFrom(...ACCOUNTS),
-  kind: fc.constantFrom<Verdict['kind']>('same-actor', 'not-same-actor'),
-});
-const stepArb = fc.record({
-  added: fc.array(membershipArb, { maxLength: 6 }),
-  removed: fc.array(fc.nat(), { maxLength: 2 }),
-  verdicts: fc.array(verdictArb, { maxLength: 1 }),
-  facts: fc.array(fc.record({ account: fc.constantFrom(...ACCOUNTS), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
-});
+/** Random histories over `accountCount` accounts and five values per type. */
+function historyArbs(accountCount: number) {
+  const accounts = Array.from({ length: accountCount }, (_, i) => `${['snap', 'insta', 'wa'][i % 3]}#u${i}`);
+  const membership = fc.record({
+    account: fc.constantFrom(...accounts),
+    type: fc.constantFrom(...TYPES),
+    label: fc.integer({ min: 0, max: 4 }),
+    daysAgo: fc.integer({ min: 0, max: 400 }),
+  });
+  const verdict = fc.record({
+    a: fc.constantFrom(...accounts),
+    b: fc.constantFrom(...accounts),
+    kind: fc.constantFrom<Verdict['kind']>('same-actor', 'not-same-actor'),
+  });
+  const step = fc.record({
+    added: fc.array(membership, { maxLength: 6 }),
+    removed: fc.array(fc.nat(), { maxLength: 2 }),
+    verdicts: fc.array(verdict, { maxLength: 1 }),
+    facts: fc.array(fc.record({ account: fc.constantFrom(...accounts), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
+  });
+  return { membership, step };
+}
 
 function toMembership(raw: { account: string; type: SignalType; label: number; daysAgo: number }): Membership {
   if (raw.type === 'photo_pdq') return { account: raw.account, type: raw.type, value: PHOTOS[raw.label], observedAtMs: NOW_MS - raw.daysAgo * DAY_MS };
@@ -83,9 +87,16 @@ describe('Function: inMemoryGraphSource', () => {
 });
 
 describe('Function: detectIncremental', () => {
-  it('equals a full run after every step of a random history', () => {
+  // Few accounts: large components, hubs coming and going. More accounts at a higher resolution: many
+  // small components joined by weak links, so that a changed identifier's holders in other components
+  // are often left out of the closure (collectClosure's link bound decides which).
+  it.each([
+    { world: '14 accounts', accounts: 14, initial: 20, options: OPTIONS },
+    { world: '40 accounts, most shared identifiers linking weakly', accounts: 40, initial: 60, options: { ...OPTIONS, cpmResolution: 0.3 } },
+  ])('equals a full run after every step of a random history ($world)', ({ accounts, initial: initialCount, options: OPTIONS }) => {
+    const arbs = historyArbs(accounts);
     fc.assert(
-      fc.property(fc.array(membershipArb, { maxLength: 20 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), (initial, steps) => {
+      fc.property(fc.array(arbs.membership, { maxLength: initialCount }), fc.array(arbs.step, { minLength: 1, maxLength: 5 }), (initial, steps) => {
         let memberships = initial.map(toMembership);
         const facts = new Map<string, AccountFacts>();
         const verdicts: Verdict[] = [];
@@ -138,6 +149,36 @@ describe('Function: detectIncremental', () => {
       ['insta#a3', 'snap#a1', 'wa#a2'],
       ['snap#b1', 'wa#b2'],
     ]);
+  });
+
+  it('leaves out the components of an identifier\'s other holders while their links to the change stay weak', () => {
+    // a1-a2 and b1-b2 are two components; a1 and b1 share a home IP, far too weak to join them.
+    const before = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), seen('snap#b1', 'phone', 'b'), seen('wa#b2', 'phone', 'b'), seen('snap#a1', 'ip', 'home'), seen('snap#b1', 'ip', 'home')];
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS });
+    // c1 joins the IP: the IP's weight changes for every pair of its holders, each still far below the resolution.
+    const added = seen('insta#c1', 'ip', 'home');
+    const after = [...before, added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }).result;
+
+    const closure = collectClosure(state, ['insta#c1'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
+
+    expect(closure.accounts).toEqual(['insta#c1']);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
+  });
+
+  it('recomputes a component two holders of a changed identifier are in, whose link through it changed', () => {
+    const before = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), seen('snap#a1', 'ip', 'home'), seen('wa#a2', 'ip', 'home')];
+    const { state, result } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS });
+    const added = seen('insta#c1', 'ip', 'home');
+    const after = [...before, added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }).result;
+
+    const closure = collectClosure(state, ['insta#c1'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
+
+    // The IP, held by three now, weighs less in a1-a2's link: the cluster's report changed.
+    expect(full.clusters[0].links[0].weight).toBeLessThan(result.clusters[0].links[0].weight);
+    expect(closure.accounts.sort()).toEqual(['insta#c1', 'snap#a1', 'wa#a2']);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
   });
 
   it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {
