@@ -141,7 +141,9 @@ const roundWeight = (weight: number) => Math.round(weight * WEIGHT_DECIMALS) / W
 /**
  * Builds the graph. `extraAccounts` (verdict endpoints) become accounts even without memberships.
  * `holderTotals` gives, for identifiers whose holders are not all in `memberships` (an incremental
- * closure), the true number of holders, keyed `type\u0000value`.
+ * closure), the true number of holders, keyed `type\u0000value`: it decides hubs, and weighs an
+ * identifier that is not one. Corroboration counts the holders at hand, so a closure gives the totals of
+ * corroborated types only for hubs.
  */
 export function buildAccountGraph(
   memberships: readonly Membership[],
@@ -249,9 +251,11 @@ export function buildAccountGraph(
   // Hubs, then photo families among the remaining photos.
   const hubs: HubRecord[] = [];
   const isHub = new Uint8Array(identCount);
+  const identTotal = new Int32Array(identCount);
   for (let ident = 0; ident < identCount; ident++) {
     const local = holderStart[ident + 1] - holderStart[ident];
     const total = holderTotals?.get(`${SIGNAL_TYPES[identType[ident]]}\u0000${identValue[ident]}`) ?? local;
+    identTotal[ident] = total;
     if (total > options.hubThreshold) {
       isHub[ident] = 1;
       hubs.push({ type: SIGNAL_TYPES[identType[ident]], value: identValue[ident], accounts: total, values: [identValue[ident]] });
@@ -295,6 +299,7 @@ export function buildAccountGraph(
   // Units never hold more entries than there are holders, nor more units than identifiers.
   const unitTypeAll = new Uint8Array(identCount);
   const unitStartAll = new Int32Array(identCount + 1);
+  const unitHoldersAll = new Int32Array(identCount);
   const entryAccountAll = new Int32Array(written);
   const entryIdentAll = new Int32Array(written);
   const entryObservedAll = new Float64Array(written);
@@ -304,6 +309,7 @@ export function buildAccountGraph(
   for (let ident = 0; ident < identCount; ident++) {
     if (isHub[ident] || familyOf[ident] !== -1) continue;
     unitTypeAll[unitCount] = identType[ident];
+    unitHoldersAll[unitCount] = identTotal[ident];
     for (let at = holderStart[ident]; at < holderStart[ident + 1]; at++) {
       entryAccountAll[entryCount] = holderAccount[at];
       entryIdentAll[entryCount] = ident;
@@ -337,6 +343,7 @@ export function buildAccountGraph(
       return;
     }
     unitTypeAll[unitCount] = PHOTO_TYPE;
+    unitHoldersAll[unitCount] = holders;
     unitStartAll[++unitCount] = entryCount;
   });
   hubs.sort((a, b) => b.accounts - a.accounts || byString(a.type, b.type) || (a.value < b.value ? -1 : 1));
@@ -354,7 +361,7 @@ export function buildAccountGraph(
     const first = unitStart[unit];
     const end = unitStart[unit + 1];
     entryUnit.fill(unit, first, end);
-    unitPairWeight[unit] = specificWeight(SIGNAL_TYPES[unitType[unit]], end - first, options);
+    unitPairWeight[unit] = specificWeight(SIGNAL_TYPES[unitType[unit]], unitHoldersAll[unit], options);
     const halfLife = halfLifeOfType[unitType[unit]];
     if (!Number.isFinite(halfLife)) entryDecay.fill(1, first, end);
     else for (let e = first; e < end; e++) entryDecay[e] = ageingFactor(entryObservedAtMs[e], agedNowMs, halfLife);

@@ -36,7 +36,10 @@ export interface TouchedClosure {
   memberships: Membership[];
   /** Facts of the core accounts (risk). */
   facts: Map<string, AccountFacts>;
-  /** `type\u0000value` -> total holders, for identifiers held by core or boundary accounts with more than `hubThreshold` holders. */
+  /**
+   * `type\u0000value` -> total holders: for identifiers held by core or boundary accounts with more than
+   * `hubThreshold` holders, and for every IP address a core account holds (its other holders are not read).
+   */
   holderTotals: Map<string, number>;
 }
 
@@ -148,6 +151,11 @@ class UnitReader {
     return found;
   }
 
+  /** Keeps an identifier's holder count among the totals, for a closure that does not read its holders. */
+  keepTotal(type: SignalType, value: string): void {
+    this.holderTotals.set(identKey(type, value), this.holders(type, value).total);
+  }
+
   unit(type: SignalType, value: string): UnitLook {
     let look = this.looks.get(type, value);
     if (!look) {
@@ -246,7 +254,8 @@ const LINK_ROUNDING = 1e-9;
  *    Links from the core to the rest stayed weak (or did not change, and a strong one would have put its
  *    other end in the same previous component), so the core's components after the change lie inside it.
  * 3. The boundary: every other holder of a unit a core account holds (their memberships make the core's
- *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold.
+ *    weights exact: holder counts and corroboration), with the totals of identifiers over the hub threshold;
+ *    for an IP address, which takes no part in corroboration, only its total.
  *
  * @example
  * const closure = collectClosure(previous.state, ['snap#a', 'wa#b'], inMemoryGraphSource(memberships, facts), { verdicts, changedIdentifiers });
@@ -362,6 +371,12 @@ export function collectClosure(
         // complete, and the totals of their identifiers over the hub threshold (the reader keeps them).
         if (!linkedFrom && type !== 'photo_pdq') {
           reader.unit(type, value);
+          continue;
+        }
+        // An IP address neither corroborates nor is corroborated: its holder count is all the core's
+        // weights need of it, so its other holders are not read.
+        if (type === 'ip') {
+          reader.keepTotal(type, value);
           continue;
         }
         for (const holder of reader.unit(type, value).holders) if (!membershipsByAccount.has(holder)) next.add(holder);

@@ -181,6 +181,24 @@ describe('Function: detectIncremental', () => {
     expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
   });
 
+  it('weighs an IP address the core holds by its count, without reading its other holders', () => {
+    // a1 and a2 are one person, on a café's IP address that two strangers use too.
+    const before = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), ...['snap#a1', 'wa#a2', 'snap#s1', 'wa#s2'].map((account) => seen(account, 'ip', 'cafe'))];
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS });
+    const added = seen('wa#a2', 'email', 'new');
+    const after = [...before, added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }).result;
+
+    const closure = collectClosure(state, ['wa#a2'], inMemoryGraphSource(after, new Map()), { changedIdentifiers: [added] });
+
+    expect(closure.accounts.sort()).toEqual(['snap#a1', 'wa#a2']);
+    expect(new Set(closure.memberships.map((membership) => membership.account))).toEqual(new Set(['snap#a1', 'wa#a2']));
+    expect(closure.holderTotals.get(`ip\u0000${hashed('ip:cafe')}`)).toBe(4);
+    // The IP's share of a1-a2's link is weighed as by four holders, as the full run does.
+    expect(full.clusters[0].links[0].evidence.map((evidence) => evidence.type)).toContain('ip');
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
+  });
+
   it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {
     // Held by three, the username is too weak to link anyone (0.05 * 2^-0.5 < 0.04); held by two, it links them.
     const options: Partial<DetectionOptions> = { typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, username: 0.05 }, corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, username: 0 } };
