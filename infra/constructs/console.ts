@@ -95,8 +95,9 @@ export class Console extends Construct {
   /**
    * Serves the API under `/v1/*` on the console's own origin, so that the console calls it with
    * relative paths and needs no CORS. Nothing is cached: the cache policy only carries Authorization
-   * (CloudFront forwards that header through a cache policy, never an origin request policy) with
-   * zero default TTL, and the origin request policy forwards everything else but Host.
+   * (CloudFront forwards that header through a cache policy, never an origin request policy) and
+   * Accept-Encoding (likewise) with zero default TTL, and the origin request policy forwards everything
+   * else but Host.
    */
   routeApi(httpApi: apigwv2.IHttpApi): void {
     const stack = Stack.of(this);
@@ -109,6 +110,9 @@ export class Console extends Construct {
       headerBehavior: cloudfront.CacheHeaderBehavior.allowList('Authorization'),
       queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
       cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      // The viewer's Accept-Encoding reaches the API, which gzips an export for a caller that accepts it
+      // (a Lambda may answer with 6 MB at most: lib/api/file-answer.ts).
+      enableAcceptEncodingGzip: true,
     });
     this.distribution.addBehavior('/v1/*', new origins.HttpOrigin(apiDomain, { protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY }), {
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,

@@ -16,9 +16,12 @@ import type { StaffPrincipal } from './auth.js';
 import { parseJsonBody, parseQuery } from './request.js';
 import type { StaffGuard } from './staff-routes.js';
 import { ValidationError } from '../errors.js';
+import { fileAnswer, LAMBDA_ANSWER_BYTES } from './file-answer.js';
 
 export interface ReviewRouteDeps {
   review: ReviewService;
+  /** The most an export may answer with (Lambda's limit, {@link LAMBDA_ANSWER_BYTES}, unless set; tests set it low). */
+  maxAnswerBytes?: number;
 }
 
 /**
@@ -185,8 +188,15 @@ export function registerReviewRoutes(app: Hono, deps: ReviewRouteDeps, staff: St
   app.get('/v1/clusters/:id/export', async (c) => {
     const principal = await staff(c);
     const { format } = parseQuery(exportSchema, c);
-    const { fileName, body } = await review.export(c.req.param('id'), format, actorOf(c, principal));
-    return c.body(body, 200, { 'content-type': EXPORT_FORMATS[format].mediaType, 'content-disposition': `attachment; filename="${fileName}"` });
+    const id = c.req.param('id');
+    const { fileName, body } = await review.export(id, format, actorOf(c, principal));
+    const file = fileAnswer(body, c.req.header('accept-encoding'), deps.maxAnswerBytes ?? LAMBDA_ANSWER_BYTES, `the ${format.toUpperCase()} export of cluster ${id}`);
+    return c.body(file.body, 200, {
+      'content-type': EXPORT_FORMATS[format].mediaType,
+      'content-disposition': `attachment; filename="${fileName}"`,
+      vary: 'accept-encoding',
+      ...(file.encoding ? { 'content-encoding': file.encoding } : {}),
+    });
   });
 
   app.post('/v1/verdicts', async (c) => {

@@ -203,10 +203,13 @@ describe('evidence, context and verdicts', () => {
 
 describe('exports', () => {
   it('offers JSON, CSV and GEXF as attachments, and audits each', async () => {
-    const json = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=json`);
+    const json = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=json`, undefined, { 'accept-encoding': 'gzip' });
     expect(json.headers.get('content-disposition')).toBe(`attachment; filename="crosslink-cluster-${actorCluster}.json"`);
+    // Gzipped for a caller that accepts it (fetch unzips it), so that a large export fits what a Lambda may answer with.
+    expect(json.headers.get('content-encoding')).toBe('gzip');
     expect(json.body).toMatchObject({ format: 'crosslink-cluster-export/1', report: { id: actorCluster }, review: { status: 'escalated' } });
-    const csv = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=csv`);
+    const csv = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=csv`, undefined, { 'accept-encoding': 'identity' });
+    expect(csv.headers.get('content-encoding')).toBeNull();
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(String(csv.body).split('\r\n')[0]).toBe('cluster_id,a_platform,a_account,b_platform,b_account,link_weight,signal_type,signal_weight,observed_at,signal_value,photo_distance');
     const gexf = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=gexf`);

@@ -301,7 +301,7 @@ describe('Stack: CrosslinkStack', () => {
       });
     });
 
-    it('proxies /v1/* to the API on the console origin, forwarding Authorization and caching nothing by default', () => {
+    it('proxies /v1/* to the API on the console origin, forwarding Authorization and Accept-Encoding and caching nothing by default', () => {
       const config = Object.values(synth.template.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
       const apiBehavior = config.CacheBehaviors.find((behavior: { PathPattern: string }) => behavior.PathPattern === '/v1/*');
       expect(apiBehavior).toMatchObject({ ViewerProtocolPolicy: 'https-only', AllowedMethods: expect.arrayContaining(['POST', 'DELETE']) });
@@ -309,7 +309,7 @@ describe('Stack: CrosslinkStack', () => {
       synth.template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
         CachePolicyConfig: Match.objectLike({
           DefaultTTL: 0,
-          ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Authorization'] } }),
+          ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({ HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Authorization'] }, EnableAcceptEncodingGzip: true }),
         }),
       });
       expect(config.CustomErrorResponses).toBeUndefined();
