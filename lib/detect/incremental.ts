@@ -175,6 +175,15 @@ class UnitReader {
   }
 
   private photoFamily(value: string): UnitLook {
+    // A photo nobody holds now (removed) joins nothing: what changed are the families of the held photos
+    // near it, which it may have bridged before.
+    if (this.holders('photo_pdq', value).total === 0) {
+      const parts = this.source
+        .nearPhotos(value, this.options.pdqMaxDistance)
+        .filter((near) => near !== value && this.holders('photo_pdq', near).total > 0)
+        .map((near) => this.unit('photo_pdq', near));
+      return { holders: [...new Set(parts.flatMap((part) => part.holders))], changed: [...new Set(parts.flatMap((part) => part.changed))], pairwise: false };
+    }
     const photos = new Set<string>([value]);
     const queue = [value];
     const holderSets: Array<{ photo: string; accounts: string[]; hub: boolean }> = [];
@@ -183,7 +192,8 @@ class UnitReader {
       const { accounts, total } = this.holders('photo_pdq', photo);
       const hub = total > this.options.hubThreshold;
       holderSets.push({ photo, accounts, hub });
-      if (hub) continue;
+      // A hub photo does not bridge (as in detection), nor does one nobody holds (detection never sees it).
+      if (hub || total === 0) continue;
       for (const near of this.source.nearPhotos(photo, this.options.pdqMaxDistance)) {
         if (!photos.has(near)) {
           photos.add(near);
@@ -298,26 +308,43 @@ export function collectClosure(
   const changed = context.changedIdentifiers ?? touched.flatMap((account) => membershipsByAccount.get(account)!);
   // Units whose weight changed for every pair of their holders, with those holders.
   const pairwise = new Map<UnitLook, readonly string[]>();
+  // Corroboration: a pair that gained or lost a shared identifier changes the corroboration, and so the
+  // weight, of every other unit both hold (IP addresses neither corroborate nor are corroborated). Such a
+  // pair is two holders of a changed unit now, or a holder now and a touched account that may have held
+  // it before (which one did is not known here), or two touched accounts.
+  const nonIpUnits = (account: string) => {
+    const units = new Set<UnitLook>();
+    for (const membership of membershipsByAccount.get(account)!) if (membership.type !== 'ip') units.add(reader.unit(membership.type, membership.value));
+    return units;
+  };
+  const touchedHolders = new Map<UnitLook, string[]>();
+  for (const account of touched) {
+    for (const unit of nonIpUnits(account)) {
+      const holders = touchedHolders.get(unit);
+      if (holders) holders.push(account);
+      else touchedHolders.set(unit, [account]);
+    }
+  }
+  let corroborationChanged = false;
   for (const { type, value } of changed) {
     const look = reader.unit(type, value);
     if (look.pairwise) pairwise.set(look, look.changed);
     else for (const holder of look.changed) affected.add(holder);
-    // Corroboration: a unit held by two holders of a changed unit may have gained or lost a corroborated
-    // pair, which changes its weight for all its holders. IP addresses neither corroborate nor are corroborated.
-    if (type === 'ip' || look.changed.length < 2) continue;
+    if (type === 'ip') continue;
+    corroborationChanged = true;
     load(look.changed);
+    const holdersNow = new Set(look.changed);
     const sharedBy = new Map<UnitLook, number>();
     for (const holder of look.changed) {
-      const units = new Set<UnitLook>();
-      for (const membership of membershipsByAccount.get(holder)!) {
-        if (membership.type === 'ip') continue;
-        const unit = reader.unit(membership.type, membership.value);
-        if (unit !== look) units.add(unit);
+      for (const unit of nonIpUnits(holder)) {
+        if (unit === look) continue;
+        sharedBy.set(unit, (sharedBy.get(unit) ?? 0) + 1);
+        if (touchedHolders.get(unit)?.some((account) => !holdersNow.has(account))) pairwise.set(unit, unit.holders);
       }
-      for (const unit of units) sharedBy.set(unit, (sharedBy.get(unit) ?? 0) + 1);
     }
     for (const [unit, holders] of sharedBy) if (holders >= 2) pairwise.set(unit, unit.holders);
   }
+  if (corroborationChanged) for (const [unit, holders] of touchedHolders) if (holders.length >= 2) pairwise.set(unit, unit.holders);
   // A unit whose weight changed changes the links between its holders and no other. Holders in one
   // previous component changed links inside it; holders in different components are joined by a weak
   // link (a strong one would have put them in one component), which matters only if it may be strong now.
@@ -361,10 +388,14 @@ export function collectClosure(
   load(coreAccounts);
 
   // 3. The boundary: other holders of the core's units, and whole photo families of everything loaded.
+  // Accounts read in step 1 (for a link bound or corroboration) and left out of the core are boundary
+  // accounts too: their memberships are in the closure, so their photo families and hub totals must be.
   let frontier = coreAccounts;
   let linkedFrom = true;
+  const visited = new Set(coreAccounts);
   while (frontier.length > 0) {
     const next = new Set<string>();
+    if (linkedFrom) for (const account of membershipsByAccount.keys()) if (!visited.has(account)) next.add(account);
     for (const account of frontier) {
       for (const { type, value } of membershipsByAccount.get(account)!) {
         // Core accounts need every holder of their units; boundary accounts only their photo families
@@ -379,10 +410,11 @@ export function collectClosure(
           reader.keepTotal(type, value);
           continue;
         }
-        for (const holder of reader.unit(type, value).holders) if (!membershipsByAccount.has(holder)) next.add(holder);
+        for (const holder of reader.unit(type, value).holders) if (!visited.has(holder)) next.add(holder);
       }
     }
     frontier = [...next];
+    for (const account of frontier) visited.add(account);
     load(frontier);
     linkedFrom = false;
   }
@@ -442,7 +474,13 @@ export function detectIncremental(
   const timingsMs: Record<string, number> = {};
   const { graph, outcomes } = detectOver(closure.memberships, closure.facts, plan, resolved, agedNowMs, timingsMs, closure.holderTotals, inClosure);
 
-  const hubs = [...hubsUntouched(previous.hubs, closure.memberships), ...graph.hubs];
+  // A previous hub no closure account holds is carried over; one that lost a holder since (a changed
+  // identifier, still a hub) has its total among the closure's, as partitionClosure recounts it.
+  const carriedHubs = hubsUntouched(previous.hubs, closure.memberships).map((hub) => {
+    const total = hub.type === 'photo_pdq' ? undefined : closure.holderTotals.get(identKey(hub.type, hub.value));
+    return total === undefined ? hub : { ...hub, accounts: total };
+  });
+  const hubs = [...carriedHubs, ...graph.hubs];
 
   const membershipCounts = new Map(previous.membershipCounts);
   for (const account of inClosure) membershipCounts.delete(account);

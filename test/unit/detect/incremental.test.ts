@@ -15,12 +15,12 @@ const BASE_PHOTO = hashed('photo-base');
 const PHOTOS = [BASE_PHOTO, pdqVariant(BASE_PHOTO, 10), pdqVariant(BASE_PHOTO, 25, 3), pdqVariant(BASE_PHOTO, 40, 5), hashed('other-photo')];
 const TYPES: SignalType[] = ['email', 'phone', 'device', 'payment', 'ip', 'username', 'photo_pdq'];
 
-/** Random histories over `accountCount` accounts and five values per type. */
-function historyArbs(accountCount: number) {
+/** Random histories over `accountCount` accounts and five values per type, types drawn from `types`. */
+function historyArbs(accountCount: number, types: readonly SignalType[] = TYPES, maxRemoved = 2) {
   const accounts = Array.from({ length: accountCount }, (_, i) => `${['snap', 'insta', 'wa'][i % 3]}#u${i}`);
   const membership = fc.record({
     account: fc.constantFrom(...accounts),
-    type: fc.constantFrom(...TYPES),
+    type: fc.constantFrom(...types),
     label: fc.integer({ min: 0, max: 4 }),
     daysAgo: fc.integer({ min: 0, max: 400 }),
   });
@@ -31,7 +31,7 @@ function historyArbs(accountCount: number) {
   });
   const step = fc.record({
     added: fc.array(membership, { maxLength: 6 }),
-    removed: fc.array(fc.nat(), { maxLength: 2 }),
+    removed: fc.array(fc.nat(), { maxLength: maxRemoved }),
     verdicts: fc.array(verdict, { maxLength: 1 }),
     facts: fc.array(fc.record({ account: fc.constantFrom(...accounts), minors: fc.integer({ min: 0, max: 30 }) }), { maxLength: 1 }),
   });
@@ -93,10 +93,21 @@ describe('Function: detectIncremental', () => {
   it.each([
     { world: '14 accounts', accounts: 14, initial: 20, options: OPTIONS },
     { world: '40 accounts, most shared identifiers linking weakly', accounts: 40, initial: 60, options: { ...OPTIONS, cpmResolution: 0.3 } },
-  ])('equals a full run after every step of a random history ($world)', ({ accounts, initial: initialCount, options: OPTIONS }) => {
-    const arbs = historyArbs(accounts);
+    // IP-heavy histories with more removals, the kind of change the review's cases came from (at this size
+    // and run count it does not find them itself: the direct tests below hold each case).
+    {
+      world: '30 accounts, mostly IP addresses and usernames, a hub at 4 holders',
+      accounts: 30,
+      initial: 80,
+      options: { ...OPTIONS, hubThreshold: 3, cpmResolution: 0.3 },
+      types: ['ip', 'ip', 'ip', 'email', 'phone', 'device', 'username', 'username', 'photo_pdq'] as SignalType[],
+      maxRemoved: 4,
+      steps: 8,
+    },
+  ])('equals a full run after every step of a random history ($world)', ({ accounts, initial: initialCount, options: OPTIONS, ...world }) => {
+    const arbs = historyArbs(accounts, 'types' in world ? world.types : undefined, 'maxRemoved' in world ? world.maxRemoved : undefined);
     fc.assert(
-      fc.property(fc.array(arbs.membership, { maxLength: initialCount }), fc.array(arbs.step, { minLength: 1, maxLength: 5 }), (initial, steps) => {
+      fc.property(fc.array(arbs.membership, { maxLength: initialCount }), fc.array(arbs.step, { minLength: 1, maxLength: 'steps' in world ? world.steps : 5 }), (initial, steps) => {
         let memberships = initial.map(toMembership);
         const facts = new Map<string, AccountFacts>();
         const verdicts: Verdict[] = [];
@@ -197,6 +208,71 @@ describe('Function: detectIncremental', () => {
     // The IP's share of a1-a2's link is weighed as by four holders, as the full run does.
     expect(full.clusters[0].links[0].evidence.map((evidence) => evidence.type)).toContain('ip');
     expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }).result)).toEqual(comparable(full));
+  });
+
+  // Found by an adversarial review of the two rules above and of older ones; each fails on the code before its fix.
+  const photoOf = (account: string, value: string): Membership => ({ account, type: 'photo_pdq', value, observedAtMs: NOW_MS });
+
+  it('keeps the photo-family hub of an account read only for a link bound', () => {
+    // b1 shares a home IP with the change and holds a photo of a family over the threshold of 3.
+    const options = { hubThreshold: 3, idSeed: 'review' };
+    const before = [seen('snap#b1', 'ip', 'home'), photoOf('snap#b1', BASE_PHOTO), photoOf('wa#x1', BASE_PHOTO), photoOf('wa#x2', PHOTOS[1]), photoOf('wa#x3', PHOTOS[1])];
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    const added = seen('insta#c1', 'ip', 'home');
+    const after = [...before, added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = collectClosure(state, ['insta#c1'], inMemoryGraphSource(after, new Map(), options), { options, changedIdentifiers: [added] });
+
+    expect(full.hubs).toEqual([{ type: 'photo_pdq', value: expect.any(String), accounts: 4 }]);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result)).toEqual(comparable(full));
+  });
+
+  it('revisits the holders of a unit whose corroboration changed when a holder left another unit', () => {
+    // h and y share a device, which corroborates one of the six pairs of the username n; z and w share a phone, another.
+    const options: Partial<DetectionOptions> = { cpmResolution: 0.3, clusterMergeWeight: 0.3, idSeed: 'review' };
+    const before = [...['snap#h', 'wa#y', 'insta#z', 'fb#w'].map((account) => seen(account, 'username', 'n')), seen('snap#h', 'device', 'D'), seen('wa#y', 'device', 'D'), seen('insta#z', 'phone', 'p'), seen('fb#w', 'phone', 'p')];
+    const { state, result } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    // h drops the device: the username's corroboration, and so z-w's link, changes though neither z nor w shares anything with h but n.
+    const removed = before[4];
+    const after = before.filter((membership) => membership !== removed);
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = collectClosure(state, ['snap#h'], inMemoryGraphSource(after, new Map(), options), { options, changedIdentifiers: [removed] });
+
+    const zw = (r: DetectionResult) => r.clusters.find((cluster) => cluster.members.includes('insta#z'))!.links[0].weight;
+    expect(zw(full)).not.toBe(zw(result));
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result)).toEqual(comparable(full));
+  });
+
+  it('splits the photo family a removed photo bridged', () => {
+    // PHOTOS[0] is within 31 bits of PHOTOS[1] and of PHOTOS[2], which are further apart: without it they are two families.
+    expect([pdqDistance(PHOTOS[0], PHOTOS[1]) <= 31, pdqDistance(PHOTOS[0], PHOTOS[2]) <= 31, pdqDistance(PHOTOS[1], PHOTOS[2]) <= 31]).toEqual([true, true, false]);
+    const options = { hubThreshold: 3, typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, ip: 0.2 }, idSeed: 'review' };
+    const before = [photoOf('snap#u0', PHOTOS[0]), photoOf('snap#u9', PHOTOS[1]), photoOf('wa#u2', PHOTOS[1]), photoOf('wa#u8', PHOTOS[1])];
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    const [removed] = before;
+    const added = photoOf('snap#u0', PHOTOS[2]);
+    const after = [...before.slice(1), added];
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = collectClosure(state, ['snap#u0'], inMemoryGraphSource(after, new Map(), options), { options, changedIdentifiers: [removed, added] });
+
+    expect(full.clusters.map((cluster) => cluster.members)).toEqual([['snap#u9', 'wa#u2', 'wa#u8']]);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result)).toEqual(comparable(full));
+  });
+
+  it('reports a hub that lost a holder and stays a hub with its count now', () => {
+    const options = { hubThreshold: 3, idSeed: 'review' };
+    const before = ['snap#u0', 'wa#u5', 'snap#u24', 'snap#u18', 'insta#u28'].map((account) => seen(account, 'ip', 'v3'));
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    const after = before.slice(1);
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = collectClosure(state, ['snap#u0'], inMemoryGraphSource(after, new Map(), options), { options, changedIdentifiers: [before[0]] });
+
+    expect(full.hubs.map((hub) => hub.accounts)).toEqual([4]);
+    expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result)).toEqual(comparable(full));
   });
 
   it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {

@@ -134,3 +134,23 @@ describe('Function: partitionClosure over applyChanges', () => {
     );
   }, 240_000);
 });
+
+describe('Function: partitionClosure, accounts read for a link bound only', () => {
+  // Found in review: such an account's memberships were in the closure but its photo family was not read
+  // whole, so a photo-family hub it holds was dropped from the hubs the next run starts from.
+  it('keeps the photo-family hub such an account holds', () => {
+    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
+    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
+    const before = [seen('snap#b1', 'ip', 'home'), photo('snap#b1', BASE_PHOTO), photo('wa#x1', BASE_PHOTO), photo('wa#x2', PHOTOS[1]), photo('wa#x3', PHOTOS[1])];
+    const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
+    const added = seen('insta#c1', 'ip', 'home');
+    const after = [...before, added];
+    const now = partitionIntoTasks({ memberships: after, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
+    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+
+    const partition = partitionClosure({ graph, touched: ['insta#c1'], changedIdentifiers: [added], verdicts: [], nowMs: NOW_MS }, options);
+
+    expect(now.hubRecords.map((hub) => hub.accounts)).toEqual([4]);
+    expect(partition.hubs).toEqual(now.hubRecords);
+  });
+});
