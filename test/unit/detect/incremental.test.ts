@@ -275,6 +275,23 @@ describe('Function: detectIncremental', () => {
     expect(comparable(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result)).toEqual(comparable(full));
   });
 
+  // Known gap (found in the same review, not fixed): a photo family that is a hub before and after a change
+  // links nothing either time, so its holders are not read, and the hub is listed with its old count and
+  // photos. Single identifiers are recounted (the test above); a family's count needs its holders' union.
+  it.fails('reports a photo-family hub that lost a holder and stays a hub with its count now', () => {
+    const options = { hubThreshold: 3, idSeed: 'review' };
+    const before = [photoOf('snap#a', BASE_PHOTO), photoOf('wa#b', BASE_PHOTO), photoOf('fb#c', PHOTOS[1]), photoOf('insta#d', PHOTOS[1]), photoOf('snap#e', PHOTOS[1])];
+    const { state } = detectClustersDetailed({ memberships: before, accounts: new Map(), nowMs: NOW_MS }, options);
+    const removed = before[4];
+    const after = before.slice(0, 4);
+    const full = detectClustersDetailed({ memberships: after, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options).result;
+
+    const closure = collectClosure(state, ['snap#e'], inMemoryGraphSource(after, new Map(), options), { options, changedIdentifiers: [removed] });
+
+    expect(full.hubs.map((hub) => hub.accounts)).toEqual([4]);
+    expect(detectIncremental(state, closure, { nowMs: NOW_MS }, options).result.hubs).toEqual(full.hubs);
+  });
+
   it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {
     // Held by three, the username is too weak to link anyone (0.05 * 2^-0.5 < 0.04); held by two, it links them.
     const options: Partial<DetectionOptions> = { typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, username: 0.05 }, corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, username: 0 } };
