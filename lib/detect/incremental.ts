@@ -84,6 +84,21 @@ export function hubsUntouched<H extends { type: string; values: readonly string[
   return hubs.filter((hub) => !held.has(hub));
 }
 
+/**
+ * The previous hubs a closure carries over ({@link hubsUntouched}), each with its count now where the
+ * closure read one (an identifier that gained or lost holders and is still a hub). A photo family keeps
+ * its count: the closure does not read a hub family's holders (a known gap).
+ */
+export function carriedHubs<H extends { type: string; value: string; values: readonly string[]; accounts: number }>(
+  hubs: readonly H[],
+  closure: Pick<TouchedClosure, 'memberships' | 'holderTotals'>,
+): H[] {
+  return hubsUntouched(hubs, closure.memberships).map((hub) => {
+    const total = hub.type === 'photo_pdq' ? undefined : closure.holderTotals.get(identKey(hub.type, hub.value));
+    return total === undefined ? hub : { ...hub, accounts: total };
+  });
+}
+
 /** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */
 export type PreviousComponents = { components: ReadonlyArray<{ members: readonly string[] }>; hubs: DetectionState['hubs'] };
 
@@ -474,13 +489,7 @@ export function detectIncremental(
   const timingsMs: Record<string, number> = {};
   const { graph, outcomes } = detectOver(closure.memberships, closure.facts, plan, resolved, agedNowMs, timingsMs, closure.holderTotals, inClosure);
 
-  // A previous hub no closure account holds is carried over; one that lost a holder since (a changed
-  // identifier, still a hub) has its total among the closure's, as partitionClosure recounts it.
-  const carriedHubs = hubsUntouched(previous.hubs, closure.memberships).map((hub) => {
-    const total = hub.type === 'photo_pdq' ? undefined : closure.holderTotals.get(identKey(hub.type, hub.value));
-    return total === undefined ? hub : { ...hub, accounts: total };
-  });
-  const hubs = [...carriedHubs, ...graph.hubs];
+  const hubs = [...carriedHubs(previous.hubs, closure), ...graph.hubs];
 
   const membershipCounts = new Map(previous.membershipCounts);
   for (const account of inClosure) membershipCounts.delete(account);

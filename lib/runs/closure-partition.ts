@@ -8,7 +8,7 @@
 import { buildAccountGraph, nearPairsThrough, type AccountGraph, type HubRecord } from '../detect/account-graph.js';
 import { agedNow, componentMembers, strongLinkSets } from '../detect/detect.js';
 import { IncrementalClosureError } from '../detect/errors.js';
-import { collectClosure, hubsUntouched, identKey, inMemoryGraphSource, type GraphSource } from '../detect/incremental.js';
+import { carriedHubs, collectClosure, inMemoryGraphSource, type GraphSource } from '../detect/incremental.js';
 import type { AccountFacts, Membership, Verdict } from '../detect/model.js';
 import type { DetectionOptions } from '../detect/options.js';
 import { UnionFind } from '../detect/union-find.js';
@@ -80,13 +80,8 @@ export function partitionClosure(
       throw new IncrementalClosureError(`the component of ${members[0]} reaches beyond the closure's core: the closure must hold whole components`);
     }
   }
-  // A previous hub no closure account holds is carried over; one that lost or gained a holder since (a
-  // changed identifier: still a hub, or its holders would be in the closure) is counted again.
-  const changedKeys = new Set(input.changedIdentifiers.map(({ type, value }) => identKey(type, value)));
-  const carriedHubs = hubsUntouched(graph.hubs, closure.memberships).map((hub) =>
-    hub.type !== 'photo_pdq' && changedKeys.has(identKey(hub.type, hub.value)) ? { ...hub, accounts: source.holdersOf(hub.type, hub.value).length } : hub,
-  );
-  const hubs = [...carriedHubs, ...closureGraph.hubs];
+  // A previous hub no closure account holds is carried over, recounted where it gained or lost holders.
+  const hubs = [...carriedHubs(graph.hubs, closure), ...closureGraph.hubs];
   // Previous components lie wholly inside the core or wholly outside it (collectClosure takes them whole).
   const previousInCore: string[][] = [];
   const components: string[][] = [];
