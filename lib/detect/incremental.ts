@@ -22,7 +22,7 @@ import { FullRunRequiredError, IncrementalClosureError } from './errors.js';
 import type { AccountFacts, DetectionResult, Membership, Verdict } from './model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { GraphIndex } from './graph-index.js';
-import { specificWeight } from './account-graph.js';
+import { specificWeight, type HubRecord } from './account-graph.js';
 import { IdentMap } from './ident-map.js';
 import { resolveVerdicts } from './verdicts.js';
 
@@ -41,6 +41,11 @@ export interface TouchedClosure {
    * `hubThreshold` holders, and for every IP address a core account holds (its other holders are not read).
    */
   holderTotals: Map<string, number>;
+  /**
+   * Photo families the walk read whole that are hubs now, under each of their photos, with their photos
+   * and distinct holders now: what a previous hub family carried over is reported as.
+   */
+  familyHubs?: ReadonlyMap<string, HubRecord>;
 }
 
 /**
@@ -86,17 +91,30 @@ export function hubsUntouched<H extends { type: string; values: readonly string[
 
 /**
  * The previous hubs a closure carries over ({@link hubsUntouched}), each with its count now where the
- * closure read one (an identifier that gained or lost holders and is still a hub). A photo family keeps
- * its count: the closure does not read a hub family's holders (a known gap).
+ * closure read one (an identifier that gained or lost holders and is still a hub). A hub photo family
+ * the closure read whole is reported as it is now (its photos and distinct holders), once, even where
+ * it was two hub families before or where part of it left for the closure; one it did not read is
+ * carried as it was.
  */
-export function carriedHubs<H extends { type: string; value: string; values: readonly string[]; accounts: number }>(
-  hubs: readonly H[],
-  closure: Pick<TouchedClosure, 'memberships' | 'holderTotals'>,
-): H[] {
-  return hubsUntouched(hubs, closure.memberships).map((hub) => {
-    const total = hub.type === 'photo_pdq' ? undefined : closure.holderTotals.get(identKey(hub.type, hub.value));
-    return total === undefined ? hub : { ...hub, accounts: total };
-  });
+export function carriedHubs(hubs: readonly HubRecord[], closure: Pick<TouchedClosure, 'memberships' | 'holderTotals' | 'familyHubs'>): HubRecord[] {
+  const families = closure.familyHubs ?? new Map<string, HubRecord>();
+  const carried: HubRecord[] = [];
+  for (const hub of hubsUntouched(hubs, closure.memberships)) {
+    // A hub photo alone (one value) is counted as an identifier is; a family, from its reading whole.
+    if (hub.type === 'photo_pdq' && hub.values.length > 1) {
+      if (!hub.values.some((value) => families.has(value))) carried.push(hub);
+      continue;
+    }
+    if (hub.type === 'photo_pdq' && families.has(hub.value)) continue;
+    const total = closure.holderTotals.get(identKey(hub.type, hub.value));
+    carried.push(total === undefined ? hub : { ...hub, accounts: total });
+  }
+  // A hub family none of whose photos the closure's memberships hold was a hub before (any other photo's
+  // holders would be in the core) and is not detected again: it is carried, as read now.
+  const heldPhotos = new Set<string>();
+  for (const m of closure.memberships) if (m.type === 'photo_pdq') heldPhotos.add(m.value);
+  for (const family of new Set(families.values())) if (!family.values.some((value) => heldPhotos.has(value))) carried.push(family);
+  return carried;
 }
 
 /** What {@link collectClosure} needs of the previous run: its components (members only) and hubs. */
@@ -115,6 +133,10 @@ function previousHubKeys(state: PreviousComponents): Set<string> {
   const keys = new Set<string>();
   for (const hub of state.hubs) for (const value of hub.values) keys.add(identKey(hub.type, value));
   return keys;
+}
+
+function loneHubPhotos(state: PreviousComponents): Set<string> {
+  return new Set(state.hubs.filter((hub) => hub.type === 'photo_pdq' && hub.values.length === 1).map((hub) => hub.value));
 }
 
 /** Holders of one linking unit as detection would form it, read through the source. */
@@ -141,6 +163,8 @@ interface UnitLook {
  */
 class UnitReader {
   readonly holderTotals = new Map<string, number>();
+  /** Hub photo families read whole, under each of their photos (see {@link TouchedClosure.familyHubs}). */
+  readonly familyHubs = new Map<string, HubRecord>();
   private readonly looks = new IdentMap<UnitLook>();
   private readonly holderCache = new IdentMap<{ accounts: string[]; total: number }>();
 
@@ -148,6 +172,8 @@ class UnitReader {
     private readonly source: GraphSource,
     private readonly options: DetectionOptions,
     private readonly wasHub: ReadonlySet<string>,
+    /** Photos that were hubs on their own in the previous run (a family hub holds two photos or more). */
+    private readonly loneHubPhotos: ReadonlySet<string>,
   ) {}
 
   /** Holders of one identifier: all of them, or none when it was a hub before and still is one (its total is kept). */
@@ -190,23 +216,33 @@ class UnitReader {
   }
 
   private photoFamily(value: string): UnitLook {
-    // A photo nobody holds now (removed) joins nothing: what changed are the families of the held photos
-    // near it, which it may have bridged before.
-    if (this.holders('photo_pdq', value).total === 0) {
+    // A photo that joins nothing now and may have bridged before: one nobody holds (removed), or one that
+    // is a hub on its own now and was not one on its own before (it was in a family, or new). What
+    // changed are the families of the held photos near it, and the links its holders had through a
+    // family that was no hub.
+    const own = this.holders('photo_pdq', value);
+    if (own.total === 0 || (own.total > this.options.hubThreshold && !this.loneHubPhotos.has(value))) {
       const parts = this.source
         .nearPhotos(value, this.options.pdqMaxDistance)
-        .filter((near) => near !== value && this.holders('photo_pdq', near).total > 0)
+        // A hub photo near it bridged nothing either (and is read on its own when its holders changed).
+        .filter((near) => near !== value && this.holders('photo_pdq', near).total > 0 && this.holders('photo_pdq', near).total <= this.options.hubThreshold)
         .map((near) => this.unit('photo_pdq', near));
-      return { holders: [...new Set(parts.flatMap((part) => part.holders))], changed: [...new Set(parts.flatMap((part) => part.changed))], pairwise: false };
+      // A hub now that was in a hub family before linked nothing either time (and its holders are not read).
+      const ownChanged = own.total === 0 ? [] : own.accounts;
+      return {
+        holders: own.total === 0 ? [...new Set(parts.flatMap((part) => part.holders))] : [],
+        changed: [...new Set([...ownChanged, ...parts.flatMap((part) => part.changed)])],
+        pairwise: false,
+      };
     }
     const photos = new Set<string>([value]);
     const queue = [value];
-    const holderSets: Array<{ photo: string; accounts: string[]; hub: boolean }> = [];
+    const holderSets: Array<{ photo: string; accounts: string[]; total: number; hub: boolean }> = [];
     while (queue.length > 0) {
       const photo = queue.pop()!;
       const { accounts, total } = this.holders('photo_pdq', photo);
       const hub = total > this.options.hubThreshold;
-      holderSets.push({ photo, accounts, hub });
+      holderSets.push({ photo, accounts, total, hub });
       // A hub photo does not bridge (as in detection), nor does one nobody holds (detection never sees it).
       if (hub || total === 0) continue;
       for (const near of this.source.nearPhotos(photo, this.options.pdqMaxDistance)) {
@@ -221,8 +257,15 @@ class UnitReader {
     const familyHub = holders.length > this.options.hubThreshold;
     const changed = [...new Set(holderSets.flatMap((set) => (set.hub || familyHub) && this.wasHub.has(identKey('photo_pdq', set.photo)) ? [] : set.accounts))];
     const result = { holders, changed, pairwise: false };
-    // Every photo of the family is the same unit: read it once.
-    for (const set of holderSets) this.looks.set('photo_pdq', set.photo, result);
+    if (familyHub) {
+      // As detection reports it: the photos held (a hub photo stands alone), sorted, and distinct holders.
+      const values = family.filter((set) => set.total > 0).map((set) => set.photo).sort();
+      const record: HubRecord = { type: 'photo_pdq', value: values[0], accounts: holders.length, values };
+      for (const photo of values) this.familyHubs.set(photo, record);
+    }
+    // Every photo of the family is the same unit: read it once. A hub photo met on the way is a unit of
+    // its own (which families it no longer bridges is read from it).
+    for (const set of holderSets) if (!set.hub) this.looks.set('photo_pdq', set.photo, result);
     return result;
   }
 }
@@ -303,7 +346,7 @@ export function collectClosure(
 ): TouchedClosure {
   const options = resolveDetectionOptions(context.options);
   const componentOf = componentIndex(state);
-  const reader = new UnitReader(source, options, previousHubKeys(state));
+  const reader = new UnitReader(source, options, previousHubKeys(state), loneHubPhotos(state));
   const mustPartners = new Map<string, string[]>();
   for (const verdict of resolveVerdicts(context.verdicts ?? []).mustLink) {
     mustPartners.set(verdict.a, [...(mustPartners.get(verdict.a) ?? []), verdict.b]);
@@ -435,7 +478,7 @@ export function collectClosure(
   }
 
   const memberships = [...membershipsByAccount.values()].flat();
-  return { accounts: coreAccounts, memberships, facts: source.factsOf(coreAccounts), holderTotals: reader.holderTotals };
+  return { accounts: coreAccounts, memberships, facts: source.factsOf(coreAccounts), holderTotals: reader.holderTotals, familyHubs: reader.familyHubs };
 }
 
 /** The lowest of some account keys (a cluster's members are sorted when detection made them, but a caller's may not be). */

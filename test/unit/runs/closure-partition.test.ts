@@ -115,7 +115,8 @@ describe('Function: partitionClosure over applyChanges', () => {
           expect(sorted(recomputed)).toEqual(sorted(full.clusters.filter(inCore)));
           expect(sorted(full.clusters.filter((members) => !inCore(members)))).toEqual(sorted(previous.clusters.filter((members) => !inCore(members))));
           expect(sorted(partition.components)).toEqual(sorted(full.graph.components));
-          expect(new Set(partition.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`))).toEqual(new Set(full.graph.hubs.map((hub) => `${hub.type}|${[...hub.values].sort()}`)));
+          const hubKeys = (hubs: RunGraph['hubs']) => new Set(hubs.map((hub) => `${hub.type}|${hub.value}|${hub.accounts}|${[...hub.values].sort()}`));
+          expect(hubKeys(partition.hubs)).toEqual(hubKeys(full.graph.hubs));
 
           // One task over the whole closure carries the graph the partition built; detection over it
           // gives what detection building its own graph gives.
@@ -151,6 +152,24 @@ describe('Function: partitionClosure, accounts read for a link bound only', () =
     const partition = partitionClosure({ graph, touched: ['insta#c1'], changedIdentifiers: [added], verdicts: [], nowMs: NOW_MS }, options);
 
     expect(now.hubRecords.map((hub) => hub.accounts)).toEqual([4]);
+    expect(partition.hubs).toEqual(now.hubRecords);
+  });
+
+  it('keeps, with its count and photos now, the part of a photo-family hub its bridging photo no longer joins', () => {
+    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
+    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
+    // The bridge is 20 and 30 bits from the far photos, which are 40 and 50 bits from the base photo.
+    const [bridge, far, farther] = [pdqVariant(BASE_PHOTO, 20), pdqVariant(BASE_PHOTO, 40), pdqVariant(BASE_PHOTO, 50)];
+    const before = [photo('snap#a', BASE_PHOTO), photo('wa#b', BASE_PHOTO), photo('snap#e', bridge), photo('fb#c', far), photo('insta#d', far), photo('wa#f', farther), photo('fb#g', farther)];
+    const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
+    const after = before.filter((m) => m.account !== 'snap#e');
+    const now = partitionIntoTasks({ memberships: after, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
+    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+
+    const partition = partitionClosure({ graph, touched: ['snap#e'], changedIdentifiers: [before[2]], verdicts: [], nowMs: NOW_MS }, options);
+
+    expect(previous.hubRecords.map((hub) => hub.accounts)).toEqual([7]);
+    expect(now.hubRecords.map((hub) => [hub.accounts, hub.values.length])).toEqual([[4, 2]]);
     expect(partition.hubs).toEqual(now.hubRecords);
   });
 });
