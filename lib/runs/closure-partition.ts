@@ -1,6 +1,6 @@
 /**
  * Splits an incremental run into component tasks from the graph in memory (the previous run's graph
- * with the changes applied): the closure of the changes (lib/detect/incremental.ts: affected accounts,
+ * with the changes applied): the closure of the changes (lib/detect/touched-closure.ts: affected accounts,
  * the core of whole components that is recomputed, the boundary read for exact weights), its core cut
  * into groups no component crosses, each group a task carrying its own boundary. Also returns the
  * components and hubs detection forms now, which the next run starts from.
