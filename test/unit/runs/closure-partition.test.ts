@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalType } from '../../../lib/contract/signals.js';
 import { detectClusters, resolveDetectionOptions } from '../../../lib/detect/detect.js';
 import type { AccountFacts, Verdict } from '../../../lib/detect/model.js';
+import type { DetectionOptions } from '../../../lib/detect/options.js';
 import { partitionClosure } from '../../../lib/runs/closure-partition.js';
 import { partitionIntoTasks } from '../../../lib/runs/component-partition.js';
 import { applyChanges, overlayOf, withOverlay, type RunGraph, type StoredMembership, type StoredSignals } from '../../../lib/runs/run-graph.js';
@@ -23,16 +24,17 @@ const PHOTOS = [BASE_PHOTO, pdqVariant(BASE_PHOTO, 10), pdqVariant(BASE_PHOTO, 2
 const TYPES: SignalType[] = ['email', 'phone', 'device', 'payment', 'ip', 'username', 'photo_pdq'];
 const NOW_S = NOW_MS / 1000;
 
-const membershipArb = fc.record({
+/** Memberships of the world's accounts, types drawn from `types`. */
+const membershipArbOf = (types: readonly SignalType[]) => fc.record({
   account: fc.constantFrom(...ACCOUNTS),
-  type: fc.constantFrom(...TYPES),
+  type: fc.constantFrom(...types),
   label: fc.integer({ min: 0, max: 4 }),
   daysAgo: fc.integer({ min: 0, max: 400 }),
   // Seconds after NOW until the signal expires: some expire during the history (a step is 1 s).
   lifetime: fc.integer({ min: 1, max: 12 }),
 });
-const stepArb = fc.record({
-  stored: fc.array(membershipArb, { maxLength: 6 }),
+const stepArbOf = (types: readonly SignalType[]) => fc.record({
+  stored: fc.array(membershipArbOf(types), { maxLength: 6 }),
   deleted: fc.array(fc.nat(), { maxLength: 2 }),
   // Signals a platform sends again as they were (same observation), with a new expiry.
   resent: fc.array(fc.record({ index: fc.nat(), lifetime: fc.integer({ min: 1, max: 12 }) }), { maxLength: 2 }),
@@ -51,23 +53,27 @@ const contentOf = (graph: RunGraph) => ({ ...graph, memberships: graph.membershi
 const sorted = (lists: string[][]) => lists.map((list) => [...list].sort()).sort((a, b) => (a.join() < b.join() ? -1 : 1));
 
 /** What a full run over the table sees: the graph and its components, as a full run stores them. */
-function fullRun(table: Map<string, StoredMembership>, facts: Map<string, AccountFacts>, verdicts: Verdict[], nowMs: number) {
+function fullRun(table: Map<string, StoredMembership>, facts: Map<string, AccountFacts>, verdicts: Verdict[], nowMs: number, options: DetectionOptions) {
   const memberships = [...table.values()].filter((m) => m.expiresAtS > nowMs / 1000);
-  const partition = partitionIntoTasks({ memberships, accounts: facts, verdicts, nowMs }, OPTIONS);
+  const partition = partitionIntoTasks({ memberships, accounts: facts, verdicts, nowMs }, options);
   const graph: RunGraph = { memberships, facts: new Map(facts), withdrawnAt: new Map(), components: partition.components, hubs: partition.hubRecords };
-  return { graph, clusters: memberSets(detectClusters({ memberships, accounts: facts, verdicts, nowMs }, OPTIONS)) };
+  return { graph, clusters: memberSets(detectClusters({ memberships, accounts: facts, verdicts, nowMs }, options)) };
 }
 
 describe('Function: partitionClosure over applyChanges', () => {
-  it('equals a full run over the table after every step of a random history', () => {
+  it.each([
+    { world: 'every type, a hub at 5 holders', options: OPTIONS, types: TYPES },
+    // Photo families that become hubs, split and lose photos (the cases of incremental.test.ts's direct tests).
+    { world: 'mostly photos, a hub at 4 holders', options: resolveDetectionOptions({ hubThreshold: 3, idSeed: 'closure-partition' }), types: ['photo_pdq', 'photo_pdq', 'photo_pdq', 'photo_pdq', 'email', 'ip'] as SignalType[] },
+  ])('equals a full run over the table after every step of a random history ($world)', ({ options: OPTIONS, types }) => {
     fc.assert(
-      fc.property(fc.array(membershipArb, { maxLength: 24 }), fc.array(verdictArb, { maxLength: 2 }), fc.array(stepArb, { minLength: 1, maxLength: 5 }), (initial, rawVerdicts, steps) => {
+      fc.property(fc.array(membershipArbOf(types), { maxLength: 24 }), fc.array(verdictArb, { maxLength: 2 }), fc.array(stepArbOf(types), { minLength: 1, maxLength: 5 }), (initial, rawVerdicts, steps) => {
         // The table as DynamoDB holds it: one item per (account, identifier), the last write winning.
         const table = new Map<string, StoredMembership>();
         for (const raw of initial) table.set(keyOf(toStored(raw)), toStored(raw));
         const facts = new Map<string, AccountFacts>();
         const verdicts = rawVerdicts.map(({ a, b, kind }) => ({ a, b, kind, by: 'investigator', atMs: NOW_MS }));
-        let previous = fullRun(table, facts, verdicts, NOW_MS);
+        let previous = fullRun(table, facts, verdicts, NOW_MS, OPTIONS);
         // The graph kept whole by the full run, and every account rewritten since: each step's graph
         // kept as an overlay of it must give that graph back.
         const keptWhole = previous.graph;
@@ -99,7 +105,7 @@ describe('Function: partitionClosure over applyChanges', () => {
           for (const { account, minors } of step.facts) facts.set(account, { minorContacts7d: minors });
 
           const applied = applyChanges(previous.graph, { stored, reread, factsOf: { accounts: step.facts.map((f) => f.account), facts } }, nowMs);
-          const full = fullRun(table, facts, verdicts, nowMs);
+          const full = fullRun(table, facts, verdicts, nowMs, OPTIONS);
           expect(applied.graph.memberships.map(keyOf).sort()).toEqual(full.graph.memberships.map(keyOf).sort());
           rewritten.push(...applied.rewritten);
           expect(contentOf(withOverlay(keptWhole, overlayOf(applied.graph, rewritten)))).toEqual(contentOf(applied.graph));
@@ -131,7 +137,8 @@ describe('Function: partitionClosure over applyChanges', () => {
           previous = { graph: { ...applied.graph, components: partition.components, hubs: partition.hubs }, clusters: full.clusters };
         }
       }),
-      { numRuns: 100, seed: 20261129 },
+      // PROPERTY_RUNS and PROPERTY_SEED run more histories, or others, when the closure's rules change.
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 100), seed: Number(process.env.PROPERTY_SEED ?? 20261129) },
     );
   }, 240_000);
 });
