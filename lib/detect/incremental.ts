@@ -63,11 +63,14 @@ export function carriedHubs(hubs: readonly HubRecord[], closure: Pick<TouchedClo
   for (const hub of hubsUntouched(hubs, closure.memberships)) {
     // A hub photo alone (one value) is counted as an identifier is; a family, from its reading whole.
     if (hub.type === 'photo_pdq' && hub.values.length > 1) {
+      // Every photo of it lost its last holder: gone (a photo still held would have put its family in the closure).
+      if (hub.values.every((value) => closure.holderTotals.get(identKey('photo_pdq', value)) === 0)) continue;
       if (!hub.values.some((value) => families.has(value))) carried.push(hub);
       continue;
     }
     if (hub.type === 'photo_pdq' && families.has(hub.value)) continue;
     const total = closure.holderTotals.get(identKey(hub.type, hub.value));
+    if (total === 0) continue;
     carried.push(total === undefined ? hub : { ...hub, accounts: total });
   }
   // A hub family none of whose photos the closure's memberships hold was a hub before (any other photo's

@@ -120,6 +120,9 @@ class UnitReader {
         const key = identKey(type, value);
         this.holderTotals.set(key, found.total);
         if (this.wasHub.has(key)) found = { accounts: [], total: found.total };
+      } else if (found.total === 0 && this.wasHub.has(identKey(type, value))) {
+        // A hub before that nobody holds now: no closure membership holds it, so its total of 0 says it is gone.
+        this.holderTotals.set(identKey(type, value), 0);
       }
       this.holderCache.set(type, value, found);
     }

@@ -377,6 +377,26 @@ describe('Function: detectIncremental', () => {
     expect(comparable(incremental.result)).toEqual(comparable(full.result));
   });
 
+  // Found in the second review: a hub none of whose values anyone holds now left no trace in the closure and was carried as it was.
+  it.each([
+    { hub: 'an identifier', before: ['snap#a', 'wa#b', 'fb#c', 'insta#d'].map((account) => seen(account, 'email', 'e')) },
+    { hub: 'a photo alone', before: ['snap#a', 'wa#b', 'fb#c', 'insta#d'].map((account) => photoOf(account, BASE_PHOTO)) },
+    { hub: 'a photo family', before: [photoOf('snap#a', BASE_PHOTO), photoOf('wa#b', BASE_PHOTO), photoOf('fb#c', PHOTOS[1]), photoOf('insta#d', PHOTOS[1])] },
+  ])('drops $hub that was a hub and lost every holder in one step', ({ before }) => {
+    const options = { hubThreshold: 3, idSeed: 'review' };
+    const bystanders = [seen('snap#x', 'phone', 'p'), seen('wa#y', 'phone', 'p')];
+    const { state } = detectClustersDetailed({ memberships: [...before, ...bystanders], accounts: new Map(), nowMs: NOW_MS }, options);
+    const full = detectClustersDetailed({ memberships: bystanders, accounts: new Map(), previousClusters: state.clusters, nowMs: NOW_MS }, options);
+
+    const closure = collectClosure(state, ['snap#a', 'wa#b', 'fb#c', 'insta#d'], inMemoryGraphSource(bystanders, new Map(), options), { options, changedIdentifiers: before });
+    const incremental = detectIncremental(state, closure, { nowMs: NOW_MS }, options);
+
+    expect(state.hubs.map((hub) => hub.accounts)).toEqual([4]);
+    expect(full.state.hubs).toEqual([]);
+    expect(incremental.state.hubs).toEqual([]);
+    expect(comparable(incremental.result)).toEqual(comparable(full.result));
+  });
+
   it('revisits the other holders of an identifier an account lost, whose link grew strong without it', () => {
     // Held by three, the username is too weak to link anyone (0.05 * 2^-0.5 < 0.04); held by two, it links them.
     const options: Partial<DetectionOptions> = { typeWeights: { ...DEFAULT_DETECTION_OPTIONS.typeWeights, username: 0.05 }, corroborationWeight: { ...DEFAULT_DETECTION_OPTIONS.corroborationWeight, username: 0 } };

@@ -179,4 +179,18 @@ describe('Function: partitionClosure, accounts read for a link bound only', () =
     expect(now.hubRecords.map((hub) => [hub.accounts, hub.values.length])).toEqual([[4, 2]]);
     expect(partition.hubs).toEqual(now.hubRecords);
   });
+
+  it('drops a photo-family hub that lost every holder', () => {
+    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
+    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
+    const before = [photo('snap#a', BASE_PHOTO), photo('wa#b', BASE_PHOTO), photo('fb#c', PHOTOS[1]), photo('insta#d', PHOTOS[1]), seen('snap#x', 'phone', 'p'), seen('wa#y', 'phone', 'p')];
+    const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
+    const after = before.slice(4);
+    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+
+    const partition = partitionClosure({ graph, touched: ['snap#a', 'wa#b', 'fb#c', 'insta#d'], changedIdentifiers: before.slice(0, 4), verdicts: [], nowMs: NOW_MS }, options);
+
+    expect(previous.hubRecords.map((hub) => hub.accounts)).toEqual([4]);
+    expect(partition.hubs).toEqual([]);
+  });
 });
