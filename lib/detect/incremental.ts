@@ -55,7 +55,7 @@ export function hubsUntouched<H extends { type: string; values: readonly string[
  * closure read one (an identifier that gained or lost holders and is still a hub). A hub photo family
  * the closure read whole is reported as it is now (its photos and distinct holders), once, even where
  * it was two hub families before or where part of it left for the closure; one it did not read is
- * carried as it was.
+ * carried as it was. A hub nobody holds any more (its total, or every photo's, is 0) is dropped.
  */
 export function carriedHubs(hubs: readonly HubRecord[], closure: Pick<TouchedClosure, 'memberships' | 'holderTotals' | 'familyHubs'>): HubRecord[] {
   const families = closure.familyHubs ?? new Map<string, HubRecord>();

@@ -22,7 +22,8 @@ export interface TouchedClosure {
   facts: Map<string, AccountFacts>;
   /**
    * `type\u0000value` -> total holders: for identifiers held by core or boundary accounts with more than
-   * `hubThreshold` holders, and for every IP address a core account holds (its other holders are not read).
+   * `hubThreshold` holders, for every IP address a core account holds (its other holders are not read),
+   * and 0 for a previous hub's value that nobody holds now.
    */
   holderTotals: Map<string, number>;
   /**
