@@ -143,18 +143,28 @@ describe('Function: partitionClosure over applyChanges', () => {
   }, 240_000);
 });
 
-describe('Function: partitionClosure, accounts read for a link bound only', () => {
-  // Found in review: such an account's memberships were in the closure but its photo family was not read
+// Cases found in review, each failing on the code before its fix.
+describe('Function: partitionClosure, cases found in review', () => {
+  const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
+  const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
+  /** The graph a run keeps: the memberships now, over the components and hubs of the previous run. */
+  const keptGraph = (previous: ReturnType<typeof partitionIntoTasks>, after: Array<Omit<StoredMembership, 'expiresAtS'>>): RunGraph => ({
+    memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })),
+    facts: new Map(),
+    withdrawnAt: new Map(),
+    components: previous.components,
+    hubs: previous.hubRecords,
+  });
+
+  // An account read only for a link bound: its memberships were in the closure but its photo family was not read
   // whole, so a photo-family hub it holds was dropped from the hubs the next run starts from.
-  it('keeps the photo-family hub such an account holds', () => {
-    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
-    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
+  it('keeps the photo-family hub of an account read only for a link bound', () => {
     const before = [seen('snap#b1', 'ip', 'home'), photo('snap#b1', BASE_PHOTO), photo('wa#x1', BASE_PHOTO), photo('wa#x2', PHOTOS[1]), photo('wa#x3', PHOTOS[1])];
     const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
     const added = seen('insta#c1', 'ip', 'home');
     const after = [...before, added];
     const now = partitionIntoTasks({ memberships: after, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
-    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+    const graph = keptGraph(previous, after);
 
     const partition = partitionClosure({ graph, touched: ['insta#c1'], changedIdentifiers: [added], verdicts: [], nowMs: NOW_MS }, options);
 
@@ -163,15 +173,13 @@ describe('Function: partitionClosure, accounts read for a link bound only', () =
   });
 
   it('keeps, with its count and photos now, the part of a photo-family hub its bridging photo no longer joins', () => {
-    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
-    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
     // The bridge is 20 and 30 bits from the far photos, which are 40 and 50 bits from the base photo.
     const [bridge, far, farther] = [pdqVariant(BASE_PHOTO, 20), pdqVariant(BASE_PHOTO, 40), pdqVariant(BASE_PHOTO, 50)];
     const before = [photo('snap#a', BASE_PHOTO), photo('wa#b', BASE_PHOTO), photo('snap#e', bridge), photo('fb#c', far), photo('insta#d', far), photo('wa#f', farther), photo('fb#g', farther)];
     const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
     const after = before.filter((m) => m.account !== 'snap#e');
     const now = partitionIntoTasks({ memberships: after, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
-    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+    const graph = keptGraph(previous, after);
 
     const partition = partitionClosure({ graph, touched: ['snap#e'], changedIdentifiers: [before[2]], verdicts: [], nowMs: NOW_MS }, options);
 
@@ -181,12 +189,10 @@ describe('Function: partitionClosure, accounts read for a link bound only', () =
   });
 
   it('drops a photo-family hub that lost every holder', () => {
-    const options = resolveDetectionOptions({ hubThreshold: 3, idSeed: 'review' });
-    const photo = (account: string, value: string) => ({ account, type: 'photo_pdq' as const, value, observedAtMs: NOW_MS });
     const before = [photo('snap#a', BASE_PHOTO), photo('wa#b', BASE_PHOTO), photo('fb#c', PHOTOS[1]), photo('insta#d', PHOTOS[1]), seen('snap#x', 'phone', 'p'), seen('wa#y', 'phone', 'p')];
     const previous = partitionIntoTasks({ memberships: before, accounts: new Map(), verdicts: [], nowMs: NOW_MS }, options);
     const after = before.slice(4);
-    const graph: RunGraph = { memberships: after.map((m) => ({ ...m, expiresAtS: NOW_S + 86_400 })), facts: new Map(), withdrawnAt: new Map(), components: previous.components, hubs: previous.hubRecords };
+    const graph = keptGraph(previous, after);
 
     const partition = partitionClosure({ graph, touched: ['snap#a', 'wa#b', 'fb#c', 'insta#d'], changedIdentifiers: before.slice(0, 4), verdicts: [], nowMs: NOW_MS }, options);
 
