@@ -75,6 +75,7 @@ export function carriedHubs(hubs: readonly HubRecord[], closure: Pick<TouchedClo
   }
   // A hub family none of whose photos the closure's memberships hold was a hub before (any other photo's
   // holders would be in the core) and is not detected again: it is carried, as read now.
+  if (families.size === 0) return carried;
   const heldPhotos = new Set<string>();
   for (const m of closure.memberships) if (m.type === 'photo_pdq') heldPhotos.add(m.value);
   for (const family of new Set(families.values())) if (!family.values.some((value) => heldPhotos.has(value))) carried.push(family);

@@ -121,9 +121,10 @@ class UnitReader {
         const key = identKey(type, value);
         this.holderTotals.set(key, found.total);
         if (this.wasHub.has(key)) found = { accounts: [], total: found.total };
-      } else if (found.total === 0 && this.wasHub.has(identKey(type, value))) {
+      } else if (found.total === 0) {
         // A hub before that nobody holds now: no closure membership holds it, so its total of 0 says it is gone.
-        this.holderTotals.set(identKey(type, value), 0);
+        const key = identKey(type, value);
+        if (this.wasHub.has(key)) this.holderTotals.set(key, 0);
       }
       this.holderCache.set(type, value, found);
     }
@@ -163,7 +164,10 @@ class UnitReader {
       const parts = this.source
         .nearPhotos(value, this.options.pdqMaxDistance)
         // A hub photo near it bridged nothing either (and is read on its own when its holders changed).
-        .filter((near) => near !== value && this.holders('photo_pdq', near).total > 0 && this.holders('photo_pdq', near).total <= this.options.hubThreshold)
+        .filter((near) => {
+          const { total } = this.holders('photo_pdq', near);
+          return near !== value && total > 0 && total <= this.options.hubThreshold;
+        })
         .map((near) => this.unit('photo_pdq', near));
       // A hub now that was in a hub family before linked nothing either time (and its holders are not read).
       const ownChanged = own.total === 0 ? [] : own.accounts;
