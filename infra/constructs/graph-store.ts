@@ -7,7 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { GSI1 as TABLE_GSI1, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lib/graph/table-schema.js';
+import { GSI1 as TABLE_GSI1, PARTITION_KEY, RANKING_INDEX, SORT_KEY, TTL_ATTRIBUTE } from '../../lib/graph/table-schema.js';
 
 /** Props of {@link GraphStore}. */
 export interface GraphStoreProps {
@@ -41,6 +41,14 @@ export class GraphStore extends Construct {
       partitionKey: { name: TABLE_GSI1.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_GSI1.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // Sparse: only current clusters' reports carry its keys (see RANKING_INDEX).
+    this.table.addGlobalSecondaryIndex({
+      indexName: RANKING_INDEX.name,
+      partitionKey: { name: RANKING_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: RANKING_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...RANKING_INDEX.attributes],
     });
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The current clusters, kept in place across runs under their stable ids: reports, the risk ranking,
  * each account's cluster, and review state. A report is stored gzipped in one item so that large
- * clusters stay under DynamoDB's 400 KB limit.
+ * clusters stay under DynamoDB's 400 KB limit. The ranking is an index over the current clusters'
+ * report items (RANKING_INDEX), not items of its own: a save writes one item per changed cluster.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
@@ -15,6 +17,7 @@ import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
 import { appendAll } from '../append-all.js';
 
 /** Review states an investigator moves a cluster through. */
@@ -50,20 +53,22 @@ export interface ClusterReport extends ClusterSummary {
   removedInRun?: string;
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+function encodeCursor(rankSk: string): string {
+  return Buffer.from(JSON.stringify({ rankSk })).toString('base64url');
 }
 
+/** The ranking index's key a cursor resumes after. */
 function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && key.pk === RANK_PK && typeof key.sk === 'string') return key;
+    if (key && typeof key === 'object' && typeof key.rankSk === 'string' && RANK_SK_SHAPE.test(key.rankSk)) return rankingKey(key.rankSk);
   } catch {
     // fall through to the error below
   }
   throw new ValidationError('cursor is not one this API gave: start again without a cursor');
 }
+
 
 /** What a run changes in the stored clusters. */
 export interface ClusterChanges {
@@ -88,9 +93,9 @@ export interface AppliedRun {
   /** Clusters marked removed now. */
   removed: number;
   /**
-   * DynamoDB items put or deleted: per written cluster its report, its ranking entry, the old ranking
-   * entry when its risk moved, and a pointer per new member; per removed cluster its report and its
-   * ranking entry. The write volume (and cost) of the run's save.
+   * DynamoDB items put: per written cluster its report (which the ranking index lists) and a pointer per
+   * new member; per removed cluster its report, put back out of the ranking. The write volume (and cost)
+   * of the run's save, before the index's own writes.
    */
   itemsWritten: number;
   /** Every upserted cluster as the ranking now lists it (written or unchanged), for {@link rankingAfter}. */
@@ -182,14 +187,12 @@ export class ClusterRepository {
   ) {}
 
   /**
-   * Applies a run to the stored clusters in place: a changed cluster gets a new report, ranking entry
-   * and member pointers; an unchanged one is left alone; a removed one leaves the ranking and its report
-   * is marked removed (kept, with its review state, for the record).
+   * Applies a run to the stored clusters in place: a changed cluster gets a new report (its ranking
+   * entry with it) and member pointers; an unchanged one is left alone; a removed one's report is put
+   * back marked removed and out of the ranking (kept, with its review state, for the record).
    *
-   * Every put is written before any delete, so that a save that fails halfway (the run then fails and
-   * the next one redoes it) never leaves a current cluster out of the ranking, which would cost it its
-   * id and review state: at worst a cluster is listed twice, under its old and its new risk, until
-   * {@link currentClusters} deletes the older entry.
+   * Each cluster's report and ranking entry are one item, so a save that fails halfway (the run then
+   * fails and the next one redoes it) leaves every cluster listed once, as before or as after.
    */
   async applyRun(runId: string, changes: ClusterChanges, detectedAt: string): Promise<AppliedRun> {
     const stored = new Map<string, StoredHead>();
@@ -220,7 +223,6 @@ export class ClusterRepository {
       sending.push(sent);
       writes = [];
     };
-    const deletes: WriteRequest[] = [];
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     const ranked: CurrentCluster[] = [];
@@ -239,19 +241,17 @@ export class ClusterRepository {
       }
       const sk = rankSk(cluster.risk.score, cluster.id);
       ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
-      if (previous?.rankSk && previous.rankSk !== sk) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: previous.rankSk } } });
       writes.push(
         {
           PutRequest: {
-            Item: { pk: clusterPk(cluster.id), sk: SK_REPORT, kind: 'report', runId, rankSk: sk, fingerprint, detectedAt, body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }) },
-          },
-        },
-        {
-          PutRequest: {
             Item: {
-              pk: RANK_PK,
-              sk,
-              kind: 'rank',
+              pk: clusterPk(cluster.id),
+              sk: SK_REPORT,
+              kind: 'report',
+              runId,
+              // The ranking entry (RANKING_INDEX's keys and attributes).
+              rankPk: RANK_PK,
+              rankSk: sk,
               id: cluster.id,
               size: cluster.members.length,
               platforms: cluster.platforms,
@@ -260,6 +260,7 @@ export class ClusterRepository {
               members: cluster.members,
               fingerprint,
               detectedAt,
+              body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }),
             },
           },
         },
@@ -271,23 +272,17 @@ export class ClusterRepository {
           }),
       );
     }
-    const reports = await reportsRead;
-    const removed = reports.filter((report) => !report.removedAt);
-    for (const { rankSk: reportRankSk, ...report } of reports) {
-      const listedAt = stored.get(clusterIdOfPk(report.pk))?.rankSk;
-      if (report.removedAt) {
-        // Marked removed by a save cut off before its deletes: only the ranking entry is left to go.
-        if (listedAt) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: listedAt } } });
-        continue;
-      }
-      // The ranking key known from the ranking itself, else the one the report holds.
-      const rank = listedAt ?? reportRankSk;
-      if (rank) deletes.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: rank } } });
-      writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
-    }
+    // Removed ones already (read with their heads before) were left out of the read.
+    const removed = (await reportsRead).filter((report) => !report.removedAt);
+    // Out of the ranking without its keys (the index is sparse).
+    for (const { rankPk: _rankPk, rankSk: _rankSk, ...report } of removed) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
     send();
-    const put = (await Promise.all(sending)).reduce((sum, count) => sum + count, 0);
-    const itemsWritten = put + (await batchWriteAll(this.db, this.tableName, deletes));
+    // A failed part fails the save only once the others are settled, so that no write of a failed run
+    // lands after the run has ended (the next run could be reading by then).
+    const sent = await Promise.allSettled(sending);
+    const failure = sent.find((part) => part.status === 'rejected');
+    if (failure) throw failure.reason;
+    const itemsWritten = sent.reduce((sum, part) => sum + (part.status === 'fulfilled' ? part.value : 0), 0);
     return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten, ranked };
   }
 
@@ -297,44 +292,28 @@ export class ClusterRepository {
    * where that page ended in ranges of one risk point (the first three characters of its sort key) side
    * by side, so that its pages do not wait for each other.
    *
-   * A cluster listed twice (a save failed between its puts and its deletes: see {@link applyRun}) is
-   * taken as its newest entry, and the older one is deleted here. Only detection runs call this, one run
-   * at a time, so nothing writes the ranking meanwhile.
+   * The ranking is a global secondary index, which DynamoDB updates shortly after each write (within a
+   * second in normal operation): the runner lets that much time pass after a save before a run reads
+   * it (`rankingSettleMs`). dynalite updates it with the write.
    */
   async currentClusters(): Promise<CurrentCluster[]> {
-    const items = await this.rankingEntries();
-    const newest = new Map<string, Record<string, any>>();
-    const stale: Array<{ DeleteRequest: { Key: Record<string, unknown> } }> = [];
-    for (const item of items) {
-      const id = String(item.id);
-      const other = newest.get(id);
-      if (other === undefined) newest.set(id, item);
-      else {
-        const [keep, drop] = String(item.detectedAt) > String(other.detectedAt) ? [item, other] : [other, item];
-        newest.set(id, keep);
-        stale.push({ DeleteRequest: { Key: { pk: RANK_PK, sk: drop.sk } } });
-      }
-    }
-    if (stale.length > 0) await batchWriteAll(this.db, this.tableName, stale);
-    return items
-      .filter((item) => newest.get(String(item.id)) === item)
-      .map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.sk), fingerprint: item.fingerprint } }));
+    return (await this.rankingEntries()).map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.rankSk), fingerprint: item.fingerprint } }));
   }
 
   /** Every ranking entry, highest risk first (see {@link currentClusters}). */
   private async rankingEntries(): Promise<Array<Record<string, any>>> {
-    const query = { TableName: this.tableName, ProjectionExpression: 'sk, id, members, fingerprint, detectedAt', Limit: this.rankingPageLimit };
-    const first = await this.db.send(new QueryCommand({ ...query, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } }));
+    const query = { ProjectionExpression: 'rankSk, id, members, fingerprint', Limit: this.rankingPageLimit };
+    const first = await this.db.send(new QueryCommand(rankingQuery(this.tableName, query)));
     const items = [...(first.Items ?? [])];
     const resumeAt = first.LastEvaluatedKey;
     if (resumeAt) {
-      const from = Number(String(resumeAt.sk).slice(0, RISK_PREFIX));
+      const from = Number(String(resumeAt.rankSk).slice(0, RISK_PREFIX));
       const ranges = Array.from({ length: RISK_PREFIXES - from }, (_, n) => String(from + n).padStart(RISK_PREFIX, '0'));
       const found: Array<Array<Record<string, any>>> = ranges.map(() => []);
       await inParallel(
         ranges.map((prefix, n) => ({ prefix, n })),
         async ({ prefix, n }) => {
-          const range = { ...query, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': RANK_PK, ':low': prefix, ':high': `${prefix}~` } };
+          const range = rankingQuery(this.tableName, { ...query, range: { low: prefix, high: `${prefix}~` } });
           // The first range starts where the first page ended.
           for await (const page of pages(this.db, { query: range }, n === 0 ? resumeAt : undefined)) appendAll(found[n], page.items);
         },
@@ -345,10 +324,53 @@ export class ClusterRepository {
   }
 
   /**
+   * Moves a ranking kept as items of its own (partition `RANK`, before the ranking index) onto the
+   * reports: each current cluster's report takes its entry's attributes, then the entry is deleted. An
+   * entry whose report has since moved on (another ranking key: a duplicate left by a save cut off
+   * halfway) or was marked removed is only deleted. Resumable (an entry goes only after its report
+   * holds it, and moving one twice writes the same); one empty query when there is nothing to move.
+   * The runner calls it as a run begins. Returns the entries moved onto their reports.
+   */
+  async moveLegacyRanking(): Promise<number> {
+    let moved = 0;
+    const legacy = { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } };
+    for await (const page of pages(this.db, { query: legacy })) {
+      await inParallel(page.items, async (entry) => {
+        try {
+          await this.db.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: clusterPk(String(entry.id)), sk: SK_REPORT },
+              UpdateExpression: 'SET rankPk = :rankPk, id = :id, #size = :size, platforms = :platforms, platformCount = :platformCount, risk = :risk, members = :members',
+              ConditionExpression: 'rankSk = :rankSk AND attribute_not_exists(removedAt)',
+              ExpressionAttributeNames: { '#size': 'size' },
+              ExpressionAttributeValues: {
+                ':rankPk': RANK_PK,
+                ':rankSk': entry.sk,
+                ':id': entry.id,
+                ':size': entry.size,
+                ':platforms': entry.platforms,
+                ':platformCount': entry.platformCount,
+                ':risk': entry.risk,
+                ':members': entry.members,
+              },
+            }),
+          );
+          moved += 1;
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      });
+      await batchWriteAll(this.db, this.tableName, page.items.map((entry) => ({ DeleteRequest: { Key: { pk: RANK_PK, sk: entry.sk } } })));
+    }
+    return moved;
+  }
+
+  /**
    * The current clusters that any of these accounts (`platform#account`) belongs to (for a task that
    * loads its closure from the table), with their heads. Reads each account's pointer, then the
-   * clusters' heads and ranking entries: about three items per cluster in calls of 100. (A run that
-   * reads the whole ranking anyway gives its tasks their clusters from it instead: `withPreviousClusters`.)
+   * clusters' reports' heads and members: two items per cluster in calls of 100. (A run that reads the
+   * whole ranking anyway gives its tasks their clusters from it instead: `withPreviousClusters`.)
    */
   async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { head: StoredHead }>> {
     const pointers = await this.batchGet(
@@ -358,10 +380,13 @@ export class ClusterRepository {
       }),
       'clusterId',
     );
-    const heads = await this.storedHeads([...new Set(pointers.map((item) => String(item.clusterId)))]);
-    const rankKeys = [...heads.values()].filter((head) => head.rankSk && !head.removedAt).map((head) => ({ pk: RANK_PK, sk: head.rankSk! }));
-    const ranks = await this.batchGet(rankKeys, 'id, members');
-    return ranks.map((item) => ({ id: String(item.id), members: item.members as string[], head: heads.get(String(item.id))! }));
+    const reports = await this.batchGet(
+      [...new Set(pointers.map((item) => String(item.clusterId)))].map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
+      'pk, rankPk, rankSk, fingerprint, members',
+    );
+    return reports
+      .filter((report) => report.rankPk !== undefined)
+      .map((report) => ({ id: clusterIdOfPk(report.pk), members: report.members as string[], head: { rankSk: report.rankSk, fingerprint: report.fingerprint } }));
   }
 
   private async storedHeads(ids: string[]): Promise<Map<string, StoredHead>> {
@@ -383,17 +408,17 @@ export class ClusterRepository {
     let exhausted = false;
     while (found.length < options.limit && !exhausted) {
       const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': RANK_PK, ...(filter?.values ?? {}) },
-          FilterExpression: filter?.FilterExpression,
-          ProjectionExpression: 'pk, sk, id, #size, platforms, risk, detectedAt',
-          ExpressionAttributeNames: { '#size': 'size' },
-          ExclusiveStartKey: startKey,
-          // One more than asked, so that the answer knows whether a next page exists.
-          Limit: options.limit - found.length + 1,
-        }),
+        new QueryCommand(
+          rankingQuery(this.tableName, {
+            ExpressionAttributeValues: filter?.values,
+            FilterExpression: filter?.FilterExpression,
+            ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt',
+            ExpressionAttributeNames: { '#size': 'size' },
+            ExclusiveStartKey: startKey,
+            // One more than asked, so that the answer knows whether a next page exists.
+            Limit: options.limit - found.length + 1,
+          }),
+        ),
       );
       found.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
@@ -412,7 +437,7 @@ export class ClusterRepository {
         status: statuses.get(String(item.id)) ?? 'new',
         detectedAt: String(item.detectedAt),
       })),
-      next: more && last ? encodeCursor({ pk: last.pk, sk: last.sk }) : null,
+      next: more && last ? encodeCursor(String(last.rankSk)) : null,
     };
   }
 
@@ -430,11 +455,10 @@ export class ClusterRepository {
     const pointer = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER } }));
     const clusterId = pointer.Item?.clusterId as string | undefined;
     if (!clusterId) return undefined;
-    // The pointer may be left from a cluster that has since gone; the ranking entry says what is current.
-    const head = (await this.storedHeads([clusterId])).get(clusterId);
-    if (!head?.rankSk || head.removedAt) return undefined;
-    const rank = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: RANK_PK, sk: head.rankSk }, ProjectionExpression: 'members' }));
-    return (rank.Item?.members as string[] | undefined)?.includes(`${ref.platform}#${ref.account}`) ? clusterId : undefined;
+    // The pointer may be left from a cluster that has since gone; the report says what is current.
+    const report = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: clusterPk(clusterId), sk: SK_REPORT }, ProjectionExpression: 'rankPk, members' }));
+    if (report.Item?.rankPk === undefined) return undefined;
+    return (report.Item.members as string[]).includes(`${ref.platform}#${ref.account}`) ? clusterId : undefined;
   }
 
   private async statuses(ids: string[]): Promise<Map<string, ReviewStatus>> {

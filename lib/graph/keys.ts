@@ -31,7 +31,7 @@ export const clusterPk = (clusterId: string) => `CLUSTER#${clusterId}`;
 export const clusterIdOfPk = (pk: unknown) => String(pk).slice('CLUSTER#'.length);
 export const SK_REPORT = 'REPORT';
 export const SK_REVIEW = 'REVIEW';
-/** The one partition of the current risk ranking. */
+/** The ranking index's one partition (`rankPk` of a current cluster's report: see RANKING_INDEX). */
 export const RANK_PK = 'RANK';
 export const VERDICT_PK = 'VERDICT';
 /** A retired hashing key id: signals stamped with it are refused and not stored. */

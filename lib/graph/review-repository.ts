@@ -11,7 +11,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { batchGetAll } from './batch-get.js';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
-import { clusterIdOfPk, clusterPk, RANK_PK, SK_REPORT, SK_REVIEW } from './keys.js';
+import { clusterIdOfPk, clusterPk, SK_REPORT, SK_REVIEW } from './keys.js';
+import { RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
 import { allItems, pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 
@@ -81,7 +82,7 @@ function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'));
-    if (isQueueCursor(cursor) && typeof parsed?.after === 'string') return parsed.after;
+    if (isQueueCursor(cursor) && typeof parsed?.after === 'string' && RANK_SK_SHAPE.test(parsed.after)) return parsed.after;
   } catch {
     // fall through to the error below
   }
@@ -233,20 +234,20 @@ export class ReviewRepository {
       }
     }
     const rows: RankItem[] = [];
-    let startKey: Record<string, unknown> | undefined = after ? { pk: RANK_PK, sk: after } : undefined;
+    let startKey: Record<string, unknown> | undefined = after ? rankingKey(after) : undefined;
     let exhausted = false;
     while (rows.length <= page.limit && !exhausted) {
       const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: filter.expression,
-          ExpressionAttributeValues: { ':pk': RANK_PK, ...filter.values },
-          ExpressionAttributeNames: { ...filter.names, '#size': 'size' },
-          ProjectionExpression: 'sk, id, #size, platforms, risk, detectedAt',
-          ExclusiveStartKey: startKey,
-          Limit: Math.max(page.limit + 1 - rows.length, 25),
-        }),
+        new QueryCommand(
+          rankingQuery(this.tableName, {
+            FilterExpression: filter.expression,
+            ExpressionAttributeValues: filter.values,
+            ExpressionAttributeNames: { ...filter.names, '#size': 'size' },
+            ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt',
+            ExclusiveStartKey: startKey,
+            Limit: Math.max(page.limit + 1 - rows.length, 25),
+          }),
+        ),
       );
       for (const item of result.Items ?? []) if (!excluded.has(String(item.id))) rows.push(item);
       startKey = result.LastEvaluatedKey;
@@ -259,10 +260,10 @@ export class ReviewRepository {
     const statuses = filters.status === undefined ? REVIEW_STATUSES : filters.status === 'open' ? REVIEW_STATUSES.filter((s) => s !== 'dismissed') : [filters.status];
     const reviews = (await Promise.all(statuses.map((status) => this.reviewItemsWithStatus(status)))).flat();
     const ids = reviews.filter((review) => filters.assignee === undefined || review.assignee === filters.assignee).map((review) => String(review.clusterId));
-    const heads = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'rankSk, removedAt');
-    const rankKeys = heads.filter((head) => head.rankSk && !head.removedAt && (!after || head.rankSk > after)).map((head) => ({ pk: RANK_PK, sk: head.rankSk }));
-    const ranks = (await this.batchGet(rankKeys, 'sk, id, #size, platforms, platformCount, risk, detectedAt')).filter(filter.test);
-    ranks.sort((x, y) => (x.sk < y.sk ? -1 : 1));
+    // Their reports' ranking entries: those of current clusters, after the cursor.
+    const reports = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'rankPk, rankSk, id, #size, platforms, platformCount, risk, detectedAt');
+    const ranks = reports.filter((report) => report.rankPk !== undefined && (!after || report.rankSk > after)).filter(filter.test);
+    ranks.sort((x, y) => (x.rankSk < y.rankSk ? -1 : 1));
     return this.toPage(ranks, limit);
   }
 
@@ -282,7 +283,7 @@ export class ReviewRepository {
           detectedAt: String(row.detectedAt),
         };
       }),
-      next: rows.length > limit ? encodeCursor(String(pageRows[pageRows.length - 1].sk)) : null,
+      next: rows.length > limit ? encodeCursor(String(pageRows[pageRows.length - 1].rankSk)) : null,
     };
   }
 
@@ -291,13 +292,7 @@ export class ReviewRepository {
     const countRank = async (filterExpression?: string) => {
       let total = 0;
       for await (const page of pages(this.db, {
-        query: {
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: filterExpression,
-          ExpressionAttributeValues: { ':pk': RANK_PK, ...(filterExpression ? { ':two': 2 } : {}) },
-          Select: 'COUNT',
-        },
+        query: rankingQuery(this.tableName, { FilterExpression: filterExpression, ExpressionAttributeValues: filterExpression ? { ':two': 2 } : undefined, Select: 'COUNT' }),
       }))
         total += page.count;
       return total;
@@ -312,8 +307,8 @@ export class ReviewRepository {
    */
   async counts(rank: { total: number; crossPlatform: number }): Promise<QueueCounts> {
     const reviewed = (await Promise.all(REVIEW_STATUSES.filter((s) => s !== 'new').map((status) => this.reviewItemsWithStatus(status)))).flat();
-    const heads = await this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankSk, removedAt');
-    const current = new Set(heads.filter((head) => head.rankSk && !head.removedAt).map((head) => clusterIdOfPk(head.pk)));
+    const heads = await this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankPk');
+    const current = new Set(heads.filter((head) => head.rankPk !== undefined).map((head) => clusterIdOfPk(head.pk)));
     const byStatus = { new: 0, 'in-review': 0, escalated: 0, dismissed: 0 } as Record<ReviewStatus, number>;
     for (const review of reviewed) if (current.has(String(review.clusterId))) byStatus[review.status as ReviewStatus] += 1;
     byStatus.new = rank.total - byStatus['in-review'] - byStatus.escalated - byStatus.dismissed;

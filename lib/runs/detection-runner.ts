@@ -127,7 +127,7 @@ export function joinedAccounts(previous: readonly StoredCluster[], clusters: Rea
 
 export interface DetectionRunnerDeps {
   signals: Pick<SignalRepository, 'snapshot' | 'readAccounts' | 'factsOf' | 'deleteWithdrawnLeftovers'>;
-  clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts'>;
+  clusters: Pick<ClusterRepository, 'applyRun' | 'currentClusters' | 'clustersOfAccounts' | 'moveLegacyRanking'>;
   runs: RunRepository;
   verdicts: Pick<VerdictRepository, 'all'>;
   changes: Pick<ChangeLog, 'detailSince' | 'photoHashes'>;
@@ -141,6 +141,12 @@ export interface DetectionRunnerDeps {
   options?: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes (default `CLOSURE_TASK_MEMBERSHIPS` in closure-partition.ts). */
   closureTaskMemberships?: number;
+  /**
+   * How long after the previous run ended a run may read the ranking: the ranking is a global secondary
+   * index, which DynamoDB brings up to date shortly after each write. 0 (the default) where indexes are
+   * updated with the write, as dynalite's are; the AWS configuration sets RANKING_SETTLE_MS.
+   */
+  rankingSettleMs?: number;
   clock?: () => Date;
 }
 
@@ -222,6 +228,9 @@ export class DetectionRunner {
       };
       const previousId = await this.deps.runs.lastSuccessfulRunId();
       const previous = previousId ? await this.deps.runs.get(previousId) : undefined;
+      await this.rankingSettled(run.after === previousId ? previous : run.after ? await this.deps.runs.get(run.after) : undefined);
+      // A ranking kept by an earlier version, as items of its own, moves onto the reports first.
+      const legacyMoved = await this.deps.clusters.moveLegacyRanking();
       const fullBecause = whyNotIncremental(previous, basis);
       if (run.requestedMode === 'incremental' && fullBecause) {
         throw new Error(`an incremental run needs a previous successful run with the same options, verdicts and ageing step (${fullBecause}): run a full one`);
@@ -231,6 +240,7 @@ export class DetectionRunner {
       let tasks: StoredTask[];
       let since: string | undefined;
       const counts: Record<string, number> = Object.fromEntries(TASK_COUNTS.map((name) => [name, 0]));
+      if (legacyMoved > 0) counts.legacyRankingMoved = legacyMoved;
       let hubs: RunRecord['hubs'] = [];
       let hubsExcluded = 0;
       /** What this run saw of the change log, for the next run to skip (recorded only by a run from a kept graph). */
@@ -399,6 +409,14 @@ export class DetectionRunner {
       await this.deps.runs.finish(runId, { status: 'failed', finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, timingsMs, error: (error as Error).message });
     }
     return (await this.deps.runs.get(runId))!;
+  }
+
+  /** Waits until the ranking index holds what the run before (`before`) saved (see `rankingSettleMs`). */
+  private async rankingSettled(before: RunRecord | undefined): Promise<void> {
+    const settleMs = this.deps.rankingSettleMs ?? 0;
+    if (settleMs <= 0 || !before?.finishedAt) return;
+    const wait = Date.parse(before.finishedAt) + settleMs - this.clock().getTime();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, settleMs)));
   }
 
   /**

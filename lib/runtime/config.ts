@@ -24,7 +24,15 @@ export interface CrosslinkConfig {
   detectionOptions: Partial<DetectionOptions>;
   /** Core memberships one incremental task takes before the closure is cut into several (default `CLOSURE_TASK_MEMBERSHIPS` in lib/runs/closure-partition.ts); tests set it low. */
   closureTaskMemberships?: number;
+  /** How long after a run ends the next may read the ranking index (RANKING_SETTLE_MS on AWS; unset locally, where dynalite updates indexes with the write). */
+  rankingSettleMs?: number;
 }
+
+/**
+ * DynamoDB brings a global secondary index up to date "within a fraction of a second" of a write in
+ * normal operation; a run reads the ranking index no sooner than this after the previous run ended.
+ */
+export const RANKING_SETTLE_MS = 2_000;
 
 /** Thrown at start-up when a required environment variable is missing or malformed. */
 export class ConfigError extends ValidationError {}
@@ -77,5 +85,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): CrosslinkConfi
     releaseThreshold: positiveInt(env, 'RELEASE_THRESHOLD', DEFAULT_RELEASE_THRESHOLD),
     defaultRequestsPerMinute: positiveInt(env, 'PLATFORM_REQUESTS_PER_MINUTE', DEFAULT_REQUESTS_PER_MINUTE),
     detectionOptions: detectionOptionsFrom(env),
+    rankingSettleMs: RANKING_SETTLE_MS,
   };
 }

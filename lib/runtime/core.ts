@@ -71,6 +71,7 @@ export function buildCore({ db, sqs, config }: CoreDeps) {
       reviews: review,
       options: { hubThreshold: config.hubThreshold, ...config.detectionOptions },
       closureTaskMemberships: config.closureTaskMemberships,
+      rankingSettleMs: config.rankingSettleMs,
     }),
   };
 }

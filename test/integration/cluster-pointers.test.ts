@@ -1,12 +1,13 @@
 /**
  * Cluster reports applied in place on a real DynamoDB API (dynalite): an account's pointer to its
- * cluster is written when it joins the cluster, not again every time the cluster changes.
+ * cluster is written when it joins the cluster, not again every time the cluster changes; the ranking
+ * is the index over current clusters' reports, so a save writes one item per cluster besides pointers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
 import { ClusterRepository } from '../../lib/graph/cluster-repository.js';
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withPreviousClusters } from '../../lib/runs/detection-runner.js';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
@@ -20,8 +21,8 @@ let pointerWrites = 0;
 let reportReads = 0;
 /** Items (puts and deletes) sent in BatchWriteItem requests since the last reset. */
 let itemWrites = 0;
-/** While set, every BatchWriteItem request that deletes anything fails (a save cut off before its deletes). */
-let failDeletes = false;
+/** While set, every BatchWriteItem request that writes an item of this partition fails (a save cut off there). */
+let failWritesOf: string | undefined;
 
 beforeAll(async () => {
   local = await startLocalDynamo('pointers');
@@ -29,10 +30,10 @@ beforeAll(async () => {
   db = local.db;
   db.middlewareStack.add(
     (next) => async (args) => {
-      const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string } } }>> }).RequestItems ?? {}).flat();
+      const items = Object.values((args.input as { RequestItems?: Record<string, Array<{ PutRequest?: { Item: { kind?: string; pk?: string } } }>> }).RequestItems ?? {}).flat();
+      if (failWritesOf && items.some((item) => item.PutRequest?.Item.pk === failWritesOf)) throw new Error('injected: the save was cut off');
       pointerWrites += items.filter((item) => item.PutRequest?.Item.kind === 'account-cluster').length;
       itemWrites += items.filter((item) => 'PutRequest' in item || 'DeleteRequest' in item).length;
-      if (failDeletes && items.some((item) => 'DeleteRequest' in item)) throw new Error('injected: the save was cut off');
       const keys = Object.values((args.input as { RequestItems?: Record<string, { Keys?: Array<{ sk?: string }> }> }).RequestItems ?? {}).flatMap((request) => request.Keys ?? []);
       reportReads += keys.filter((key) => key.sk === 'REPORT').length;
       return next(args);
@@ -54,9 +55,9 @@ describe('Class: ClusterRepository, account pointers', () => {
     itemWrites = 0;
     const initial = await repository.applyRun('run-1', { upserts: first, removed: [] }, '2026-11-28T01:00:00Z');
     expect(pointerWrites).toBe(3);
-    // Its report, its ranking entry and a pointer per member.
-    expect(initial.itemsWritten).toBe(5);
-    expect(itemWrites).toBe(5);
+    // Its report (which the ranking index lists) and a pointer per member.
+    expect(initial.itemsWritten).toBe(4);
+    expect(itemWrites).toBe(4);
 
     // One more profile: the cluster keeps its id and changes (new member, new links, new risk).
     const previous = await repository.clustersOfAccounts(['snap#a', 'wa#b', 'fb#c', 'insta#d']);
@@ -69,10 +70,12 @@ describe('Class: ClusterRepository, account pointers', () => {
 
     expect(saved.written).toBe(1);
     expect(pointerWrites).toBe(1);
-    // The report, the ranking entry under its new risk, the old entry's delete, one pointer.
+    // The report (listed under its new risk in the same write) and one pointer.
     expect(second[0].risk.score).not.toBe(first[0].risk.score);
-    expect(saved.itemsWritten).toBe(4);
-    expect(itemWrites).toBe(4);
+    expect(saved.itemsWritten).toBe(2);
+    expect(itemWrites).toBe(2);
+    const listed = (await repository.currentClusters()).filter((c) => c.id === first[0].id);
+    expect(listed.map((c) => c.members)).toEqual([['fb#c', 'insta#d', 'snap#a', 'wa#b']]);
     // The head read with the previous clusters is not read again.
     expect(reportReads).toBe(0);
     for (const account of ['a', 'b', 'c']) expect(await repository.clusterOfAccount({ platform: ['snap', 'wa', 'fb'][['a', 'b', 'c'].indexOf(account)], account })).toBe(first[0].id);
@@ -113,9 +116,9 @@ describe('Class: ClusterRepository, account pointers', () => {
     // Its head is not known beforehand (no previous clusters given): the one read of the report serves both.
     reportReads = 0;
     itemWrites = 0;
-    // The report put back marked removed, and the ranking entry's delete.
-    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 1, itemsWritten: 2 });
-    expect(itemWrites).toBe(2);
+    // The report put back marked removed, out of the ranking by the same write.
+    expect(await repository.applyRun('run-5', { upserts: [], removed: [cluster.id] }, '2026-11-28T05:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 1, itemsWritten: 1 });
+    expect(itemWrites).toBe(1);
     expect(reportReads).toBe(1);
     expect(await repository.report(cluster.id)).toEqual({ ...before, removedAt: '2026-11-28T05:00:00Z', removedInRun: 'run-5' });
     expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
@@ -145,51 +148,69 @@ describe('Class: ClusterRepository, account pointers', () => {
     await repository.applyRun('run-3', { upserts: third, removed: [] }, '2026-11-28T03:00:00Z');
     expect(pointerWrites).toBe(5);
   });
-  it('keeps a cluster in the ranking when its save is cut off before the deletes, and the next read keeps its newest entry only', async () => {
-    const rankingOf = async (id: string) =>
-      ((await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'RANK' } }))).Items ?? []).filter((item) => item.id === id);
-    const [cluster] = detect(['snap#f1', 'wa#f2']);
-    await repository.applyRun('run-f1', { upserts: [cluster], removed: [] }, '2026-11-28T08:00:00Z');
-    const previous = await repository.clustersOfAccounts(['snap#f1']);
-    const [grown] = detect(['snap#f1', 'wa#f2', 'fb#f3'], previous);
-    expect(grown.id).toBe(cluster.id);
-    expect(grown.risk.score).not.toBe(cluster.risk.score);
+  it('lists every cluster once, as before or as after, when a save is cut off halfway; the next save completes it', async () => {
+    const clusters = [detect(['snap#f1', 'wa#f2'])[0], { ...detect(['snap#h1', 'wa#h2'])[0], id: 'c-second' }];
+    await repository.applyRun('run-f1', { upserts: clusters, removed: [] }, '2026-11-28T08:00:00Z');
+    const accounts = ['snap#f1', 'snap#h1'];
+    const previous = await repository.clustersOfAccounts(accounts);
+    const grown = [detect(['snap#f1', 'wa#f2', 'fb#f3'], previous)[0], { ...detect(['snap#h1', 'wa#h2', 'fb#h3'])[0], id: 'c-second' }];
+    expect(grown[0].id).toBe(clusters[0].id);
 
-    failDeletes = true;
+    // Each cluster's report goes in a call of its own; the second cluster's fails.
+    const parted = new ClusterRepository(db, 'crosslink', undefined, 1);
+    failWritesOf = 'CLUSTER#c-second';
     try {
-      await expect(repository.applyRun('run-f2', { upserts: [grown], removed: [], previous }, '2026-11-28T09:00:00Z')).rejects.toThrow(/cut off/);
+      await expect(parted.applyRun('run-f2', { upserts: grown, removed: [], previous }, '2026-11-28T09:00:00Z')).rejects.toThrow(/cut off/);
     } finally {
-      failDeletes = false;
+      failWritesOf = undefined;
     }
-    // Listed twice (old and new risk), never missing.
-    expect((await rankingOf(cluster.id)).map((item) => item.members.length).sort()).toEqual([2, 3]);
+    const membersOf = async () => (await repository.currentClusters()).filter((c) => c.id === clusters[0].id || c.id === 'c-second').map((c) => [c.id, c.members.length]);
+    expect((await membersOf()).sort()).toEqual([[clusters[0].id, 3], ['c-second', 2]].sort());
 
-    const current = (await repository.currentClusters()).filter((c) => c.id === cluster.id);
-    expect(current.map((c) => c.members)).toEqual([['fb#f3', 'snap#f1', 'wa#f2']]);
-    // The older entry is gone, and every member finds the cluster.
-    expect((await rankingOf(cluster.id)).map((item) => item.members.length)).toEqual([3]);
-    expect(await repository.clusterOfAccount({ platform: 'fb', account: 'f3' })).toBe(cluster.id);
+    const again = await repository.clustersOfAccounts(accounts);
+    expect(await repository.applyRun('run-f3', { upserts: grown, removed: [], previous: again }, '2026-11-28T10:00:00Z')).toMatchObject({ written: 1, unchanged: 1 });
+    expect((await membersOf()).sort()).toEqual([[clusters[0].id, 3], ['c-second', 3]].sort());
+    expect(await repository.clusterOfAccount({ platform: 'fb', account: 'h3' })).toBe('c-second');
   });
 
-  it('takes a dissolved cluster out of the ranking on the next save when the first was cut off before its deletes', async () => {
-    const [cluster] = detect(['snap#g1', 'wa#g2']);
-    await repository.applyRun('run-g1', { upserts: [cluster], removed: [] }, '2026-11-28T10:00:00Z');
-    failDeletes = true;
-    try {
-      await expect(repository.applyRun('run-g2', { upserts: [], removed: [cluster.id] }, '2026-11-28T11:00:00Z')).rejects.toThrow(/cut off/);
-    } finally {
-      failDeletes = false;
+  it('moves a ranking kept as items of its own onto the reports: current entries moved, stale and dissolved ones deleted', async () => {
+    const legacyTable = 'crosslink-legacy';
+    await local.ensureTable(legacyTable);
+    const legacy = new ClusterRepository(db, legacyTable);
+    const [kept, stale, dissolved] = [detect(['snap#l1', 'wa#l2'])[0], { ...detect(['snap#l3', 'wa#l4'])[0], id: 'c-stale' }, { ...detect(['snap#l5', 'wa#l6'])[0], id: 'c-gone' }];
+    await legacy.applyRun('run-l1', { upserts: [kept, stale, dissolved], removed: [] }, '2026-11-28T13:00:00Z');
+    await legacy.applyRun('run-l2', { upserts: [], removed: ['c-gone'] }, '2026-11-28T13:30:00Z');
+    const current = await legacy.currentClusters();
+    const listed = await legacy.list({ limit: 10 });
+    // As an earlier version stored them: reports without the ranking's attributes, and an entry per
+    // current cluster under pk RANK (plus a stale duplicate and a dissolved cluster's leftover entry).
+    const entries: Array<Record<string, unknown>> = [];
+    for (const cluster of [kept, stale, dissolved]) {
+      const report = (await db.send(new QueryCommand({ TableName: legacyTable, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': `CLUSTER#${cluster.id}`, ':sk': 'REPORT' } }))).Items![0];
+      const rankSk = String(report.rankSk ?? `0500000#${cluster.id}`);
+      await db.send(
+        new UpdateCommand({
+          TableName: legacyTable,
+          Key: { pk: report.pk, sk: 'REPORT' },
+          UpdateExpression: `REMOVE rankPk, id, #size, platforms, platformCount, risk, members SET rankSk = :rankSk`,
+          ExpressionAttributeNames: { '#size': 'size' },
+          ExpressionAttributeValues: { ':rankSk': rankSk },
+        }),
+      );
+      entries.push({ pk: 'RANK', sk: rankSk, kind: 'rank', id: cluster.id, size: cluster.members.length, platforms: cluster.platforms, platformCount: cluster.platforms.length, risk: cluster.risk.score, members: cluster.members, fingerprint: report.fingerprint, detectedAt: report.detectedAt });
     }
-    // The report is marked removed, but the cluster is still ranked.
-    expect((await repository.report(cluster.id))?.removedInRun).toBe('run-g2');
-    const previous = await repository.currentClusters();
-    expect(previous.map((c) => c.id)).toContain(cluster.id);
+    entries.push({ ...entries[1], sk: `0999999#c-stale`, members: ['snap#l3'] });
+    for (const entry of entries) await db.send(new PutCommand({ TableName: legacyTable, Item: entry }));
+    expect(await legacy.currentClusters()).toEqual([]);
 
-    // The next run dissolves it again: only the ranking entry is left to delete.
-    itemWrites = 0;
-    expect(await repository.applyRun('run-g3', { upserts: [], removed: [cluster.id], previous }, '2026-11-28T12:00:00Z')).toMatchObject({ written: 0, unchanged: 0, removed: 0, itemsWritten: 1 });
-    expect(itemWrites).toBe(1);
-    expect((await repository.currentClusters()).map((c) => c.id)).not.toContain(cluster.id);
-    expect((await repository.report(cluster.id))?.removedInRun).toBe('run-g2');
+    expect(await legacy.moveLegacyRanking()).toBe(2);
+    expect(await legacy.currentClusters()).toEqual(current);
+    expect(await legacy.list({ limit: 10 })).toEqual(listed);
+    expect(await legacy.clusterOfAccount({ platform: 'wa', account: 'l4' })).toBe('c-stale');
+    expect(await legacy.clusterOfAccount({ platform: 'wa', account: 'l6' })).toBeUndefined();
+    const left = await db.send(new QueryCommand({ TableName: legacyTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'RANK' } }));
+    expect(left.Items).toEqual([]);
+    // Nothing left to move.
+    expect(await legacy.moveLegacyRanking()).toBe(0);
   });
 });

@@ -1,12 +1,13 @@
 /**
  * The run lifecycle on the local stack (real dynalite and local-aws-sqs): concurrent starts, a task
- * delivered twice, a stale run's late tasks, and a previous cluster split across a full run's tasks.
+ * delivered twice, a stale run's late tasks, a previous cluster split across a full run's tasks, and
+ * the wait for the ranking index to catch up with the previous run's save.
  * Runs that need their tasks held back use a runner over the stack's table whose task queue only records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComponentLoader } from '../../lib/graph/component-loader.js';
 import { RunGraphRepository } from '../../lib/graph/run-graph-repository.js';
-import { DetectionRunner } from '../../lib/runs/detection-runner.js';
+import { DetectionRunner, type DetectionRunnerDeps } from '../../lib/runs/detection-runner.js';
 import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { hashed, postSigned } from '../support/factories.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
@@ -38,7 +39,7 @@ function pair(name: string, extra: number): Signal[] {
 }
 
 /** A runner over the stack's table whose task queue records the tasks instead of running them. */
-function holdingRunner(stack: TestStack, clock?: () => Date) {
+function holdingRunner(stack: TestStack, clock?: () => Date, overrides: Partial<DetectionRunnerDeps> = {}) {
   const db = dynamoDocumentClient({ dynamodb: stack.servers.dynamodbEndpoint });
   const sent: Array<{ runId: string; taskNos: number[] }> = [];
   const { core } = stack;
@@ -53,6 +54,7 @@ function holdingRunner(stack: TestStack, clock?: () => Date) {
     taskQueue: { send: async (runId, taskNos) => void sent.push({ runId, taskNos }) },
     options: { hubThreshold: core.config.hubThreshold, ...core.config.detectionOptions },
     clock,
+    ...overrides,
   });
   return { runner, sent };
 }
@@ -68,6 +70,34 @@ describe('run lifecycle', () => {
     stack = await startTestStack({ hubThreshold: 3 });
   });
   afterAll(async () => stack?.cleanup());
+
+  it('reads the ranking no sooner than rankingSettleMs after the previous run ended (the index catches up after a save)', async () => {
+    await post(stack, pair('settle', 0));
+    const before = await stack.core.runner.start('on-demand', 'full');
+    await stack.core.runner.execute(before.runId);
+    const ended = Date.parse((await stack.waitForRun(before.runId)).finishedAt!);
+    const clusters = stack.core.clusters;
+    let readAt: number | undefined;
+    const { runner, sent } = holdingRunner(stack, undefined, {
+      rankingSettleMs: 1_500,
+      clusters: {
+        applyRun: clusters.applyRun.bind(clusters),
+        clustersOfAccounts: clusters.clustersOfAccounts.bind(clusters),
+        moveLegacyRanking: clusters.moveLegacyRanking.bind(clusters),
+        currentClusters: () => {
+          readAt ??= Date.now();
+          return clusters.currentClusters();
+        },
+      },
+    });
+    const { runId } = await runner.start('on-demand', 'full');
+    await runner.execute(runId);
+    for (const taskNo of sent.flatMap((batch) => batch.taskNos)) await runner.runTask(runId, taskNo);
+    expect((await stack.core.runs.get(runId))?.status).toBe('succeeded');
+    expect(readAt).toBeDefined();
+    // Timers fire no earlier than asked, to the millisecond.
+    expect(readAt!).toBeGreaterThanOrEqual(ended + 1_500 - 1);
+  });
 
   it('joins concurrent POST /v1/detect to one run instead of starting several', async () => {
     await post(stack, pair('conc', 0));

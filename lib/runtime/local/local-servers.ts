@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createSqsServer } from 'local-aws-sqs';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { GSI1, MAX_RECEIVE_COUNT, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../graph/table-schema.js';
+import { GSI1, MAX_RECEIVE_COUNT, PARTITION_KEY, RANKING_INDEX, SORT_KEY, TTL_ATTRIBUTE } from '../../graph/table-schema.js';
 
 export { MAX_RECEIVE_COUNT };
 
@@ -89,11 +89,21 @@ export async function startLocalServers(stateDir: string): Promise<LocalServers>
   };
 }
 
-/** Creates the Crosslink table (keys, GSI, TTL) unless it exists. */
+/**
+ * Creates the Crosslink table (keys, indexes, TTL) unless it exists. A table kept from a version
+ * without the ranking index is refused: dynalite cannot add an index to a table (DynamoDB can, and the
+ * CDK stack does), so local state that old has to be started afresh.
+ */
 export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    client.destroy();
+    if (!Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === RANKING_INDEX.name)) {
+      throw new Error(
+        `the local table ${tableName} predates the ranking index (${RANKING_INDEX.name}), which the local DynamoDB server cannot add to an existing table: move the state folder's dynamodb directory aside (or start with a new state folder) and ingest again`,
+      );
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -107,6 +117,8 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
         { AttributeName: SORT_KEY, AttributeType: 'S' },
         { AttributeName: GSI1.partitionKey, AttributeType: 'S' },
         { AttributeName: GSI1.sortKey, AttributeType: 'S' },
+        { AttributeName: RANKING_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: RANKING_INDEX.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
@@ -120,6 +132,14 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
             { AttributeName: GSI1.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: RANKING_INDEX.name,
+          KeySchema: [
+            { AttributeName: RANKING_INDEX.partitionKey, KeyType: 'HASH' },
+            { AttributeName: RANKING_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...RANKING_INDEX.attributes] },
         },
       ],
     }),

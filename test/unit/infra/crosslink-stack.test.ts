@@ -42,7 +42,7 @@ const ids = () => {
 
 describe('Stack: CrosslinkStack', () => {
   describe('graph store', () => {
-    it('is one on-demand table with pk/sk, gsi1 and TTL on expiresAt', () => {
+    it('is one on-demand table with pk/sk, gsi1, the sparse ranking index and TTL on expiresAt', () => {
       synth.template.resourceCountIs('AWS::DynamoDB::Table', 1);
       synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
         BillingMode: 'PAY_PER_REQUEST',
@@ -58,6 +58,14 @@ describe('Stack: CrosslinkStack', () => {
               { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'ranking',
+            KeySchema: [
+              { AttributeName: 'rankPk', KeyType: 'HASH' },
+              { AttributeName: 'rankSk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['id', 'size', 'platforms', 'platformCount', 'risk', 'members', 'fingerprint', 'detectedAt'] },
           },
         ],
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
