@@ -69,7 +69,6 @@ function decodeCursor(cursor: string | undefined): Record<string, unknown> | und
   throw new ValidationError('cursor is not one this API gave: start again without a cursor');
 }
 
-
 /** What a run changes in the stored clusters. */
 export interface ClusterChanges {
   /** Clusters as detected now (new, or carried over under a stable id). */
@@ -272,7 +271,7 @@ export class ClusterRepository {
           }),
       );
     }
-    // Removed ones already (read with their heads before) were left out of the read.
+    // A report found marked removed already (its head was not known beforehand) is left as it is.
     const removed = (await reportsRead).filter((report) => !report.removedAt);
     // Out of the ranking without its keys (the index is sparse).
     for (const { rankPk: _rankPk, rankSk: _rankSk, ...report } of removed) writes.push({ PutRequest: { Item: { ...report, removedAt: detectedAt, removedInRun: runId } } });
