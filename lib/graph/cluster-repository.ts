@@ -13,7 +13,7 @@ import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
-import { batchWriteAll, type WriteRequest } from './batch-write.js';
+import { approximateBytes, batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
@@ -168,6 +168,27 @@ function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string)
   };
 }
 
+/** DynamoDB's item size limit. */
+const ITEM_BYTES = 400 * 1024;
+/** Reports about this large (compressed body and member list) are measured whole against {@link ITEM_BYTES}. */
+const REPORT_BYTES_CHECKED = 300_000;
+
+/**
+ * Fails the save, saying why and what to do, when a cluster's report (its member list and compressed
+ * body, one item with its ranking entry) is over DynamoDB's item limit: about 9,000 accounts with
+ * 30-character ids and chain-like links (`cluster-pointers.test.ts`). DynamoDB's own refusal names no
+ * cluster.
+ */
+function refuseOversized(report: { id: string; size: number } & Record<string, unknown>): void {
+  // Each list element costs a byte more than its string.
+  const bytes = approximateBytes(report) + report.size;
+  if (bytes <= ITEM_BYTES) return;
+  throw new Error(
+    `cluster ${report.id} has ${report.size} accounts: its report (${Math.round(bytes / 1024)} KB with its ranking entry) is over DynamoDB's 400 KB item limit, so this run cannot save it. ` +
+      'A cluster this large is accounts glued by shared infrastructure below the hub threshold, not one actor: lower the hub threshold (or that identifier type\'s reliability) and run again (docs/detection.md, "Tuning").',
+  );
+}
+
 /** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
 const PUTS_PER_PART = 1_000;
 
@@ -240,29 +261,27 @@ export class ClusterRepository {
       }
       const sk = rankSk(cluster.risk.score, cluster.id);
       ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
+      const report = {
+        pk: clusterPk(cluster.id),
+        sk: SK_REPORT,
+        kind: 'report',
+        runId,
+        // The ranking entry (RANKING_INDEX's keys and attributes).
+        rankPk: RANK_PK,
+        rankSk: sk,
+        id: cluster.id,
+        size: cluster.members.length,
+        platforms: cluster.platforms,
+        platformCount: cluster.platforms.length,
+        risk: cluster.risk.score,
+        members: cluster.members,
+        fingerprint,
+        detectedAt,
+        body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }),
+      };
+      if (report.body.byteLength + cluster.members.length * 40 > REPORT_BYTES_CHECKED) refuseOversized(report);
       writes.push(
-        {
-          PutRequest: {
-            Item: {
-              pk: clusterPk(cluster.id),
-              sk: SK_REPORT,
-              kind: 'report',
-              runId,
-              // The ranking entry (RANKING_INDEX's keys and attributes).
-              rankPk: RANK_PK,
-              rankSk: sk,
-              id: cluster.id,
-              size: cluster.members.length,
-              platforms: cluster.platforms,
-              platformCount: cluster.platforms.length,
-              risk: cluster.risk.score,
-              members: cluster.members,
-              fingerprint,
-              detectedAt,
-              body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }),
-            },
-          },
-        },
+        { PutRequest: { Item: report } },
         ...cluster.members
           .filter((member) => previous?.removedAt || !storedMembers.get(cluster.id)?.has(member))
           .map((member) => {

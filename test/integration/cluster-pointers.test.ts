@@ -173,6 +173,18 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(await repository.clusterOfAccount({ platform: 'fb', account: 'h3' })).toBe('c-second');
   });
 
+  it("refuses a cluster whose report is over DynamoDB's item limit, naming it and what to change, and writes nothing of it", async () => {
+    const members = Array.from({ length: 12_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
+    const [template] = detect(['snap#big1', 'wa#big2']);
+    const giant = { ...template, id: 'c-giant', members, links: members.slice(1).map((b, i) => ({ ...template.links[0], a: members[i], b })) };
+    pointerWrites = 0;
+    await expect(repository.applyRun('run-giant', { upserts: [giant], removed: [] }, '2026-11-28T14:00:00Z')).rejects.toThrow(
+      /cluster c-giant has 12000 accounts: its report \(\d+ KB with its ranking entry\) is over DynamoDB's 400 KB item limit.*lower the hub threshold/,
+    );
+    expect(pointerWrites).toBe(0);
+    expect(await repository.report('c-giant')).toBeUndefined();
+  });
+
   it('moves a ranking kept as items of its own onto the reports: current entries moved, stale and dissolved ones deleted', async () => {
     const legacyTable = 'crosslink-legacy';
     await local.ensureTable(legacyTable);
