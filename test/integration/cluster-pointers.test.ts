@@ -173,6 +173,24 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(await repository.clusterOfAccount({ platform: 'fb', account: 'h3' })).toBe('c-second');
   });
 
+  it('stores weights to 3 decimals and rewrites a report only when a weight moves at the third (a link\'s or one of its evidence\'s)', async () => {
+    const [cluster] = detect(['snap#w1', 'wa#w2']);
+    const base = { ...cluster, links: cluster.links.map((link) => ({ ...link, weight: 0.8124, evidence: link.evidence.map((e) => ({ ...e, weight: 0.4064 })) })) };
+    await repository.applyRun('run-w1', { upserts: [base], removed: [] }, '2026-11-28T15:00:00Z');
+    const stored = await repository.report(cluster.id);
+    expect(stored!.links[0].weight).toBe(0.812);
+    expect(stored!.links[0].evidence[0].weight).toBe(0.406);
+    const moved = (weight: number, evidenceWeight: number) => ({ ...base, links: base.links.map((link) => ({ ...link, weight, evidence: link.evidence.map((e) => ({ ...e, weight: evidenceWeight })) })) });
+    const save = async (runId: string, upsert: typeof base) => repository.applyRun(runId, { upserts: [upsert], removed: [], previous: await repository.clustersOfAccounts(['snap#w1']) }, '2026-11-28T16:00:00Z');
+
+    // Drift below the third decimal: the same report, left alone (its detectedAt with it).
+    expect(await save('run-w2', moved(0.8121, 0.4061))).toMatchObject({ written: 0, unchanged: 1, itemsWritten: 0 });
+    // The link's weight moves at the third decimal; then only an evidence weight does.
+    expect(await save('run-w3', moved(0.8134, 0.4061))).toMatchObject({ written: 1, unchanged: 0 });
+    expect(await save('run-w4', moved(0.8134, 0.4071))).toMatchObject({ written: 1, unchanged: 0 });
+    expect((await repository.report(cluster.id))!.links[0]).toMatchObject({ weight: 0.813, evidence: [expect.objectContaining({ weight: 0.407 })] });
+  });
+
   it("refuses a cluster whose report is over DynamoDB's item limit, naming it and what to change, and writes nothing of it", async () => {
     const members = Array.from({ length: 12_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
     const [template] = detect(['snap#big1', 'wa#big2']);
