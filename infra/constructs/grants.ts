@@ -27,7 +27,7 @@ export function grantTableData(table: dynamodb.Table, grantee: iam.IGrantable & 
   const target = roleOf(grantee);
   Validations.of(target).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${logicalId(table)}.Arn>/index/*]`,
-    reason: 'Queries the graph table\'s own secondary index (gsi1); the wildcard covers the indexes of this one table only.',
+    reason: 'Queries the graph table\'s own secondary indexes (gsi1, ranking); the wildcard covers the indexes of this one table only.',
   });
   if (table.encryptionKey) {
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
