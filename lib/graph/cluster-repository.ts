@@ -143,15 +143,34 @@ export function storedWeight(weight: number): number {
   return Math.round(weight * 1000) / 1000;
 }
 
-/**
- * Identifies a cluster's content as its report stores it, so that an unchanged cluster is not
- * rewritten (and keeps its `detectedAt`).
- */
-function contentFingerprint(cluster: DetectedCluster): string {
-  const links = cluster.links.map((link) => `${link.a}|${link.b}|${storedWeight(link.weight)}|${link.evidence.map((e) => storedWeight(e.weight)).join(',')}`).sort();
+/** The content of a cluster, hashed, with each link written by `linkLine`. */
+function hashedContent(cluster: DetectedCluster, linkLine: (link: DetectedCluster['links'][number]) => string): string {
+  const links = cluster.links.map(linkLine).sort();
   return createHash('sha256')
     .update(JSON.stringify([cluster.members, cluster.risk.score, cluster.risk.reasons.map((reason) => reason.detail), links, cluster.verdicts]))
     .digest('hex');
+}
+
+/** What a fingerprint of this form starts with (one of an earlier form does not: see {@link legacyContentFingerprint}). */
+const FINGERPRINT_FORM = 'w3:';
+
+/**
+ * Identifies a cluster's content as its report stores it (weights to 3 decimals, each link's and its
+ * evidence's), so that an unchanged cluster is not rewritten (and keeps its `detectedAt`).
+ */
+function contentFingerprint(cluster: DetectedCluster): string {
+  return FINGERPRINT_FORM + hashedContent(cluster, (link) => `${link.a}|${link.b}|${storedWeight(link.weight)}|${link.evidence.map((e) => storedWeight(e.weight)).join(',')}`);
+}
+
+/**
+ * The content fingerprint as versions before {@link storedWeight} computed it (link weights to 6
+ * decimals, evidence weights left out): a report one of them stored, whose cluster has not changed
+ * since, is rewritten once (to store weights and fingerprint as this version does) but keeps its
+ * `detectedAt`, which says when detection last changed the cluster. Computed only against a
+ * fingerprint of that form.
+ */
+function legacyContentFingerprint(cluster: DetectedCluster): string {
+  return hashedContent(cluster, (link) => `${link.a}|${link.b}|${link.weight.toFixed(6)}`);
 }
 
 function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string) {
@@ -259,21 +278,9 @@ export class ClusterRepository {
     const storedMembers = new Map((changes.previous ?? []).map((cluster) => [cluster.id, new Set(cluster.members)]));
     let unchanged = 0;
     const ranked: CurrentCluster[] = [];
-    for (const cluster of changes.upserts) {
-      if (writes.length >= this.putsPerPart) {
-        send();
-        // Lets the calls just made go out before building on.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const fingerprint = contentFingerprint(cluster);
-      const previous = stored.get(cluster.id);
-      if (previous && previous.fingerprint === fingerprint && !previous.removedAt) {
-        unchanged += 1;
-        ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: previous.rankSk, fingerprint } });
-        continue;
-      }
-      const sk = rankSk(cluster.risk.score, cluster.id);
-      ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
+    /** Clusters unchanged since an earlier version stored them (see {@link legacyContentFingerprint}), written once their `detectedAt` is read. */
+    const restamped: Array<{ cluster: DetectedCluster; fingerprint: string; sk: string; previous: StoredHead }> = [];
+    const build = (cluster: DetectedCluster, fingerprint: string, sk: string, previous: StoredHead | undefined, changedAt: string) => {
       const report = {
         pk: clusterPk(cluster.id),
         sk: SK_REPORT,
@@ -289,8 +296,8 @@ export class ClusterRepository {
         risk: cluster.risk.score,
         members: cluster.members,
         fingerprint,
-        detectedAt,
-        body: gzipSync(JSON.stringify(reportBody(cluster, runId, detectedAt)), { level: 1 }),
+        detectedAt: changedAt,
+        body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt)), { level: 1 }),
       };
       if (report.body.byteLength + cluster.members.length * 40 > REPORT_BYTES_CHECKED) refuseOversized(report);
       writes.push(
@@ -302,6 +309,36 @@ export class ClusterRepository {
             return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } };
           }),
       );
+    };
+    for (const cluster of changes.upserts) {
+      if (writes.length >= this.putsPerPart) {
+        send();
+        // Lets the calls just made go out before building on.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const fingerprint = contentFingerprint(cluster);
+      const previous = stored.get(cluster.id);
+      if (previous && previous.fingerprint === fingerprint && !previous.removedAt) {
+        unchanged += 1;
+        ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: previous.rankSk, fingerprint } });
+        continue;
+      }
+      const sk = rankSk(cluster.risk.score, cluster.id);
+      ranked.push({ id: cluster.id, members: cluster.members, head: { rankSk: sk, fingerprint } });
+      // Stored by an earlier version under a fingerprint of its form and unchanged since: rewritten in this
+      // form, keeping when detection last changed it.
+      const unchangedSinceEarlierForm =
+        previous !== undefined && !previous.removedAt && previous.fingerprint !== undefined && !previous.fingerprint.startsWith(FINGERPRINT_FORM) && previous.fingerprint === legacyContentFingerprint(cluster);
+      if (unchangedSinceEarlierForm) restamped.push({ cluster, fingerprint, sk, previous });
+      else build(cluster, fingerprint, sk, previous, detectedAt);
+    }
+    if (restamped.length > 0) {
+      const stamps = await this.batchGet(restamped.map(({ cluster }) => ({ pk: clusterPk(cluster.id), sk: SK_REPORT })), 'pk, detectedAt');
+      const stampOf = new Map(stamps.map((item) => [clusterIdOfPk(item.pk), item.detectedAt as string | undefined]));
+      for (const { cluster, fingerprint, sk, previous } of restamped) {
+        if (writes.length >= this.putsPerPart) send();
+        build(cluster, fingerprint, sk, previous, stampOf.get(cluster.id) ?? detectedAt);
+      }
     }
     // A report found marked removed already (its head was not known beforehand) is left as it is.
     const removed = (await reportsRead).filter((report) => !report.removedAt);
@@ -356,44 +393,69 @@ export class ClusterRepository {
 
   /**
    * Moves a ranking kept as items of its own (partition `RANK`, before the ranking index) onto the
-   * reports: each current cluster's report takes its entry's attributes, then the entry is deleted. An
-   * entry whose report has since moved on (another ranking key: a duplicate left by a save cut off
-   * halfway) or was marked removed is only deleted. Resumable (an entry goes only after its report
-   * holds it, and moving one twice writes the same); one empty query when there is nothing to move.
-   * The runner calls it as a run begins. Returns the entries moved onto their reports.
+   * reports, then deletes it. The whole legacy ranking is read first (duplicates of one cluster may lie
+   * on different pages). An entry moves onto its cluster's report when the report holds its ranking key;
+   * a cluster none of whose entries matches its report (a save cut off after the report, before its new
+   * entry) is listed by its newest entry, as the earlier version listed it, with that entry's key and
+   * fingerprint (so that the next run that sees it rewrites it whole). A report marked removed, or one
+   * this version has written already (it holds `rankPk`), is left alone. Resumable: entries go only once
+   * every report holds its move. The runner calls it as a run begins. Returns the reports moved onto.
    */
   async moveLegacyRanking(): Promise<number> {
-    let moved = 0;
     const legacy = { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } };
-    for await (const page of pages(this.db, { query: legacy })) {
-      await inParallel(page.items, async (entry) => {
-        try {
-          await this.db.send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: { pk: clusterPk(String(entry.id)), sk: SK_REPORT },
-              UpdateExpression: 'SET rankPk = :rankPk, id = :id, #size = :size, platforms = :platforms, platformCount = :platformCount, risk = :risk, members = :members',
-              ConditionExpression: 'rankSk = :rankSk AND attribute_not_exists(removedAt)',
-              ExpressionAttributeNames: { '#size': 'size' },
-              ExpressionAttributeValues: {
-                ':rankPk': RANK_PK,
-                ':rankSk': entry.sk,
-                ':id': entry.id,
-                ':size': entry.size,
-                ':platforms': entry.platforms,
-                ':platformCount': entry.platformCount,
-                ':risk': entry.risk,
-                ':members': entry.members,
-              },
-            }),
-          );
-          moved += 1;
-        } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }
-      });
-      await batchWriteAll(this.db, this.tableName, page.items.map((entry) => ({ DeleteRequest: { Key: { pk: RANK_PK, sk: entry.sk } } })));
+    const entries: Array<Record<string, any>> = [];
+    for await (const page of pages(this.db, { query: legacy })) appendAll(entries, page.items);
+    if (entries.length === 0) return 0;
+    const move = async (entry: Record<string, any>, exact: boolean): Promise<boolean> => {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: clusterPk(String(entry.id)), sk: SK_REPORT },
+            UpdateExpression:
+              'SET rankPk = :rankPk, rankSk = :rankSk, id = :id, #size = :size, platforms = :platforms, platformCount = :platformCount, risk = :risk, members = :members' +
+              (exact ? '' : ', fingerprint = :fingerprint, detectedAt = :detectedAt'),
+            ConditionExpression: `${exact ? 'rankSk = :rankSk' : 'attribute_exists(pk)'} AND attribute_not_exists(removedAt) AND attribute_not_exists(rankPk)`,
+            ExpressionAttributeNames: { '#size': 'size' },
+            ExpressionAttributeValues: {
+              ':rankPk': RANK_PK,
+              ':rankSk': entry.sk,
+              ':id': entry.id,
+              ':size': entry.size,
+              ':platforms': entry.platforms,
+              ':platformCount': entry.platformCount,
+              ':risk': entry.risk,
+              ':members': entry.members,
+              ...(exact ? {} : { ':fingerprint': entry.fingerprint, ':detectedAt': entry.detectedAt }),
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return false;
+      }
+    };
+    let moved = 0;
+    const matched = new Set<string>();
+    await inParallel(entries, async (entry) => {
+      if (await move(entry, true)) {
+        moved += 1;
+        matched.add(String(entry.id));
+      }
+    });
+    // Clusters whose report holds none of their entries' keys: the newest entry, as the earlier version took it.
+    const newest = new Map<string, Record<string, any>>();
+    for (const entry of entries) {
+      const id = String(entry.id);
+      if (matched.has(id)) continue;
+      const other = newest.get(id);
+      if (!other || String(entry.detectedAt) > String(other.detectedAt)) newest.set(id, entry);
     }
+    await inParallel([...newest.values()], async (entry) => {
+      if (await move(entry, false)) moved += 1;
+    });
+    await batchWriteAll(this.db, this.tableName, entries.map((entry) => ({ DeleteRequest: { Key: { pk: RANK_PK, sk: entry.sk } } })));
     return moved;
   }
 

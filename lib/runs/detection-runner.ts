@@ -228,9 +228,12 @@ export class DetectionRunner {
       };
       const previousId = await this.deps.runs.lastSuccessfulRunId();
       const previous = previousId ? await this.deps.runs.get(previousId) : undefined;
-      await this.rankingSettled(run.after === previousId ? previous : run.after ? await this.deps.runs.get(run.after) : undefined);
-      // A ranking kept by an earlier version, as items of its own, moves onto the reports first.
+      const before = run.after === previousId ? previous : run.after ? await this.deps.runs.get(run.after) : undefined;
+      await this.rankingSettled(before?.finishedAt ? Date.parse(before.finishedAt) : undefined);
+      // A ranking kept by an earlier version, as items of its own, moves onto the reports first; the
+      // index then catches up with those writes as it does with a save's.
       const legacyMoved = await this.deps.clusters.moveLegacyRanking();
+      if (legacyMoved > 0) await this.rankingSettled(this.clock().getTime());
       const fullBecause = whyNotIncremental(previous, basis);
       if (run.requestedMode === 'incremental' && fullBecause) {
         throw new Error(`an incremental run needs a previous successful run with the same options, verdicts and ageing step (${fullBecause}): run a full one`);
@@ -411,11 +414,11 @@ export class DetectionRunner {
     return (await this.deps.runs.get(runId))!;
   }
 
-  /** Waits until the ranking index holds what the run before (`before`) saved (see `rankingSettleMs`). */
-  private async rankingSettled(before: RunRecord | undefined): Promise<void> {
+  /** Waits until the ranking index holds what was written up to `writtenAtMs` (see `rankingSettleMs`). */
+  private async rankingSettled(writtenAtMs: number | undefined): Promise<void> {
     const settleMs = this.deps.rankingSettleMs ?? 0;
-    if (settleMs <= 0 || !before?.finishedAt) return;
-    const wait = Date.parse(before.finishedAt) + settleMs - this.clock().getTime();
+    if (settleMs <= 0 || writtenAtMs === undefined) return;
+    const wait = writtenAtMs + settleMs - this.clock().getTime();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, settleMs)));
   }
 
@@ -434,6 +437,13 @@ export class DetectionRunner {
     // A queue may deliver a message again: a task of a run that has ended does nothing (applying its
     // result now could undo what a later run wrote).
     if (loaded[0].status !== 'running') return loaded[0];
+    try {
+      // A task of a run an earlier version coordinated (queued across an upgrade) finds the clusters of
+      // its accounts on their reports only once the legacy ranking has moved there; else nothing to do.
+      await this.deps.clusters.moveLegacyRanking();
+    } catch (error) {
+      return this.failTask(runId, taskNo, error);
+    }
     return this.detectTask(runId, loaded[0], taskNo, loaded[1], loaded[2]);
   }
 

@@ -105,7 +105,7 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(reportReads).toBe(0);
     expect(byRanking).toEqual(byPointers);
     expect(byRanking.map((cluster) => cluster.members)).toEqual([['fb#c', 'insta#d', 'snap#a', 'wa#b']]);
-    expect(byRanking[0].head!.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(byRanking[0].head!.fingerprint).toMatch(/^w3:[0-9a-f]{64}$/);
   });
 
   it('reads a dissolved cluster\'s report once, keeps it whole and marked removed, and takes it out of the ranking', async () => {

@@ -59,6 +59,39 @@ function holdingRunner(stack: TestStack, clock?: () => Date, overrides: Partial<
   return { runner, sent };
 }
 
+/** The stack's cluster repository as the runner uses it, with some of its methods replaced. */
+function spiedClusters(stack: TestStack, spies: Partial<DetectionRunnerDeps['clusters']>): DetectionRunnerDeps['clusters'] {
+  const clusters = stack.core.clusters;
+  return {
+    applyRun: clusters.applyRun.bind(clusters),
+    clustersOfAccounts: clusters.clustersOfAccounts.bind(clusters),
+    moveLegacyRanking: clusters.moveLegacyRanking.bind(clusters),
+    currentClusters: clusters.currentClusters.bind(clusters),
+    ...spies,
+  };
+}
+
+/** A full run by a runner with these deps replaced, its held tasks run in order; it must succeed. */
+async function fullRunHeld(stack: TestStack, overrides: Partial<DetectionRunnerDeps>): Promise<void> {
+  const { runner, sent } = holdingRunner(stack, undefined, overrides);
+  const { runId } = await runner.start('on-demand', 'full');
+  await runner.execute(runId);
+  for (const taskNo of sent.flatMap((batch) => batch.taskNos)) await runner.runTask(runId, taskNo);
+  expect((await stack.core.runs.get(runId))?.status).toBe('succeeded');
+}
+
+/** The ranking's read, noting when it first happens. */
+function notingFirstRead(stack: TestStack): { first: { at?: number }; currentClusters: DetectionRunnerDeps['clusters']['currentClusters'] } {
+  const first: { at?: number } = {};
+  return {
+    first,
+    currentClusters: () => {
+      first.at ??= Date.now();
+      return stack.core.clusters.currentClusters();
+    },
+  };
+}
+
 async function accountCluster(stack: TestStack, platform: string, account: string): Promise<{ id: string; members: Array<{ platform: string; account: string }> } | null> {
   const response = await fetch(`${stack.baseUrl}/v1/accounts/${platform}/${account}`, { headers: investigatorHeaders(stack) });
   return ((await response.json()) as { cluster: { id: string; members: Array<{ platform: string; account: string }> } | null }).cluster;
@@ -70,34 +103,6 @@ describe('run lifecycle', () => {
     stack = await startTestStack({ hubThreshold: 3 });
   });
   afterAll(async () => stack?.cleanup());
-
-  it('reads the ranking no sooner than rankingSettleMs after the previous run ended (the index catches up after a save)', async () => {
-    await post(stack, pair('settle', 0));
-    const before = await stack.core.runner.start('on-demand', 'full');
-    await stack.core.runner.execute(before.runId);
-    const ended = Date.parse((await stack.waitForRun(before.runId)).finishedAt!);
-    const clusters = stack.core.clusters;
-    let readAt: number | undefined;
-    const { runner, sent } = holdingRunner(stack, undefined, {
-      rankingSettleMs: 1_500,
-      clusters: {
-        applyRun: clusters.applyRun.bind(clusters),
-        clustersOfAccounts: clusters.clustersOfAccounts.bind(clusters),
-        moveLegacyRanking: clusters.moveLegacyRanking.bind(clusters),
-        currentClusters: () => {
-          readAt ??= Date.now();
-          return clusters.currentClusters();
-        },
-      },
-    });
-    const { runId } = await runner.start('on-demand', 'full');
-    await runner.execute(runId);
-    for (const taskNo of sent.flatMap((batch) => batch.taskNos)) await runner.runTask(runId, taskNo);
-    expect((await stack.core.runs.get(runId))?.status).toBe('succeeded');
-    expect(readAt).toBeDefined();
-    // Timers fire no earlier than asked, to the millisecond.
-    expect(readAt!).toBeGreaterThanOrEqual(ended + 1_500 - 1);
-  });
 
   it('joins concurrent POST /v1/detect to one run instead of starting several', async () => {
     await post(stack, pair('conc', 0));
@@ -205,5 +210,60 @@ describe('run lifecycle', () => {
     expect(a?.id).not.toBe(b?.id);
     // One of the halves keeps the id (and its review state); the split is on the run.
     expect([a?.id, b?.id]).toContain(before!.id);
+  });
+
+  it('reads the ranking no sooner than rankingSettleMs after the previous run ended (the index catches up after a save)', async () => {
+    await post(stack, pair('settle', 0));
+    const before = await stack.core.runner.start('on-demand', 'full');
+    await stack.core.runner.execute(before.runId);
+    const ended = Date.parse((await stack.waitForRun(before.runId)).finishedAt!);
+    const read = notingFirstRead(stack);
+    await fullRunHeld(stack, { rankingSettleMs: 1_500, clusters: spiedClusters(stack, { currentClusters: read.currentClusters }) });
+    expect(read.first.at).toBeDefined();
+    // Timers fire no earlier than asked, to the millisecond.
+    expect(read.first.at!).toBeGreaterThanOrEqual(ended + 1_500 - 1);
+  });
+
+  it('reads the ranking no sooner than rankingSettleMs after moving a legacy ranking onto the reports', async () => {
+    await post(stack, pair('moved', 0));
+    let movedAt: number | undefined;
+    const read = notingFirstRead(stack);
+    // An upgraded table: the run moves the legacy ranking's entries onto the reports first.
+    const moveLegacyRanking = async () => {
+      movedAt ??= Date.now();
+      return 3;
+    };
+    await fullRunHeld(stack, { rankingSettleMs: 1_000, clusters: spiedClusters(stack, { moveLegacyRanking, currentClusters: read.currentClusters }) });
+    // Read before the index could hold the moved reports, a current cluster would be missing from the
+    // ranking and come back under a fresh id.
+    expect(read.first.at! - movedAt!).toBeGreaterThanOrEqual(1_000 - 1);
+  });
+
+  it("moves a legacy ranking in each queued task before the task reads its clusters (a run an earlier version coordinated)", async () => {
+    await post(stack, [...pair('queued-a', 1100), ...pair('queued-b', 1100)]);
+    const calls: string[] = [];
+    const { runner, sent } = holdingRunner(stack, undefined, {
+      clusters: spiedClusters(stack, {
+        moveLegacyRanking: async () => {
+          calls.push('move');
+          return stack.core.clusters.moveLegacyRanking();
+        },
+        applyRun: async (...args) => {
+          calls.push('save');
+          return stack.core.clusters.applyRun(...args);
+        },
+      }),
+    });
+    const { runId } = await runner.start('on-demand', 'full');
+    await runner.execute(runId);
+    const taskNos = sent.flatMap((batch) => batch.taskNos);
+    expect(taskNos.length).toBeGreaterThanOrEqual(2);
+    calls.length = 0;
+    for (const taskNo of taskNos) await runner.runTask(runId, taskNo);
+    expect((await stack.core.runs.get(runId))?.status).toBe('succeeded');
+    // Each task: the move, then its save (a task whose clusters did not change saves nothing).
+    expect(calls.filter((call) => call === 'move')).toHaveLength(taskNos.length);
+    expect(calls[0]).toBe('move');
+    expect(calls.every((call, n) => call === 'move' || calls[n - 1] === 'move')).toBe(true);
   });
 });
