@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { DetectedCluster, Membership } from '../../lib/detect/model.js';
@@ -62,6 +63,23 @@ async function putLegacyEntry(table: string, cluster: DetectedCluster, fingerpri
 }
 
 describe('upgrading to the ranking index', () => {
+  it('refuses a local table kept from before the ranking index, saying what to do (dynalite cannot add an index)', async () => {
+    // The table as versions before the index created it: keys and gsi1 only.
+    const attribute = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
+    const keyed = (hash: string, range: string) => [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: range, KeyType: 'RANGE' as const },
+    ];
+    const gsi1 = { IndexName: 'gsi1', KeySchema: keyed('gsi1pk', 'gsi1sk'), Projection: { ProjectionType: 'ALL' as const } };
+    await db.send(
+      new CreateTableCommand({ TableName: 'before-index', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map(attribute), KeySchema: keyed('pk', 'sk'), GlobalSecondaryIndexes: [gsi1] }),
+    );
+    await expect(local.ensureTable('before-index')).rejects.toThrow(/the local table before-index predates the ranking index \(ranking\).*move the state folder's dynamodb directory aside/);
+    // A table of today's layout is taken as it is.
+    await local.ensureTable('current-layout');
+    await expect(local.ensureTable('current-layout')).resolves.toBeUndefined();
+  });
+
   it('keeps a current cluster whose earlier-version save was cut off after its report and before its new ranking entry', async () => {
     const { table, repository } = await freshTable();
     const [cluster] = detect(['snap#m1', 'wa#m2']);
