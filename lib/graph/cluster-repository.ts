@@ -5,19 +5,19 @@
  * report items (RANKING_INDEX), not items of its own: a save writes one item per changed cluster.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
 import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
-import { approximateBytes, batchWriteAll, type WriteRequest } from './batch-write.js';
+import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 import { RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
+import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, refuseOversized, REPORT_BYTES_CHECKED, reportBody } from './cluster-report.js';
+import { moveLegacyRanking } from './legacy-ranking.js';
 import { appendAll } from '../append-all.js';
 
 /** Review states an investigator moves a cluster through. */
@@ -131,94 +131,6 @@ export interface StoredCluster {
   id: string;
   members: string[];
   head?: StoredHead;
-}
-
-/**
- * A weight as a report stores it: to 3 decimals, as the console shows it. A link's weight moves a
- * little whenever one of its identifiers gains or loses a holder anywhere (specificity); a move below
- * the third decimal is not a change of the report, so it neither rewrites it nor moves its `detectedAt`
- * (at 100k accounts, about one report in seven that a 1% change would rewrite).
- */
-export function storedWeight(weight: number): number {
-  return Math.round(weight * 1000) / 1000;
-}
-
-/** The content of a cluster, hashed, with each link written by `linkLine`. */
-function hashedContent(cluster: DetectedCluster, linkLine: (link: DetectedCluster['links'][number]) => string): string {
-  const links = cluster.links.map(linkLine).sort();
-  return createHash('sha256')
-    .update(JSON.stringify([cluster.members, cluster.risk.score, cluster.risk.reasons.map((reason) => reason.detail), links, cluster.verdicts]))
-    .digest('hex');
-}
-
-/** What a fingerprint of this form starts with (one of an earlier form does not: see {@link legacyContentFingerprint}). */
-const FINGERPRINT_FORM = 'w3:';
-
-/**
- * Identifies a cluster's content as its report stores it (weights to 3 decimals, each link's and its
- * evidence's), so that an unchanged cluster is not rewritten (and keeps its `detectedAt`).
- */
-function contentFingerprint(cluster: DetectedCluster): string {
-  return FINGERPRINT_FORM + hashedContent(cluster, (link) => `${link.a}|${link.b}|${storedWeight(link.weight)}|${link.evidence.map((e) => storedWeight(e.weight)).join(',')}`);
-}
-
-/**
- * The content fingerprint as versions before {@link storedWeight} computed it (link weights to 6
- * decimals, evidence weights left out): a report one of them stored, whose cluster has not changed
- * since, is rewritten once (to store weights and fingerprint as this version does) but keeps its
- * `detectedAt`, which says when detection last changed the cluster. Computed only against a
- * fingerprint of that form.
- */
-function legacyContentFingerprint(cluster: DetectedCluster): string {
-  return hashedContent(cluster, (link) => `${link.a}|${link.b}|${link.weight.toFixed(6)}`);
-}
-
-function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string) {
-  return {
-    id: cluster.id,
-    runId,
-    size: cluster.members.length,
-    platforms: cluster.platforms,
-    risk: cluster.risk.score,
-    members: cluster.members.map(parseAccountKey),
-    links: cluster.links.map((link) => ({
-      a: parseAccountKey(link.a),
-      b: parseAccountKey(link.b),
-      weight: storedWeight(link.weight),
-      types: [...new Set(link.evidence.map((e) => e.type))].sort(),
-      evidence: link.evidence.map((e) => ({
-        type: e.type,
-        value: e.value,
-        weight: storedWeight(e.weight),
-        observedAt: new Date(e.observedAtMs).toISOString(),
-        ...(e.matchedValue ? { matchedValue: e.matchedValue, distance: e.distance } : {}),
-      })),
-    })),
-    riskReasons: cluster.risk.reasons,
-    verdicts: cluster.verdicts,
-    detectedAt,
-  };
-}
-
-/** DynamoDB's item size limit. */
-const ITEM_BYTES = 400 * 1024;
-/** Reports about this large (compressed body and member list) are measured whole against {@link ITEM_BYTES}. */
-const REPORT_BYTES_CHECKED = 300_000;
-
-/**
- * Fails the save, saying why and what to do, when a cluster's report (its member list and compressed
- * body, one item with its ranking entry) is over DynamoDB's item limit: about 9,000 accounts with
- * 30-character ids and chain-like links (`cluster-pointers.test.ts`). DynamoDB's own refusal names no
- * cluster.
- */
-function refuseOversized(report: { id: string; size: number } & Record<string, unknown>): void {
-  // Each list element costs a byte more than its string.
-  const bytes = approximateBytes(report) + report.size;
-  if (bytes <= ITEM_BYTES) return;
-  throw new Error(
-    `cluster ${report.id} has ${report.size} accounts: its report (${Math.round(bytes / 1024)} KB with its ranking entry) is over DynamoDB's 400 KB item limit, so this run cannot save it. ` +
-      'A cluster this large is accounts glued by shared infrastructure below the hub threshold, not one actor: lower the hub threshold (or that identifier type\'s reliability) and run again (docs/detection.md, "Tuning").',
-  );
 }
 
 /** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
@@ -391,72 +303,9 @@ export class ClusterRepository {
     return items;
   }
 
-  /**
-   * Moves a ranking kept as items of its own (partition `RANK`, before the ranking index) onto the
-   * reports, then deletes it. The whole legacy ranking is read first (duplicates of one cluster may lie
-   * on different pages). An entry moves onto its cluster's report when the report holds its ranking key;
-   * a cluster none of whose entries matches its report (a save cut off after the report, before its new
-   * entry) is listed by its newest entry, as the earlier version listed it, with that entry's key and
-   * fingerprint (so that the next run that sees it rewrites it whole). A report marked removed, or one
-   * this version has written already (it holds `rankPk`), is left alone. Resumable: entries go only once
-   * every report holds its move. The runner calls it as a run begins. Returns the reports moved onto.
-   */
-  async moveLegacyRanking(): Promise<number> {
-    const legacy = { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } };
-    const entries: Array<Record<string, any>> = [];
-    for await (const page of pages(this.db, { query: legacy })) appendAll(entries, page.items);
-    if (entries.length === 0) return 0;
-    const move = async (entry: Record<string, any>, exact: boolean): Promise<boolean> => {
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: clusterPk(String(entry.id)), sk: SK_REPORT },
-            UpdateExpression:
-              'SET rankPk = :rankPk, rankSk = :rankSk, id = :id, #size = :size, platforms = :platforms, platformCount = :platformCount, risk = :risk, members = :members' +
-              (exact ? '' : ', fingerprint = :fingerprint, detectedAt = :detectedAt'),
-            ConditionExpression: `${exact ? 'rankSk = :rankSk' : 'attribute_exists(pk)'} AND attribute_not_exists(removedAt) AND attribute_not_exists(rankPk)`,
-            ExpressionAttributeNames: { '#size': 'size' },
-            ExpressionAttributeValues: {
-              ':rankPk': RANK_PK,
-              ':rankSk': entry.sk,
-              ':id': entry.id,
-              ':size': entry.size,
-              ':platforms': entry.platforms,
-              ':platformCount': entry.platformCount,
-              ':risk': entry.risk,
-              ':members': entry.members,
-              ...(exact ? {} : { ':fingerprint': entry.fingerprint, ':detectedAt': entry.detectedAt }),
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        return false;
-      }
-    };
-    let moved = 0;
-    const matched = new Set<string>();
-    await inParallel(entries, async (entry) => {
-      if (await move(entry, true)) {
-        moved += 1;
-        matched.add(String(entry.id));
-      }
-    });
-    // Clusters whose report holds none of their entries' keys: the newest entry, as the earlier version took it.
-    const newest = new Map<string, Record<string, any>>();
-    for (const entry of entries) {
-      const id = String(entry.id);
-      if (matched.has(id)) continue;
-      const other = newest.get(id);
-      if (!other || String(entry.detectedAt) > String(other.detectedAt)) newest.set(id, entry);
-    }
-    await inParallel([...newest.values()], async (entry) => {
-      if (await move(entry, false)) moved += 1;
-    });
-    await batchWriteAll(this.db, this.tableName, entries.map((entry) => ({ DeleteRequest: { Key: { pk: RANK_PK, sk: entry.sk } } })));
-    return moved;
+  /** Moves a ranking an earlier version kept as items of its own onto the reports (lib/graph/legacy-ranking.ts). */
+  moveLegacyRanking(): Promise<number> {
+    return moveLegacyRanking(this.db, this.tableName);
   }
 
   /**
