@@ -49,7 +49,7 @@ export interface ReviewServiceDeps {
   members: MemberFactsReader;
   verdicts: Pick<VerdictRepository, 'put' | 'all'>;
   clusters: Pick<ClusterRepository, 'report' | 'list'>;
-  runs: Pick<RunRepository, 'get' | 'lastSuccessfulRunId'>;
+  runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId'>;
   now?: () => Date;
 }
 
@@ -67,7 +67,7 @@ type DetectionRun = Pick<RunRecord, 'runId' | 'startedAt'>;
 
 export class ReviewService {
   private readonly now: () => Date;
-  private rankCounts?: { runId: string | null; counts: Promise<{ total: number; crossPlatform: number }> };
+  private rankCounts?: { state: string; counts: Promise<{ total: number; crossPlatform: number }> };
 
   constructor(private readonly deps: ReviewServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -79,14 +79,17 @@ export class ReviewService {
   }
 
   /**
-   * The queue's counts. The ranking changes only when a detection run applies, so its counts are kept
-   * per successful run (counting 10,000 ranking items takes about a second on the local stack); the
-   * status counts come from the small review index on every call.
+   * The queue's counts. The ranking changes only as a detection run saves, so its counts are kept while
+   * the newest run's state (id, status, tasks done) stays as it was (counting 10,000 ranking items takes
+   * about a second on the local stack): a run that failed after saving part of its work, or moved an
+   * earlier version's ranking onto the reports, changes them too, as a successful one does. The status
+   * counts come from the small review index on every call.
    */
   async counts(): Promise<QueueCounts> {
-    const runId = (await this.deps.runs.lastSuccessfulRunId()) ?? null;
-    if (!this.rankCounts || this.rankCounts.runId !== runId) {
-      this.rankCounts = { runId, counts: this.deps.reviews.rankCounts() };
+    const newest = await this.deps.runs.latest();
+    const state = newest ? `${newest.runId}:${newest.status}:${newest.tasksDone ?? 0}` : 'none';
+    if (!this.rankCounts || this.rankCounts.state !== state) {
+      this.rankCounts = { state, counts: this.deps.reviews.rankCounts() };
       this.rankCounts.counts.catch(() => (this.rankCounts = undefined));
     }
     return this.deps.reviews.counts(await this.rankCounts.counts);
