@@ -18,10 +18,10 @@ import { pages } from './paginate.js';
  * entry) is listed by its newest entry, as the earlier version listed it, with that entry's key and
  * fingerprint (so that the next run that sees it rewrites it whole). A report marked removed, or one
  * this version has written already (it holds `rankPk`), is left alone. Resumable: entries go only once
- * every report holds its move. The runner calls it as a run begins. Returns the reports moved onto.
+ * every report holds its move. The runner calls it as a run begins, and each queued task before it
+ * reads its clusters. Returns the reports moved onto.
  */
 export async function moveLegacyRanking(db: DynamoDBDocumentClient, tableName: string): Promise<number> {
-
   const legacy = { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': RANK_PK } };
   const entries: Array<Record<string, any>> = [];
   for await (const page of pages(db, { query: legacy })) appendAll(entries, page.items);
