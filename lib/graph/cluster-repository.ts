@@ -15,8 +15,8 @@ import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
-import { RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
-import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, refuseOversized, REPORT_BYTES_CHECKED, reportBody } from './cluster-report.js';
+import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
+import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, refuseOversized, reportBody } from './cluster-report.js';
 import { moveLegacyRanking } from './legacy-ranking.js';
 import { appendAll } from '../append-all.js';
 
@@ -211,7 +211,7 @@ export class ClusterRepository {
         detectedAt: changedAt,
         body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt)), { level: 1 }),
       };
-      if (report.body.byteLength + cluster.members.length * 40 > REPORT_BYTES_CHECKED) refuseOversized(report);
+      refuseOversized(report);
       writes.push(
         { PutRequest: { Item: report } },
         ...cluster.members
@@ -327,7 +327,7 @@ export class ClusterRepository {
       'pk, rankPk, rankSk, fingerprint, members',
     );
     return reports
-      .filter((report) => report.rankPk !== undefined)
+      .filter(isRanked)
       .map((report) => ({ id: clusterIdOfPk(report.pk), members: report.members as string[], head: { rankSk: report.rankSk, fingerprint: report.fingerprint } }));
   }
 
@@ -399,7 +399,7 @@ export class ClusterRepository {
     if (!clusterId) return undefined;
     // The pointer may be left from a cluster that has since gone; the report says what is current.
     const report = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: clusterPk(clusterId), sk: SK_REPORT }, ProjectionExpression: 'rankPk, members' }));
-    if (report.Item?.rankPk === undefined) return undefined;
+    if (!isRanked(report.Item)) return undefined;
     return (report.Item.members as string[]).includes(`${ref.platform}#${ref.account}`) ? clusterId : undefined;
   }
 

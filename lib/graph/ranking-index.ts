@@ -9,6 +9,11 @@ import { RANKING_INDEX } from './table-schema.js';
 /** A ranking key: the inverted risk in 7 digits, `#` and the cluster id (`rankSk` in keys.ts). */
 export const RANK_SK_SHAPE = /^\d{7}#./;
 
+/** Whether a report item is listed in the ranking (its cluster is current): it holds the index's partition key. */
+export function isRanked(report: Record<string, any> | undefined): report is Record<string, any> {
+  return report?.rankPk !== undefined;
+}
+
 /** The index's whole key of the entry at `rankSk`, where a query resumes after it (the index's keys and the table's). */
 export function rankingKey(rankSk: string): Record<string, string> {
   return { rankPk: RANK_PK, rankSk, pk: clusterPk(rankSk.slice(rankSk.indexOf('#') + 1)), sk: SK_REPORT };

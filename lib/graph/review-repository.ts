@@ -12,7 +12,7 @@ import { batchGetAll } from './batch-get.js';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
 import { clusterIdOfPk, clusterPk, SK_REPORT, SK_REVIEW } from './keys.js';
-import { RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
+import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
 import { allItems, pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 
@@ -262,7 +262,7 @@ export class ReviewRepository {
     const ids = reviews.filter((review) => filters.assignee === undefined || review.assignee === filters.assignee).map((review) => String(review.clusterId));
     // Their reports' ranking entries: those of current clusters, after the cursor.
     const reports = await this.batchGet(ids.map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })), 'rankPk, rankSk, id, #size, platforms, platformCount, risk, detectedAt');
-    const ranks = reports.filter((report) => report.rankPk !== undefined && (!after || report.rankSk > after)).filter(filter.test);
+    const ranks = reports.filter((report) => isRanked(report) && (!after || report.rankSk > after)).filter(filter.test);
     ranks.sort((x, y) => (x.rankSk < y.rankSk ? -1 : 1));
     return this.toPage(ranks, limit);
   }
@@ -308,7 +308,7 @@ export class ReviewRepository {
   async counts(rank: { total: number; crossPlatform: number }): Promise<QueueCounts> {
     const reviewed = (await Promise.all(REVIEW_STATUSES.filter((s) => s !== 'new').map((status) => this.reviewItemsWithStatus(status)))).flat();
     const heads = await this.batchGet(reviewed.map((review) => ({ pk: clusterPk(String(review.clusterId)), sk: SK_REPORT })), 'pk, rankPk');
-    const current = new Set(heads.filter((head) => head.rankPk !== undefined).map((head) => clusterIdOfPk(head.pk)));
+    const current = new Set(heads.filter(isRanked).map((head) => clusterIdOfPk(head.pk)));
     const byStatus = { new: 0, 'in-review': 0, escalated: 0, dismissed: 0 } as Record<ReviewStatus, number>;
     for (const review of reviewed) if (current.has(String(review.clusterId))) byStatus[review.status as ReviewStatus] += 1;
     byStatus.new = rank.total - byStatus['in-review'] - byStatus.escalated - byStatus.dismissed;
