@@ -303,11 +303,18 @@ export function collectClosure(
   walkBoundary(coreAccounts, walk);
   return {
     accounts: coreAccounts,
-    memberships: [...walk.loaded.all.values()].flat(),
+    memberships: concatenated(walk.loaded.all.values()),
     facts: source.factsOf(coreAccounts),
     holderTotals: walk.reader.holderTotals,
     familyHubs: walk.reader.familyHubs,
   };
+}
+
+/** The lists one after another, in one array (faster than `flat` over many short lists). */
+function concatenated<T>(lists: Iterable<readonly T[]>): T[] {
+  const all: T[] = [];
+  for (const list of lists) for (let i = 0; i < list.length; i++) all.push(list[i]);
+  return all;
 }
 
 /** What the closure's steps share: the unit reader, the accounts read so far, the previous components. */

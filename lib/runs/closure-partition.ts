@@ -35,7 +35,8 @@ export interface ClosureTask {
   /**
    * The account graph detection builds over exactly this task (its memberships, its core's verdict
    * accounts, its holder totals), when the partition built it already: set, in memory only, on the one
-   * task that holds the whole closure. Detection then does not build it a second time.
+   * task that holds the whole closure. Detection then does not build it a second time (nor reads
+   * `memberships`, which such a task holds as the closure read them, uncopied).
    */
   graph?: AccountGraph;
 }
@@ -88,8 +89,7 @@ export function partitionClosure(
   for (const members of graph.components) (core.has(members[0]) ? previousInCore : components).push(members);
   appendAll(components, fresh);
 
-  const membershipsOf = new Map<string, number>();
-  for (const m of closure.memberships) if (core.has(m.account)) membershipsOf.set(m.account, (membershipsOf.get(m.account) ?? 0) + 1);
+  const membershipsOf = coreMembershipCounts(closure.memberships, core);
   let coreMemberships = 0;
   for (const count of membershipsOf.values()) coreMemberships += count;
   const taskOf = (part: ReturnType<typeof collectClosure>): ClosureTask => ({
@@ -98,7 +98,11 @@ export function partitionClosure(
     facts: [...part.facts],
     holderTotals: [...part.holderTotals],
   });
-  if (coreMemberships <= taskMemberships) return { tasks: core.size === 0 ? [] : [{ ...taskOf(closure), graph: closureGraph }], components, hubs, coreAccounts: core.size };
+  if (coreMemberships <= taskMemberships) {
+    // Held in memory only (not stored), so its memberships are the closure's own, not copies to store.
+    const task: ClosureTask = { core: closure.accounts, memberships: closure.memberships, facts: [...closure.facts], holderTotals: [...closure.holderTotals], graph: closureGraph };
+    return { tasks: core.size === 0 ? [] : [task], components, hubs, coreAccounts: core.size };
+  }
 
   // Groups of the core no component crosses, previous or new: each can be recomputed alone.
   const coreList = [...core];
@@ -132,4 +136,27 @@ export function partitionClosure(
     tasks.push(taskOf(collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] })));
   }
   return { tasks, components, hubs, coreAccounts: core.size };
+}
+
+/**
+ * Memberships per core account. The closure holds each account's memberships together (as it read
+ * them), so the core is asked once per run of one account's memberships rather than once per membership.
+ */
+function coreMembershipCounts(memberships: readonly Membership[], core: ReadonlySet<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  let account: string | undefined;
+  let run = 0;
+  const close = () => {
+    if (account !== undefined && run > 0 && core.has(account)) counts.set(account, (counts.get(account) ?? 0) + run);
+  };
+  for (const m of memberships) {
+    if (m.account !== account) {
+      close();
+      account = m.account;
+      run = 0;
+    }
+    run++;
+  }
+  close();
+  return counts;
 }
