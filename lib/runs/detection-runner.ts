@@ -360,29 +360,25 @@ export class DetectionRunner {
       }
       // One closure task runs here, from memory, while the graph for the next run is written: storing
       // the task and reading it back would cost more than the detection. Otherwise the tasks are stored
-      // for the queue, beside the graph.
+      // for the queue, beside the graph. (The graph's encoding yields to the event loop, so the task's
+      // reads and writes keep going beside it.)
       const inline = base !== undefined && tasks.length === 1;
       const graph = seen;
       // The live signals the run read: what GET /v1/status tells without counting the table.
       if (graph) counts.graphMemberships = graph.memberships.length;
-      let graphWritten: Promise<GraphKept | undefined> | undefined;
-      /** Starts keeping the graph for the next run (once); its encoding yields to the event loop, so writes in flight keep going beside it. */
-      const writeGraph = () => {
-        graphWritten ??= graph
-          ? time('graphWrite', async () => {
-              const stored = await this.deps.graphs.put(runId, graph, over);
-              this.warm.hold(runId, { kept: { graph, base: stored.base }, index });
-              return stored;
-            })
-          : Promise.resolve(undefined);
-        // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
-        graphWritten.catch(() => undefined);
-        return graphWritten;
-      };
+      const graphWritten = graph
+        ? time('graphWrite', async () => {
+            const stored = await this.deps.graphs.put(runId, graph, over);
+            this.warm.hold(runId, { kept: { graph, base: stored.base }, index });
+            return stored;
+          })
+        : Promise.resolve(undefined);
+      // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
+      graphWritten.catch(() => undefined);
       const recordGraph = (kept: GraphKept | undefined) => {
         if (kept) Object.assign(counts, { graphBytes: kept.bytes, graphOverlay: kept.laidOver ? 1 : 0 });
       };
-      if (!inline) recordGraph((await Promise.all([writeGraph(), time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
+      if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {
         status: tasks.length === 0 ? 'succeeded' : 'running',
         mode,
@@ -399,13 +395,11 @@ export class DetectionRunner {
         ...(tasks.length === 0 ? { finishedAt: this.clock().toISOString(), durationMs: Date.now() - started, lineage: { kept: [], born: [], dissolved: [], merges: [], splits: [] } } : {}),
       });
       if (inline) {
-        // The graph must be kept before the run counts as done: the next run starts from it. It is
-        // encoded once the task's save is under way: the save waits on the DynamoDB server, this thread
-        // does not, so the encoding is off the run's path (before detection, it was on it).
-        // Until the task completes, the run's counts are the coordinator's alone, so they are written whole.
+        // The graph must be kept before the run counts as done: the next run starts from it. Until the
+        // task completes, the run's counts are the coordinator's alone, so they are written whole.
         // The task saves every cluster this run changes, so the ranking it leaves is known here and held for the next run.
-        return await this.detectTask(runId, run, 0, tasks[0], verdicts, writeGraph, async (saved, removed) => {
-          recordGraph(await writeGraph());
+        return await this.detectTask(runId, run, 0, tasks[0], verdicts, async (saved, removed) => {
+          recordGraph(await graphWritten);
           const after = current && rankingAfter(current, removed, saved.ranked);
           if (after) this.warm.holdClusters(runId, after);
           await this.deps.runs.finish(runId, { status: 'running', counts, timingsMs });
@@ -464,8 +458,6 @@ export class DetectionRunner {
     taskNo: number,
     task: StoredTask,
     verdicts: Verdict[],
-    /** Called once the save has begun (its first reads and writes in flight). */
-    whileSaving?: () => void,
     beforeCompleting?: (saved: AppliedRun, removed: string[]) => Promise<void>,
   ): Promise<RunRecord> {
     try {
@@ -511,9 +503,7 @@ export class DetectionRunner {
       // Before the save: a task that fails after it is not redone, and the next run would not see the change again.
       const merges = result.lineage?.merges ?? [];
       if (this.deps.reviews) await this.deps.reviews.clustersChanged({ merges, grown: joinedAccounts(previousClusters, result.clusters, merges) }, { runId, startedAt: run.startedAt });
-      const saving = this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
-      whileSaving?.();
-      const saved = await saving;
+      const saved = await this.deps.clusters.applyRun(runId, { upserts: result.clusters, removed, previous: previousClusters }, run.startedAt);
       const saveMs = Math.round(performance.now() - saveStarted);
       await beforeCompleting?.(saved, removed);
       return await this.deps.runs.completeTask(
