@@ -313,8 +313,12 @@ export class ClusterRepository {
    * loads its closure from the table), with their heads. Reads each account's pointer, then the
    * clusters' reports' heads and members: two items per cluster in calls of 100. (A run that reads the
    * whole ranking anyway gives its tasks their clusters from it instead: `withPreviousClusters`.)
+   * A pointer is written when its account joins a cluster and left when it leaves, so a cluster counts
+   * only where its members include one of the accounts, as `withPreviousClusters` and `clusterOfAccount`
+   * judge it: a task given a cluster none of its accounts is in would take it for one it dissolved.
    */
   async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { head: StoredHead }>> {
+    const asked = new Set(accounts);
     const pointers = await this.batchGet(
       accounts.map((key) => {
         const ref = parseAccountKey(key);
@@ -327,7 +331,7 @@ export class ClusterRepository {
       'pk, rankPk, rankSk, fingerprint, members',
     );
     return reports
-      .filter(isRanked)
+      .filter((report) => isRanked(report) && (report.members as string[]).some((member) => asked.has(member)))
       .map((report) => ({ id: clusterIdOfPk(report.pk), members: report.members as string[], head: { rankSk: report.rankSk, fingerprint: report.fingerprint } }));
   }
 

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
 import { ClusterRepository } from '../../lib/graph/cluster-repository.js';
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withPreviousClusters } from '../../lib/runs/detection-runner.js';
+import { accountPk, SK_CLUSTER } from '../../lib/graph/keys.js';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
 const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
@@ -106,6 +107,27 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect(byRanking).toEqual(byPointers);
     expect(byRanking.map((cluster) => cluster.members)).toEqual([['fb#c', 'insta#d', 'snap#a', 'wa#b']]);
     expect(byRanking[0].head!.fingerprint).toMatch(/^w3:[0-9a-f]{64}$/);
+  });
+
+  it("leaves out the cluster an account's pointer still names after the account left it, as the ranking does", async () => {
+    const first = detect(['chat#p', 'chat#q', 'chat#r']);
+    await repository.applyRun('run-left-1', { upserts: first, removed: [] }, '2026-11-28T02:50:00Z');
+    // The cluster goes on without chat#p (withdrawn, say), under the same id.
+    const previous = await repository.clustersOfAccounts(['chat#p', 'chat#q', 'chat#r']);
+    const second = detect(['chat#q', 'chat#r'], previous);
+    expect(second[0].id).toBe(first[0].id);
+    await repository.applyRun('run-left-2', { upserts: second, removed: [], previous }, '2026-11-28T02:55:00Z');
+    // Pointers are written when an account joins, not deleted when it leaves: chat#p's still names the cluster.
+    const pointer = await db.send(new GetCommand({ TableName: 'crosslink', Key: { pk: accountPk('chat', 'p'), sk: SK_CLUSTER } }));
+    expect(pointer.Item?.clusterId).toBe(first[0].id);
+
+    // A task's previous clusters are those its accounts are in: read through the pointers or from the ranking, none for chat#p.
+    expect(await repository.clustersOfAccounts(['chat#p'])).toEqual([]);
+    const [task] = withPreviousClusters([{ accounts: ['chat#p'], identifiers: [], memberships: [], facts: [] }], await repository.currentClusters());
+    expect(task.previous).toEqual([]);
+    expect(await repository.clusterOfAccount({ platform: 'chat', account: 'p' })).toBeUndefined();
+    // Its members still find it.
+    expect((await repository.clustersOfAccounts(['chat#p', 'chat#q'])).map((cluster) => cluster.members)).toEqual([['chat#q', 'chat#r']]);
   });
 
   it('reads a dissolved cluster\'s report once, keeps it whole and marked removed, and takes it out of the ranking', async () => {

@@ -1,9 +1,14 @@
 /**
  * Cases, found in review, where an incremental run (auto) must give exactly a full run's answer on the
  * local stack: a verdict recorded again, a full run cut into tasks with a same-actor verdict, a change
- * recorded a moment after a run began reading the log, a hub that loses a holder and stays a hub.
+ * recorded a moment after a run began reading the log, a hub that loses a holder and stays a hub, and a
+ * withdrawn account sent again alone when the run reads its closure from the table (the account's old
+ * pointer names a cluster it is no longer in).
  */
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CHANGE_SHARDS } from '../../lib/graph/change-log.js';
+import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
 import { IdentifierHasher } from '../../lib/client/hash.js';
 import { SignalsTransport } from '../../lib/client/transport.js';
 import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
@@ -187,5 +192,37 @@ describe('review: incremental equals full (more)', () => {
     expect((await detect('auto')).mode).toBe('incremental');
     full = await detect('full');
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
+  });
+
+  it('a withdrawn account sent again alone, in a run that reads its closure from the table: the cluster it left stays', async () => {
+    const { stack, post, sig, detect } = await stackWith();
+    const platform = stack.credentials.platforms[0].id;
+    await post(0, { signals: ['w-a', 'w-b', 'w-c'].flatMap((account) => [sig(account, 'email', 'w@example.com'), sig(account, 'phone', '+14155550123')]) });
+    expect((await detect('auto')).counts!.clusters).toBe(1);
+    await stack.core.signals.withdrawAccount(platform, 'w-a', new Date().toISOString());
+    // The cluster goes on as w-b and w-c under its id; w-a's pointer to it stays (pointers are not deleted on leaving).
+    const after = await detect('auto');
+    expect(after.mode).toBe('incremental');
+    // As long after: the change log's items so far are past the next run's window (it re-reads only the
+    // 2 minutes before the previous run's start), and the previous run's graph is gone (a container
+    // started since), so the next run reads its few changes' closure from the table.
+    const db = dynamoDocumentClient({ dynamodb: stack.servers.dynamodbEndpoint });
+    const itemsOf = async (pk: string, prefix = '') =>
+      (await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix } }))).Items ?? [];
+    const gone = [...(await itemsOf(`RUN#${after.runId}`, 'GRAPH#'))];
+    for (let shard = 0; shard < CHANGE_SHARDS; shard++) gone.push(...(await itemsOf(`CHANGED#${shard}`)));
+    expect(gone.length).toBeGreaterThan(2);
+    for (const item of gone) await db.send(new DeleteCommand({ TableName: 'crosslink', Key: { pk: item.pk, sk: item.sk } }));
+    stack.core.runner.forgetKeptGraph();
+    // w-a sent again after its withdrawal, with nothing in common with the others.
+    await post(0, { signals: [sig('w-a', 'email', 'w-a-again@example.com')] });
+    const closureRun = await detect('auto');
+    expect(closureRun.mode).toBe('incremental');
+    expect(closureRun.counts).toMatchObject({ changedAccounts: 1, accounts: 1 });
+    expect(closureRun.timingsMs).not.toHaveProperty('load');
+    // The cluster w-a's pointer still names is not one this run saw dissolve (before the fix it was marked removed).
+    expect(closureRun.counts!.clustersRemoved).toBe(0);
+    const full = await detect('full');
+    expect(full.counts).toMatchObject({ clusters: 1, clustersWritten: 0, clustersRemoved: 0 });
   });
 });
