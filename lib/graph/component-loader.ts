@@ -109,17 +109,31 @@ export class ComponentLoader {
       }
       return found;
     };
-    /** The family of near-identical photos `value` belongs to (single linkage; photos that are hubs on their own do not bridge). */
+    /** Whether a photo can join a family, as detection judges it: held by a live account, and no hub on its own. */
+    const bridges = (holders: number) => holders > 0 && holders <= options.hubThreshold;
+    /**
+     * The family of near-identical photos `value` belongs to (single linkage through photos that bridge).
+     * A photo that does not bridge (a hub on its own, or one no live account holds) is a unit alone, as in
+     * detection; the photos near it may have lost or gained it as a bridge, so each is read as a unit of
+     * its own (a photo its only holder left, or a hub new since the previous run; one that was a hub then
+     * too bridged nothing either time).
+     */
     const photoFamily = async (value: string): Promise<string[]> => {
+      const own = await holdersOf(`photo_pdq#${value}`);
+      if (!bridges(own.all.length)) {
+        const hubBefore = options.previousRunStartedAt !== undefined && own.before.length > options.hubThreshold;
+        if (own.all.length === 0 || !hubBefore) for (const near of await nearPhotos(value)) if (near !== value) identifierQueue.push(`photo_pdq#${near}`);
+        seenIdentifiers.add(`photo_pdq#${value}`);
+        return [`photo_pdq#${value}`];
+      }
       const family = new Set([`photo_pdq#${value}`]);
       const frontier = [value];
       while (frontier.length > 0) {
         const current = frontier.pop()!;
-        if ((await holdersOf(`photo_pdq#${current}`)).all.length > options.hubThreshold && current !== value) continue;
         for (const near of await nearPhotos(current)) {
           const key = `photo_pdq#${near}`;
           if (family.has(key)) continue;
-          if ((await holdersOf(key)).all.length > options.hubThreshold) continue;
+          if (!bridges((await holdersOf(key)).all.length)) continue;
           family.add(key);
           frontier.push(near);
         }

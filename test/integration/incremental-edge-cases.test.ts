@@ -1,54 +1,14 @@
 /**
  * Cases, found in review, where an incremental run (auto) must give exactly a full run's answer on the
  * local stack: a verdict recorded again, a full run cut into tasks with a same-actor verdict, a change
- * recorded a moment after a run began reading the log, a hub that loses a holder and stays a hub, and a
- * withdrawn account sent again alone when the run reads its closure from the table (the account's old
- * pointer names a cluster it is no longer in).
+ * recorded a moment after a run began reading the log, a hub that loses a holder and stays a hub.
+ * (Runs that read their closure from the table: closure-from-table.test.ts.)
  */
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANGE_SHARDS } from '../../lib/graph/change-log.js';
-import { dynamoDocumentClient } from '../../lib/runtime/aws/clients.js';
-import { IdentifierHasher } from '../../lib/client/hash.js';
 import { SignalsTransport } from '../../lib/client/transport.js';
-import { investigatorHeaders, startTestStack } from '../support/local-stack.js';
+import { cleanUpStacks, stackWith } from '../support/edge-stack.js';
 
-const hasher = new IdentifierHasher('test-consortium-key-0123456789');
-type Stack = Awaited<ReturnType<typeof startTestStack>>;
-const stacks: Stack[] = [];
-afterEach(async () => {
-  while (stacks.length) await stacks.pop()!.cleanup();
-});
-
-async function stackWith(options: Parameters<typeof startTestStack>[0] = {}) {
-  const stack = await startTestStack(options);
-  stacks.push(stack);
-  const post = async (platformNo: number, body: Record<string, unknown>) => {
-    const platform = stack.credentials.platforms[platformNo];
-    const transport = new SignalsTransport({ baseUrl: stack.baseUrl, platform: platform.id, secret: platform.secret });
-    const answer = await transport.send(JSON.stringify(body));
-    expect(answer.rejected).toEqual([]);
-    await stack.waitForDrain();
-    return answer;
-  };
-  const sig = (account: string, type: string, raw: string, observedAt = '2026-11-20T00:00:00Z') => ({ account, type, value: hasher.hash(type as never, raw).value, observedAt });
-  const detect = async (mode: 'auto' | 'full') => {
-    const response = await fetch(`${stack.baseUrl}/v1/detect?mode=${mode}`, { method: 'POST', headers: investigatorHeaders(stack) });
-    const run = await stack.waitForRun((await response.json()).runId);
-    expect(run.status, run.error).toBe('succeeded');
-    return run;
-  };
-  const verdict = async (a: string, b: string, kind: 'same-actor' | 'not-same-actor') => {
-    const platform = stack.credentials.platforms[0].id;
-    const response = await fetch(`${stack.baseUrl}/v1/verdicts`, {
-      method: 'POST',
-      headers: { ...investigatorHeaders(stack), 'content-type': 'application/json' },
-      body: JSON.stringify({ a: { platform, account: a }, b: { platform, account: b }, kind }),
-    });
-    expect(response.status, await response.clone().text()).toBe(201);
-  };
-  return { stack, post, sig, detect, verdict };
-}
+afterEach(cleanUpStacks);
 
 describe('review: incremental equals full', () => {
   it('a verdict recorded again (same kind) between runs', async () => {
@@ -194,35 +154,4 @@ describe('review: incremental equals full (more)', () => {
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
   });
 
-  it('a withdrawn account sent again alone, in a run that reads its closure from the table: the cluster it left stays', async () => {
-    const { stack, post, sig, detect } = await stackWith();
-    const platform = stack.credentials.platforms[0].id;
-    await post(0, { signals: ['w-a', 'w-b', 'w-c'].flatMap((account) => [sig(account, 'email', 'w@example.com'), sig(account, 'phone', '+14155550123')]) });
-    expect((await detect('auto')).counts!.clusters).toBe(1);
-    await stack.core.signals.withdrawAccount(platform, 'w-a', new Date().toISOString());
-    // The cluster goes on as w-b and w-c under its id; w-a's pointer to it stays (pointers are not deleted on leaving).
-    const after = await detect('auto');
-    expect(after.mode).toBe('incremental');
-    // As long after: the change log's items so far are past the next run's window (it re-reads only the
-    // 2 minutes before the previous run's start), and the previous run's graph is gone (a container
-    // started since), so the next run reads its few changes' closure from the table.
-    const db = dynamoDocumentClient({ dynamodb: stack.servers.dynamodbEndpoint });
-    const itemsOf = async (pk: string, prefix = '') =>
-      (await db.send(new QueryCommand({ TableName: 'crosslink', KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': pk, ':p': prefix } }))).Items ?? [];
-    const gone = [...(await itemsOf(`RUN#${after.runId}`, 'GRAPH#'))];
-    for (let shard = 0; shard < CHANGE_SHARDS; shard++) gone.push(...(await itemsOf(`CHANGED#${shard}`)));
-    expect(gone.length).toBeGreaterThan(2);
-    for (const item of gone) await db.send(new DeleteCommand({ TableName: 'crosslink', Key: { pk: item.pk, sk: item.sk } }));
-    stack.core.runner.forgetKeptGraph();
-    // w-a sent again after its withdrawal, with nothing in common with the others.
-    await post(0, { signals: [sig('w-a', 'email', 'w-a-again@example.com')] });
-    const closureRun = await detect('auto');
-    expect(closureRun.mode).toBe('incremental');
-    expect(closureRun.counts).toMatchObject({ changedAccounts: 1, accounts: 1 });
-    expect(closureRun.timingsMs).not.toHaveProperty('load');
-    // The cluster w-a's pointer still names is not one this run saw dissolve (before the fix it was marked removed).
-    expect(closureRun.counts!.clustersRemoved).toBe(0);
-    const full = await detect('full');
-    expect(full.counts).toMatchObject({ clusters: 1, clustersWritten: 0, clustersRemoved: 0 });
-  });
 });
