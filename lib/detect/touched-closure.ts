@@ -10,6 +10,7 @@ import type { AccountFacts, Membership, Verdict } from './model.js';
 import { resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { specificWeight, type HubRecord } from './account-graph.js';
 import { IdentMap } from './ident-map.js';
+import { appendAll } from '../append-all.js';
 import { resolveVerdicts } from './verdicts.js';
 
 /** The part of the graph an incremental run recomputes (see the module comment for what it must hold). */
@@ -313,7 +314,7 @@ export function collectClosure(
 /** The lists one after another, in one array (faster than `flat` over many short lists). */
 function concatenated<T>(lists: Iterable<readonly T[]>): T[] {
   const all: T[] = [];
-  for (const list of lists) for (let i = 0; i < list.length; i++) all.push(list[i]);
+  for (const list of lists) appendAll(all, list);
   return all;
 }
 

@@ -133,6 +133,11 @@ export interface StoredCluster {
   head?: StoredHead;
 }
 
+/** A ranked report, or its entry in the ranking index, as a current cluster (its report holds its id). */
+function currentClusterOf(item: Record<string, any>): CurrentCluster {
+  return { id: String(item.id), members: item.members as string[], head: { rankSk: String(item.rankSk), fingerprint: item.fingerprint } };
+}
+
 /** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
 const PUTS_PER_PART = 1_000;
 
@@ -277,7 +282,7 @@ export class ClusterRepository {
    * it (`rankingSettleMs`). dynalite updates it with the write.
    */
   async currentClusters(): Promise<CurrentCluster[]> {
-    return (await this.rankingEntries()).map((item) => ({ id: String(item.id), members: item.members as string[], head: { rankSk: String(item.rankSk), fingerprint: item.fingerprint } }));
+    return (await this.rankingEntries()).map(currentClusterOf);
   }
 
   /** Every ranking entry, highest risk first (see {@link currentClusters}). */
@@ -328,11 +333,9 @@ export class ClusterRepository {
     );
     const reports = await this.batchGet(
       [...new Set(pointers.map((item) => String(item.clusterId)))].map((id) => ({ pk: clusterPk(id), sk: SK_REPORT })),
-      'pk, rankPk, rankSk, fingerprint, members',
+      'id, rankPk, rankSk, fingerprint, members',
     );
-    return reports
-      .filter((report) => isRanked(report) && (report.members as string[]).some((member) => asked.has(member)))
-      .map((report) => ({ id: clusterIdOfPk(report.pk), members: report.members as string[], head: { rankSk: report.rankSk, fingerprint: report.fingerprint } }));
+    return reports.filter((report) => isRanked(report) && (report.members as string[]).some((member) => asked.has(member))).map(currentClusterOf);
   }
 
   private async storedHeads(ids: string[]): Promise<Map<string, StoredHead>> {
