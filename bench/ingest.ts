@@ -59,7 +59,7 @@ try {
             const account = `${label}-${first + i}`;
             return { account, type: 'email' as const, value: hashed(account), observedAt: OBSERVED_AT };
           });
-          await stack.core.signals.putSignals(platform.id, signals, { receivedAt, expiresAtSeconds: Math.floor(Date.now() / 1000) + 86_400 });
+          await stack.core.signals.putSignals(platform.id, signals, { receivedAt, storedAt: new Date().toISOString(), expiresAtSeconds: Math.floor(Date.now() / 1000) + 86_400 });
         }
       }),
     );

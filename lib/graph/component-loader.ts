@@ -25,10 +25,13 @@ export interface ClosureOptions {
   /** Every stored photo hash, loaded only when the closure meets a photo. */
   photoHashes: () => Promise<string[]>;
   /**
-   * When the previous run started. An identifier that is a hub now but was not then has just stopped
-   * linking its holders, so they are all revisited; one that was a hub then too links nothing either way.
+   * Signals stored before this time were seen by the previous run: its start less the change log's
+   * margin (a store reads its clock before its write lands, as the log's writers do). An identifier that
+   * is a hub now but was not then has just stopped linking its holders, so they are all revisited; one
+   * that was a hub then too links nothing either way. Counting a holder as new when the previous run saw
+   * it only revisits more.
    */
-  previousRunStartedAt?: string;
+  seenBefore?: string;
 }
 
 export interface Closure {
@@ -93,14 +96,16 @@ export class ComponentLoader {
             KeyConditionExpression: 'pk = :pk',
             FilterExpression: 'expiresAt > :now',
             ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
-            ProjectionExpression: 'platform, account, receivedAt',
+            ProjectionExpression: 'platform, account, receivedAt, storedAt',
           };
           for await (const page of pages(this.db, { query })) {
             queries += 1;
             for (const item of page.items) {
               const holder = `${item.platform}#${item.account}`;
               all.push(holder);
-              if (options.previousRunStartedAt !== undefined && String(item.receivedAt) < options.previousRunStartedAt) before.push(holder);
+              // Judged by when it was stored: a message received before the previous run began may be stored
+              // after it read the table. (A signal stored before storedAt was kept has its receipt, which is earlier.)
+              if (options.seenBefore !== undefined && String(item.storedAt ?? item.receivedAt) < options.seenBefore) before.push(holder);
             }
           }
           return { all, before };
@@ -121,7 +126,7 @@ export class ComponentLoader {
     const photoFamily = async (value: string): Promise<string[]> => {
       const own = await holdersOf(`photo_pdq#${value}`);
       if (!bridges(own.all.length)) {
-        const hubBefore = options.previousRunStartedAt !== undefined && own.before.length > options.hubThreshold;
+        const hubBefore = options.seenBefore !== undefined && own.before.length > options.hubThreshold;
         if (own.all.length === 0 || !hubBefore) for (const near of await nearPhotos(value)) if (near !== value) identifierQueue.push(`photo_pdq#${near}`);
         seenIdentifiers.add(`photo_pdq#${value}`);
         return [`photo_pdq#${value}`];
@@ -162,7 +167,7 @@ export class ComponentLoader {
           hubs.push({ type, value: [...unit].sort()[0].slice(type.length + 1), accounts: holders.size });
           unit.forEach((member) => hubIdentifiers.add(member));
           // Newly a hub: the links it made are gone, so its holders' clusters must be recomputed.
-          if (options.previousRunStartedAt !== undefined && holdersBefore.size <= options.hubThreshold) appendAll(accountQueue, holders);
+          if (options.seenBefore !== undefined && holdersBefore.size <= options.hubThreshold) appendAll(accountQueue, holders);
           return;
         }
         appendAll(accountQueue, holders);

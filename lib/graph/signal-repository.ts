@@ -116,7 +116,7 @@ export class SignalRepository {
    * The consumer sets it when a message is stored over {@link LATE_AFTER_MS} after it was received, and
    * `applyChanges` (lib/runs/run-graph.ts) applies the same rule to the change log's copy.
    */
-  async putSignals(platform: string, signals: Signal[], options: { receivedAt: string; expiresAtSeconds: number; keepLater?: boolean }): Promise<void> {
+  async putSignals(platform: string, signals: Signal[], options: { receivedAt: string; storedAt: string; expiresAtSeconds: number; keepLater?: boolean }): Promise<void> {
     const items = signals.map((signal) => ({
       pk: signalPk(signal.type, signal.value),
       sk: accountPk(platform, signal.account),
@@ -130,6 +130,9 @@ export class SignalRepository {
       observedAt: signal.observedAt,
       keyId: signal.keyId,
       receivedAt: options.receivedAt,
+      // When the consumer stored it (its clock before the write): what an incremental run that reads the
+      // table judges the previous run saw by (lib/graph/component-loader.ts).
+      storedAt: options.storedAt,
       expiresAt: options.expiresAtSeconds,
     }));
     if (!options.keepLater) {

@@ -56,8 +56,9 @@ export class MessageStore {
     if (message.signals.length === 0 && message.accounts.length === 0) return { signals: 0, accounts: 0 };
     const expiresAtSeconds = expiresAtOf(message.receivedAt, this.retentionDays);
     // A message stored late may be older than one stored since for the same signals: that one's copies stay.
-    const keepLater = this.clock().getTime() - Date.parse(message.receivedAt) > LATE_AFTER_MS;
-    await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, expiresAtSeconds, keepLater });
+    const storing = this.clock();
+    const keepLater = storing.getTime() - Date.parse(message.receivedAt) > LATE_AFTER_MS;
+    await this.signals.putSignals(message.platform, message.signals, { receivedAt: message.receivedAt, storedAt: storing.toISOString(), expiresAtSeconds, keepLater });
     if (message.accounts.length > 0) await this.signals.putAccountMeta(message.platform, message.accounts, message.receivedAt);
     // Recorded after the writes: a change is never announced before it can be read.
     await this.changes.record({

@@ -477,7 +477,7 @@ export class DetectionRunner {
             nowMs,
             verdicts,
             photoHashes: () => this.deps.changes.photoHashes(),
-            previousRunStartedAt: task.since,
+            seenBefore: task.since === undefined ? undefined : new Date(Date.parse(task.since) - CHANGE_LOG_MARGIN_MS).toISOString(),
           },
         );
         memberships = closure.memberships;

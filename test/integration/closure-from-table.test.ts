@@ -111,6 +111,23 @@ describe('an incremental run that reads its closure from the table gives a full 
     expect((await fullChangesNothing()).counts!.clusters).toBe(0);
   });
 
+  it('an email becomes a hub through a message received before the previous run began and stored after it: the cluster dissolves (review: its holder counted as one the previous run saw)', async () => {
+    const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
+    await post(0, { signals: ['l-a', 'l-b', 'l-c'].flatMap((account) => [sig(account, 'email', 'l@example.com')]) });
+    const first = await detect('auto');
+    expect(first.counts!.clusters).toBe(1);
+    await forceClosure(first.runId);
+    // Received by the API before the run began, stored by the consumer only now (a message held in the
+    // queue, or redelivered): the run never saw it.
+    const receivedAt = new Date(Date.parse(first.startedAt) - 1_000).toISOString();
+    const platform = stack.credentials.platforms[0].id;
+    await stack.core.messageStore.store(JSON.stringify({ v: 1, platform, requestId: 'held-in-queue', receivedAt, signals: [sig('l-d', 'email', 'l@example.com')], accounts: [] }));
+    const run = await closureRun();
+    expect(run.counts).toMatchObject({ changedAccounts: 1 });
+    expect.soft(run.counts!.clustersRemoved).toBe(1);
+    expect((await fullChangesNothing()).counts!.clusters).toBe(0);
+  });
+
   it('a hub loses a holder (withdrawn) on the closure path: its holders cluster', async () => {
     const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
     await post(0, { signals: ['u-a', 'u-b', 'u-c', 'u-d'].flatMap((account) => [sig(account, 'email', 'u@example.com'), sig(account, 'phone', '+14155550303')]) });

@@ -13,7 +13,7 @@ describe('SignalRepository.withdrawAccount: an account with many signals', () =>
   it('withdraws it and records the change', async () => {
     const account = 'many-ips';
     const signals = Array.from({ length: 6500 }, (_, i) => ({ account, type: 'ip' as const, value: hashed(`ip-${i}`), observedAt: OBSERVED_AT }));
-    await local.stack.core.signals.putSignals(local.platformId, signals, { receivedAt: new Date(Date.now() - 60_000).toISOString(), expiresAtSeconds: Math.floor(Date.now() / 1000) + 86_400 });
+    await local.stack.core.signals.putSignals(local.platformId, signals, { receivedAt: new Date(Date.now() - 60_000).toISOString(), storedAt: new Date().toISOString(), expiresAtSeconds: Math.floor(Date.now() / 1000) + 86_400 });
     const since = new Date().toISOString();
 
     await expect(local.stack.core.signals.withdrawAccount(local.platformId, account, new Date().toISOString())).resolves.toEqual({ signalsDeleted: 6500 });
