@@ -443,13 +443,19 @@ function mustPartnersOf(verdicts: readonly Verdict[]): Map<string, string[]> {
 /** Step 2, the core: the affected accounts, with their whole previous components and must-link partners, to a fixed point. */
 function coreOf(affected: ReadonlySet<string>, state: PreviousComponents, componentOf: ReadonlyMap<string, number>, mustPartners: ReadonlyMap<string, string[]>): string[] {
   const core = new Set<string>();
+  // Each component is taken once: queued again from each of its members, a component of n accounts
+  // queued n² of them (a component of 28,000 accounts overflowed an array and killed the process).
+  const taken = new Set<number>();
   const pending = [...affected];
   while (pending.length > 0) {
     const account = pending.pop()!;
     if (core.has(account)) continue;
     core.add(account);
     const component = componentOf.get(account);
-    if (component !== undefined) for (const member of state.components[component].members) if (!core.has(member)) pending.push(member);
+    if (component !== undefined && !taken.has(component)) {
+      taken.add(component);
+      for (const member of state.components[component].members) if (!core.has(member)) pending.push(member);
+    }
     for (const partner of mustPartners.get(account) ?? []) if (!core.has(partner)) pending.push(partner);
   }
   return [...core];

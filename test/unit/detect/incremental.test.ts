@@ -173,6 +173,18 @@ describe('Function: detectIncremental', () => {
     ]);
   });
 
+  it('takes a large previous component into the core once (it was queued again from each member: n² accounts, which killed the process at 28,000)', () => {
+    const members = Array.from({ length: 40_000 }, (_, n) => `snap#x${n}`);
+    const memberships = members.map((account) => seen(account, 'email', account));
+    const added = seen('snap#x0', 'device', 'new');
+
+    const closure = collectClosure({ components: [{ members }], hubs: [] }, ['snap#x0'], inMemoryGraphSource([...memberships, added], new Map()), { changedIdentifiers: [added] });
+
+    expect(closure.accounts).toHaveLength(members.length);
+    expect(new Set(closure.accounts)).toEqual(new Set(members));
+    expect(closure.memberships).toHaveLength(memberships.length + 1);
+  });
+
   it('leaves out the components of an identifier\'s other holders while their links to the change stay weak', () => {
     // a1-a2 and b1-b2 are two components; a1 and b1 share a home IP, far too weak to join them.
     const before = [seen('snap#a1', 'phone', 'a'), seen('wa#a2', 'phone', 'a'), seen('snap#b1', 'phone', 'b'), seen('wa#b2', 'phone', 'b'), seen('snap#a1', 'ip', 'home'), seen('snap#b1', 'ip', 'home')];
