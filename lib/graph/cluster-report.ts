@@ -1,6 +1,6 @@
 /**
  * What a cluster's stored report holds: its body (weights to 3 decimals), the content fingerprint that
- * tells a changed cluster from an unchanged one, and the item size check.
+ * tells a changed cluster from an unchanged one, and its fit to DynamoDB's item limit.
  */
 import { createHash } from 'node:crypto';
 import { parseAccountKey } from '../contract/platforms.js';
@@ -47,8 +47,13 @@ export function legacyContentFingerprint(cluster: DetectedCluster): string {
   return hashedContent(cluster, (link) => `${link.a}|${link.b}|${link.weight.toFixed(6)}`);
 }
 
-/** A report's body as stored (gzipped) and read back by investigators. */
-export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string) {
+/**
+ * A report's body as stored (gzipped) and read back by investigators. With `linksShown` under the
+ * cluster's link count, it holds only that many of the strongest links, and `linksTotal` says how many
+ * the cluster has (see {@link reportWithin}).
+ */
+export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string, linksShown = cluster.links.length) {
+  const links = linksShown < cluster.links.length ? strongestLinks(cluster.links, linksShown) : cluster.links;
   return {
     id: cluster.id,
     runId,
@@ -56,7 +61,8 @@ export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: 
     platforms: cluster.platforms,
     risk: cluster.risk.score,
     members: cluster.members.map(parseAccountKey),
-    links: cluster.links.map((link) => ({
+    ...(links.length < cluster.links.length ? { linksTotal: cluster.links.length } : {}),
+    links: links.map((link) => ({
       a: parseAccountKey(link.a),
       b: parseAccountKey(link.b),
       weight: storedWeight(link.weight),
@@ -80,20 +86,55 @@ const ITEM_BYTES = 400 * 1024;
 /** Reports about this large (compressed body and member list) are measured whole against {@link ITEM_BYTES}. */
 const REPORT_BYTES_CHECKED = 300_000;
 
-/**
- * Fails the save, saying why and what to do, when a cluster's report (its member list and compressed
- * body, one item with its ranking entry) is over DynamoDB's item limit: about 9,000 accounts with
- * 30-character ids and chain-like links (`cluster-pointers.test.ts`). DynamoDB's own refusal names no
- * cluster.
- */
-export function refuseOversized(report: { id: string; size: number; body: Uint8Array } & Record<string, unknown>): void {
+/** The `count` strongest links, strongest first (in their order where weights tie). */
+function strongestLinks(links: DetectedCluster['links'], count: number): DetectedCluster['links'] {
+  return links
+    .map((link, at) => ({ link, at }))
+    .sort((x, y) => y.link.weight - x.link.weight || x.at - y.at)
+    .slice(0, count)
+    .map(({ link }) => link);
+}
+
+/** The item's size when it is over DynamoDB's limit, else undefined. */
+function bytesOverLimit(report: { size: number; body: Uint8Array } & Record<string, unknown>): number | undefined {
   // Most reports are far smaller: only those near the limit by a cheap estimate are measured whole.
-  if (report.body.byteLength + report.size * 40 <= REPORT_BYTES_CHECKED) return;
+  if (report.body.byteLength + report.size * 40 <= REPORT_BYTES_CHECKED) return undefined;
   // Each list element costs a byte more than its string.
   const bytes = approximateBytes(report) + report.size;
-  if (bytes <= ITEM_BYTES) return;
-  throw new Error(
-    `cluster ${report.id} has ${report.size} accounts: its report (${Math.round(bytes / 1024)} KB with its ranking entry) is over DynamoDB's 400 KB item limit, so this run cannot save it. ` +
-      'A cluster this large is accounts glued by shared infrastructure below the hub threshold, not one actor: lower the hub threshold (or that identifier type\'s reliability) and run again (docs/detection.md, "Tuning").',
-  );
+  return bytes > ITEM_BYTES ? bytes : undefined;
+}
+
+/**
+ * The report item to store for a cluster, from `build` (the item with a body of the `linksShown`
+ * strongest links): whole when it fits DynamoDB's item limit; else with the most of its strongest links
+ * that fit (its body's `linksTotal` says how many it has), so that the run saves it with every member,
+ * and its investigators see it; else, when even its member list is over the limit (about 11,000
+ * accounts with 30-character ids: `cluster-pointers.test.ts`), refused, saying why and what to do
+ * (DynamoDB's own refusal names no cluster). A cluster this large is accounts glued by shared
+ * infrastructure below the hub threshold, not one actor.
+ */
+export function reportWithin<R extends { id: string; size: number; body: Uint8Array } & Record<string, unknown>>(
+  links: number,
+  build: (linksShown: number) => R,
+): { report: R; trimmed: boolean } {
+  const whole = build(links);
+  if (bytesOverLimit(whole) === undefined) return { report: whole, trimmed: false };
+  const bare = build(0);
+  const bytes = bytesOverLimit(bare);
+  if (bytes !== undefined) {
+    throw new Error(
+      `cluster ${bare.id} has ${bare.size} accounts: its report (${Math.round(bytes / 1024)} KB with its ranking entry, without a single link) is over DynamoDB's 400 KB item limit, so this run cannot save it. ` +
+        'A cluster this large is accounts glued by shared infrastructure below the hub threshold, not one actor: lower the hub threshold (or that identifier type\'s reliability) and run again (docs/detection.md, "Tuning").',
+    );
+  }
+  // The most links that fit: `fits` fits, `over` does not.
+  let [fits, over] = [0, links];
+  let report = bare;
+  while (over - fits > 1) {
+    const middle = Math.floor((fits + over) / 2);
+    const candidate = build(middle);
+    if (bytesOverLimit(candidate) === undefined) [fits, report] = [middle, candidate];
+    else over = middle;
+  }
+  return { report, trimmed: true };
 }

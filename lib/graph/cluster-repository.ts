@@ -16,7 +16,7 @@ import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
 import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
-import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, refuseOversized, reportBody } from './cluster-report.js';
+import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, reportBody, reportWithin } from './cluster-report.js';
 import { moveLegacyRanking } from './legacy-ranking.js';
 import { appendAll } from '../append-all.js';
 
@@ -48,6 +48,12 @@ export interface ClusterReport extends ClusterSummary {
   }>;
   riskReasons: DetectedCluster['risk']['reasons'];
   verdicts: DetectedCluster['verdicts'];
+  /**
+   * Set when the report holds only the strongest links (`links`, strongest first), the most that fit
+   * DynamoDB's item limit: how many links the cluster has. A cluster that large is shared infrastructure
+   * below the hub threshold rather than one actor.
+   */
+  linksTotal?: number;
   /** Set when a later run dissolved the cluster. */
   removedAt?: string;
   removedInRun?: string;
@@ -91,6 +97,8 @@ export interface AppliedRun {
   unchanged: number;
   /** Clusters marked removed now. */
   removed: number;
+  /** Written clusters whose report holds only its strongest links, the most that fit DynamoDB's item limit (`linksTotal` in the report). */
+  trimmed: number;
   /**
    * DynamoDB items put: per written cluster its report (which the ranking index lists) and a pointer per
    * new member; per removed cluster its report, put back out of the ranking. The write volume (and cost)
@@ -197,8 +205,9 @@ export class ClusterRepository {
     const ranked: CurrentCluster[] = [];
     /** Clusters unchanged since an earlier version stored them (see {@link legacyContentFingerprint}), written once their `detectedAt` is read. */
     const restamped: Array<{ cluster: DetectedCluster; fingerprint: string; sk: string; previous: StoredHead }> = [];
+    let trimmed = 0;
     const build = (cluster: DetectedCluster, fingerprint: string, sk: string, previous: StoredHead | undefined, changedAt: string) => {
-      const report = {
+      const fitted = reportWithin(cluster.links.length, (linksShown) => ({
         pk: clusterPk(cluster.id),
         sk: SK_REPORT,
         kind: 'report',
@@ -214,9 +223,10 @@ export class ClusterRepository {
         members: cluster.members,
         fingerprint,
         detectedAt: changedAt,
-        body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt)), { level: 1 }),
-      };
-      refuseOversized(report);
+        body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt, linksShown)), { level: 1 }),
+      }));
+      const report = fitted.report;
+      if (fitted.trimmed) trimmed += 1;
       writes.push(
         { PutRequest: { Item: report } },
         ...cluster.members
@@ -268,7 +278,7 @@ export class ClusterRepository {
     const failure = sent.find((part) => part.status === 'rejected');
     if (failure) throw failure.reason;
     const itemsWritten = sent.reduce((sum, part) => sum + (part.status === 'fulfilled' ? part.value : 0), 0);
-    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, itemsWritten, ranked };
+    return { written: changes.upserts.length - unchanged, unchanged, removed: removed.length, trimmed, itemsWritten, ranked };
   }
 
   /**

@@ -83,6 +83,8 @@ export const TASK_COUNTS = [
   'clustersWritten',
   'clustersUnchanged',
   'clustersRemoved',
+  // Written clusters whose report holds only its strongest links (too large for one item whole).
+  'clustersTrimmed',
   // DynamoDB items the save put or deleted (ClusterRepository.applyRun).
   'itemsWritten',
   'closureQueries',

@@ -520,6 +520,7 @@ export class DetectionRunner {
             clustersWritten: saved.written,
             clustersUnchanged: saved.unchanged,
             clustersRemoved: saved.removed,
+            clustersTrimmed: saved.trimmed,
             itemsWritten: saved.itemsWritten,
             closureQueries,
             taskLoadMs: Math.round(detectStarted - phaseStarted),

@@ -2,6 +2,7 @@
  * Console behaviour found wrong in review, each confirmed in headless Chromium against a real local stack:
  * queue paging (position and Previous), keyboard focus after a save, and errors of "Older entries".
  */
+import { createHash } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/local-stack.js';
@@ -280,4 +281,29 @@ describe('the name an investigator signs in with', () => {
     });
     expect(await actorsOf(topCluster)).toContain('Łukasz Żółć 李 (investigator-token)');
   });
+});
+
+describe('a cluster too large to store whole', () => {
+  it('says its report holds only its strongest links, and how many it has', async () => {
+    // As detection would save a cluster glued by shared infrastructure: 5,000 accounts, 8,000 links with evidence of their own.
+    const members = Array.from({ length: 5_000 }, (_, i) => `chatapp#glued-${String(i).padStart(6, '0')}`);
+    const template = (await call(stack, 'GET', `/v1/clusters/${topCluster}`)).body;
+    const pairs = [...members.slice(1).map((b, i) => [members[i], b]), ...members.slice(2, 3_003).map((b, i) => [members[i], b])];
+    const links = pairs.map(([a, b], n) => ({
+      a,
+      b,
+      weight: 0.2 + ((n * 7919) % pairs.length) / 10_000,
+      evidence: [0, 1].map((k) => ({ type: 'device', value: createHash('sha256').update(`${n}.${k}`).digest('hex'), weight: 0.1, observedAtMs: Date.parse('2026-11-01T00:00:00Z') })),
+    }));
+    const glued = { id: 'c-glued-console', members, links, platforms: ['chatapp'], risk: { score: template.risk, reasons: [] }, verdicts: [] };
+    expect(await stack.core.clusters.applyRun('run-glued', { upserts: [glued as never], removed: [] }, new Date().toISOString())).toMatchObject({ trimmed: 1 });
+    const report = (await call(stack, 'GET', '/v1/clusters/c-glued-console')).body;
+    expect(report.linksTotal).toBe(links.length);
+
+    await page.goto(`${stack.baseUrl}/#/cluster/c-glued-console`);
+    await page.locator('.trimmed-note').waitFor();
+    expect(await page.locator('.trimmed-note').textContent()).toContain(`This cluster has ${links.length} links; its report holds the strongest ${report.links.length},`);
+    expect(await page.locator('details.links summary').textContent()).toBe(`The strongest ${report.links.length} of ${links.length} links as a table`);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@
  * cluster is written when it joins the cluster, not again every time the cluster changes; the ranking
  * is the index over current clusters' reports, so a save writes one item per cluster besides pointers.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
@@ -213,13 +214,41 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect((await repository.report(cluster.id))!.links[0]).toMatchObject({ weight: 0.813, evidence: [expect.objectContaining({ weight: 0.407 })] });
   });
 
-  it("refuses a cluster whose report is over DynamoDB's item limit, naming it and what to change, and writes nothing of it", async () => {
+  it("stores a cluster whose report is over DynamoDB's item limit with every member and the most of its strongest links that fit, saying how many it has", async () => {
+    const members = Array.from({ length: 5_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
+    const [template] = detect(['snap#glue1', 'wa#glue2']);
+    const evidence = (n: number) => [0, 1].map((k) => ({ ...template.links[0].evidence[0], value: createHash('sha256').update(`${n}.${k}`).digest('hex') }));
+    // A chain, and links two apart: 8,000 links of distinct weights, each with evidence of its own.
+    const pairs = [...members.slice(1).map((b, i) => [members[i], b]), ...members.slice(2, 3_003).map((b, i) => [members[i], b])];
+    const links = pairs.map(([a, b], n) => ({ ...template.links[0], a, b, weight: 0.2 + ((n * 7919) % pairs.length) / 10_000, evidence: evidence(n) }));
+    const glued = { ...template, id: 'c-glued', members, links };
+    pointerWrites = 0;
+
+    const saved = await repository.applyRun('run-glued', { upserts: [glued], removed: [] }, '2026-11-28T14:00:00Z');
+
+    expect(saved).toMatchObject({ written: 1, trimmed: 1 });
+    expect(pointerWrites).toBe(members.length);
+    expect(await repository.clusterOfAccount({ platform: 'chatapp', account: 'account-number-00004999' })).toBe('c-glued');
+    const report = (await repository.report('c-glued'))!;
+    expect(report.members).toHaveLength(members.length);
+    expect(report.linksTotal).toBe(links.length);
+    // Most of them, not a token few: the report is filled to near the limit (DynamoDB's, which the local server enforces).
+    expect(report.links.length).toBeGreaterThan(2_000);
+    expect(report.links.length).toBeLessThan(links.length);
+    const pairKey = (a: string, b: string) => `${a}|${b}`;
+    const strongest = [...links].sort((x, y) => y.weight - x.weight).slice(0, report.links.length);
+    expect(new Set(report.links.map((link) => pairKey(`${link.a.platform}#${link.a.account}`, `${link.b.platform}#${link.b.account}`)))).toEqual(new Set(strongest.map((link) => pairKey(link.a, link.b))));
+    const item = (await db.send(new GetCommand({ TableName: 'crosslink', Key: { pk: 'CLUSTER#c-glued', sk: 'REPORT' } }))).Item!;
+    expect((item.body as Uint8Array).byteLength + members.length * 32).toBeGreaterThan(390 * 1024);
+  });
+
+  it("refuses a cluster whose member list alone is over DynamoDB's item limit, naming it and what to change, and writes nothing of it", async () => {
     const members = Array.from({ length: 12_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
     const [template] = detect(['snap#big1', 'wa#big2']);
     const giant = { ...template, id: 'c-giant', members, links: members.slice(1).map((b, i) => ({ ...template.links[0], a: members[i], b })) };
     pointerWrites = 0;
     await expect(repository.applyRun('run-giant', { upserts: [giant], removed: [] }, '2026-11-28T14:00:00Z')).rejects.toThrow(
-      /cluster c-giant has 12000 accounts: its report \(\d+ KB with its ranking entry\) is over DynamoDB's 400 KB item limit.*lower the hub threshold/,
+      /cluster c-giant has 12000 accounts: its report \(\d+ KB with its ranking entry, without a single link\) is over DynamoDB's 400 KB item limit.*lower the hub threshold/,
     );
     expect(pointerWrites).toBe(0);
     expect(await repository.report('c-giant')).toBeUndefined();

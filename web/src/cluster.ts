@@ -79,7 +79,7 @@ function linksTable(report: ClusterReport): HTMLElement {
   return h(
     'details',
     { class: 'links' },
-    h('summary', {}, `All ${links.length} links as a table`),
+    h('summary', {}, report.linksTotal ? `The strongest ${links.length} of ${report.linksTotal} links as a table` : `All ${links.length} links as a table`),
     h(
       'table',
       { class: 'compact' },
@@ -462,6 +462,14 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
   let graphView: ClusterGraphView | null = null;
   const why = whyLinkedSection(report, clusterId, () => graphView, refresh);
   const graphBox = h('div', { class: 'graph', role: 'img', 'aria-label': `Graph of the ${report.size} accounts and ${report.links.length} links; the same links are listed in the table below it` });
+  // A report too large to store whole holds only its strongest links: the graph and the table show those.
+  const trimmedNote = report.linksTotal
+    ? h(
+        'p',
+        { class: 'trimmed-note', role: 'note' },
+        `This cluster has ${report.linksTotal} links; its report holds the strongest ${report.links.length}, the most one stored report can. A cluster this large is usually accounts glued by shared infrastructure below the hub threshold, not one actor: an operator can lower the hub threshold.`,
+      )
+    : null;
   const legend = h('p', { class: 'legend' }, ...report.platforms.map((platform) => h('span', { class: 'platform-chip', style: `--chip:${platformColor(platform)}` }, platform)), h('span', { class: 'help' }, ' Edges: signal types · weight (thicker is stronger). Click two nodes to see why they are linked.'));
   replace(
     main,
@@ -488,7 +496,7 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
       h(
         'div',
         { class: 'columns' },
-        h('div', { class: 'main-column' }, section('graph', 'Graph', legend, graphBox, linksTable(report)), why.element, membersSection(report, context, (key) => why.pick(key)), timelineSection(report, context)),
+        h('div', { class: 'main-column' }, section('graph', 'Graph', trimmedNote, legend, graphBox, linksTable(report)), why.element, membersSection(report, context, (key) => why.pick(key)), timelineSection(report, context)),
         h('div', { class: 'side-column' }, reviewPanel(clusterId, review, refresh), riskSection(report), changesSection(report, context), verdictsSection(report, context), hubsSection(context), auditSection(clusterId, audit)),
       ),
     ),
