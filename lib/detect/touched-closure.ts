@@ -405,7 +405,11 @@ function unitsChangedPairwise(
  */
 function acrossStrongLinks(pairwise: ReadonlyMap<UnitLook, readonly string[]>, { reader, loaded, componentOf, options }: Walk, affected: Set<string>): void {
   const bounds = new LinkBounds(reader, options, loaded.all);
-  for (const holders of pairwise.values()) {
+  for (const [unit, holders] of pairwise) {
+    // A photo family that is a hub (read whole, its holders kept) links nothing now; had it linked
+    // before, a photo of it changed, and all its holders are affected already (unitsChangedPairwise).
+    // Pairing its holders cost the square of a hub's thousands.
+    if (unit.holders.length > options.hubThreshold) continue;
     const byComponent = new Map<number | string, string[]>();
     for (const holder of holders) {
       const key = componentOf.get(holder) ?? holder;
@@ -470,6 +474,7 @@ function walkBoundary(coreAccounts: string[], { reader, loaded }: Walk): void {
   let frontier = coreAccounts;
   let linkedFrom = true;
   const visited = new Set(coreAccounts);
+  const walked = new Set<UnitLook>();
   while (frontier.length > 0) {
     const next = new Set<string>();
     if (linkedFrom) for (const account of loaded.all.keys()) if (!visited.has(account)) next.add(account);
@@ -487,7 +492,12 @@ function walkBoundary(coreAccounts: string[], { reader, loaded }: Walk): void {
           reader.keepTotal(type, value);
           continue;
         }
-        for (const holder of reader.unit(type, value).holders) if (!visited.has(holder)) next.add(holder);
+        // Each unit's holders once: a photo family read whole (a hub of 15,000 holders, say) was walked
+        // again from each of its holders.
+        const unit = reader.unit(type, value);
+        if (walked.has(unit)) continue;
+        walked.add(unit);
+        for (const holder of unit.holders) if (!visited.has(holder)) next.add(holder);
       }
     }
     frontier = [...next];

@@ -464,3 +464,38 @@ describe('Function: detectIncremental', () => {
     expect(() => detectIncremental(state, partial, { nowMs: NOW_MS })).toThrow(IncrementalClosureError);
   });
 });
+
+describe('Function: collectClosure, near a photo family that is a hub of 15,000 holders (each photo under the threshold)', () => {
+  const flipBits = (hex: string, bits: number[]) => {
+    const bytes = Buffer.from(hex, 'hex');
+    for (const bit of bits) bytes[bit >> 3] ^= 1 << (bit & 7);
+    return bytes.toString('hex');
+  };
+  /** 300 photos within 4 bits of each other, each held by 50 accounts (the default hub threshold): one family, a hub. */
+  const hubFamily = () => {
+    const base = hashed('viral-image');
+    const photos: string[] = [];
+    for (let i = 0; photos.length < 300; i++) for (let j = i + 1; j < 256 && photos.length < 300; j++) photos.push(flipBits(base, [i, j]));
+    const memberships: Membership[] = photos.flatMap((photo, p) => Array.from({ length: 50 }, (_, h) => seen(`snap#p${p}h${h}`, 'photo_pdq', photo)));
+    const sorted = [...photos].sort();
+    return { memberships, state: { components: [], hubs: [{ type: 'photo_pdq' as const, value: sorted[0], accounts: memberships.length, values: sorted }] } };
+  };
+  // Each walked the family's holders once per holder (the square of 15,000): 6 s and 25 s before the
+  // fix, tens of milliseconds after. The timeout is the bound.
+
+  it('a holder gains a device: its closure is itself, and the family is walked once (walkBoundary)', () => {
+    const { memberships, state } = hubFamily();
+    const added = seen('snap#p0h0', 'device', 'new');
+    const closure = collectClosure(state, ['snap#p0h0'], inMemoryGraphSource([...memberships, added], new Map()), { changedIdentifiers: [added] });
+    expect(closure.accounts).toEqual(['snap#p0h0']);
+    // The family is read whole for the boundary, as detection tells a hub family only from all its photos.
+    expect(closure.memberships).toHaveLength(memberships.length + 1);
+  }, 3_000);
+
+  it('two holders gain the same email: their closure is the two, and the hub family pairs nobody (acrossStrongLinks)', () => {
+    const { memberships, state } = hubFamily();
+    const added = [seen('snap#p0h0', 'email', 'new'), seen('snap#p1h0', 'email', 'new')];
+    const closure = collectClosure(state, ['snap#p0h0', 'snap#p1h0'], inMemoryGraphSource([...memberships, ...added], new Map()), { changedIdentifiers: [added[0]] });
+    expect(new Set(closure.accounts)).toEqual(new Set(['snap#p0h0', 'snap#p1h0']));
+  }, 3_000);
+});
