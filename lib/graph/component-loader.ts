@@ -157,17 +157,22 @@ export class ComponentLoader {
         const unit = type === 'photo_pdq' ? await photoFamily(value) : [identifier];
         const holders = new Set<string>();
         const holdersBefore = new Set<string>();
+        // Whether the family was (at least) these photos then: each bridged then too, which a photo none of
+        // whose holders the previous run saw did not (it may be what joins two families now). Otherwise its
+        // holders then, however many, may have been in families that were no hub.
+        let familyThen = true;
         for (const member of unit) {
           const found = await holdersOf(member);
           if (unit.length > 1 && found.all.length > options.hubThreshold) continue;
           found.all.forEach((holder) => holders.add(holder));
           found.before.forEach((holder) => holdersBefore.add(holder));
+          if (found.before.length === 0) familyThen = false;
         }
         if (holders.size > options.hubThreshold) {
           hubs.push({ type, value: [...unit].sort()[0].slice(type.length + 1), accounts: holders.size });
           unit.forEach((member) => hubIdentifiers.add(member));
           // Newly a hub: the links it made are gone, so its holders' clusters must be recomputed.
-          if (options.seenBefore !== undefined && holdersBefore.size <= options.hubThreshold) appendAll(accountQueue, holders);
+          if (options.seenBefore !== undefined && (!familyThen || holdersBefore.size <= options.hubThreshold)) appendAll(accountQueue, holders);
           return;
         }
         appendAll(accountQueue, holders);

@@ -6,6 +6,7 @@
  * detection judges them); the others hold the path's other cases.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { MessageStore } from '../../lib/ingest/store-message.js';
 import { cleanUpStacks, stackWith } from '../support/edge-stack.js';
 
 afterEach(cleanUpStacks);
@@ -125,6 +126,43 @@ describe('an incremental run that reads its closure from the table gives a full 
     const run = await closureRun();
     expect(run.counts).toMatchObject({ changedAccounts: 1 });
     expect.soft(run.counts!.clustersRemoved).toBe(1);
+    expect((await fullChangesNothing()).counts!.clusters).toBe(0);
+  });
+
+  it('an email becomes a hub through a message received ten minutes before the previous run and stored after it, its other holders stored before it too: the cluster dissolves', async () => {
+    // Stored by a consumer whose clock reads ten minutes ago: signals the previous run saw by any rule
+    // (the other cases store theirs within the change log's margin, so every hub there counts as new).
+    const { stack, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
+    const platform = stack.credentials.platforms[0].id;
+    const old = new Date(Date.now() - 10 * 60_000);
+    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
+    await storedThen.store(JSON.stringify({ v: 1, platform, requestId: 'then', receivedAt: old.toISOString(), accounts: [], signals: ['s-a', 's-b', 's-c'].map((account) => sig(account, 'email', 's@example.com')) }));
+    const first = await detect('auto');
+    expect(first.counts!.clusters).toBe(1);
+    await forceClosure(first.runId);
+    await stack.core.messageStore.store(JSON.stringify({ v: 1, platform, requestId: 'held', receivedAt: old.toISOString(), accounts: [], signals: [sig('s-d', 'email', 's@example.com')] }));
+    const run = await closureRun();
+    expect.soft(run.counts!.clustersRemoved).toBe(1);
+    expect((await fullChangesNothing()).counts!.clusters).toBe(0);
+  });
+
+  it('two photo families the previous run saw, joined into a hub by a new photo near both: both clusters dissolve (review: their holders then, together over the threshold, were taken for a hub then)', async () => {
+    const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
+    const platform = stack.credentials.platforms[0].id;
+    const A = BASE;
+    const B = flip(range(0, 5).concat(range(20, 5))); // 40 bits from A: not near
+    const N = flip(range(0, 5)); // 20 bits from A and from B: near both
+    const old = new Date(Date.now() - 10 * 60_000);
+    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
+    await storedThen.store(JSON.stringify({ v: 1, platform, requestId: 'then', receivedAt: old.toISOString(), accounts: [], signals: [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B)] }));
+    // {A}: a1, a2 and {B}: b1, b2, two families of two holders: two clusters.
+    const first = await detect('auto');
+    expect(first.counts!.clusters).toBe(2);
+    await forceClosure(first.runId);
+    // N joins them into one family of five holders: a hub, which links nothing.
+    await post(0, { signals: [sig('n1', 'photo_pdq', N)] });
+    const run = await closureRun();
+    expect.soft(run.counts!.clustersRemoved).toBe(2);
     expect((await fullChangesNothing()).counts!.clusters).toBe(0);
   });
 
