@@ -11,7 +11,8 @@ import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/m
 import type { ChangeSet } from './change-log.js';
 import { inParallel } from './in-parallel.js';
 import { factsOfItem, isLiveRecord } from './account-records.js';
-import { accountPk, isAccountMeta, signalPk } from './keys.js';
+import { accountPk, isAccountMeta, signalPk, SK_WITHDRAWN } from './keys.js';
+import { batchGetAll } from './batch-get.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 import { appendAll } from '../append-all.js';
@@ -83,6 +84,20 @@ export class ComponentLoader {
       return photoIndex.index.query(value).map((match) => photoIndex!.hashes[match.index]);
     };
 
+    /** When each account read so far was withdrawn (absent: never), read by key for the holders of each identifier. */
+    const withdrawals = new Map<string, string | undefined>();
+    const readWithdrawals = async (accounts: string[]) => {
+      const unread = [...new Set(accounts)].filter((account) => !withdrawals.has(account));
+      if (unread.length === 0) return;
+      const keys = unread.map((account) => {
+        const cut = account.indexOf('#');
+        return { pk: accountPk(account.slice(0, cut), account.slice(cut + 1)), sk: SK_WITHDRAWN };
+      });
+      queries += Math.ceil(keys.length / 100);
+      const found = await batchGetAll(this.db, this.tableName, keys, { projection: 'platform, account, withdrawnAt' });
+      for (const account of unread) withdrawals.set(account, undefined);
+      for (const item of found) withdrawals.set(`${item.platform}#${item.account}`, String(item.withdrawnAt));
+    };
     const holderCache = new Map<string, Promise<{ all: string[]; before: string[] }>>();
     const holdersOf = (identifier: string) => {
       let found = holderCache.get(identifier);
@@ -98,15 +113,22 @@ export class ComponentLoader {
             ExpressionAttributeValues: { ':pk': signalPk(type, value), ':now': nowSeconds },
             ProjectionExpression: 'platform, account, receivedAt, storedAt',
           };
+          const items: Array<Record<string, any>> = [];
           for await (const page of pages(this.db, { query })) {
             queries += 1;
-            for (const item of page.items) {
-              const holder = `${item.platform}#${item.account}`;
-              all.push(holder);
-              // Judged by when it was stored: a message received before the previous run began may be stored
-              // after it read the table. (A signal stored before storedAt was kept has its receipt, which is earlier.)
-              if (options.seenBefore !== undefined && String(item.storedAt ?? item.receivedAt) < options.seenBefore) before.push(holder);
-            }
+            appendAll(items, page.items);
+          }
+          await readWithdrawals(items.map((item) => `${item.platform}#${item.account}`));
+          for (const item of items) {
+            const holder = `${item.platform}#${item.account}`;
+            // A signal of a withdrawn account received before the withdrawal (stored after it, from the
+            // queue) holds nothing, as every other reader of the graph judges it.
+            const withdrawn = withdrawals.get(holder);
+            if (withdrawn !== undefined && String(item.receivedAt) <= withdrawn) continue;
+            all.push(holder);
+            // Judged by when it was stored: a message received before the previous run began may be stored
+            // after it read the table. (A signal stored before storedAt was kept has its receipt, which is earlier.)
+            if (options.seenBefore !== undefined && String(item.storedAt ?? item.receivedAt) < options.seenBefore) before.push(holder);
           }
           return { all, before };
         })();
