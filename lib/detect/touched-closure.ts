@@ -11,7 +11,7 @@ import { resolveDetectionOptions, type DetectionOptions } from './options.js';
 import { specificWeight, type HubRecord } from './account-graph.js';
 import { IdentMap } from './ident-map.js';
 import { appendAll } from '../append-all.js';
-import { resolveVerdicts } from './verdicts.js';
+import { partnersOf, resolveVerdicts } from './verdicts.js';
 
 /** The part of the graph an incremental run recomputes (see the module comment for what it must hold). */
 export interface TouchedClosure {
@@ -434,14 +434,9 @@ function acrossStrongLinks(pairwise: ReadonlyMap<UnitLook, readonly string[]>, {
   }
 }
 
-/** The same-actor partners of each account. */
+/** The same-actor partners of each account, by the must-links in force. */
 function mustPartnersOf(verdicts: readonly Verdict[]): Map<string, string[]> {
-  const partners = new Map<string, string[]>();
-  for (const verdict of resolveVerdicts(verdicts).mustLink) {
-    partners.set(verdict.a, [...(partners.get(verdict.a) ?? []), verdict.b]);
-    partners.set(verdict.b, [...(partners.get(verdict.b) ?? []), verdict.a]);
-  }
-  return partners;
+  return partnersOf(resolveVerdicts(verdicts).mustLink);
 }
 
 /** Step 2, the core: the affected accounts, with their whole previous components and must-link partners, to a fixed point. */

@@ -45,31 +45,35 @@ export function resolveVerdicts(verdicts: readonly Verdict[]): VerdictPlan {
   // Map order is the order a pair was first seen: re-sort so that must-links apply by the verdict in force.
   const inForce = [...latest.values()].sort(chronological);
   const cannotLink = inForce.filter((verdict) => verdict.kind === 'not-same-actor');
-  const cannotPartners = new Map<string, string[]>();
-  for (const { a, b } of cannotLink) {
-    cannotPartners.set(a, [...(cannotPartners.get(a) ?? []), b]);
-    cannotPartners.set(b, [...(cannotPartners.get(b) ?? []), a]);
-  }
+  const cannotPartners = partnersOf(cannotLink);
 
+  // Groups merged smaller into larger, each account pointing at its group: linear in the verdicts but
+  // for a logarithmic factor (a group rebuilt on every merge was quadratic in its size).
   const groupOf = new Map<string, string[]>();
-  const group = (account: string) => groupOf.get(account) ?? [account];
+  const group = (account: string) => {
+    let members = groupOf.get(account);
+    if (!members) groupOf.set(account, (members = [account]));
+    return members;
+  };
   const mustLink: Verdict[] = [];
   const conflicts: Verdict[] = [];
   for (const verdict of inForce.filter((v) => v.kind === 'same-actor')) {
     const left = group(verdict.a);
     const right = group(verdict.b);
-    if (left.includes(verdict.b)) {
+    if (left === right) {
       mustLink.push(verdict);
       continue;
     }
-    const rightSet = new Set(right);
-    const contradicts = left.some((account) => (cannotPartners.get(account) ?? []).some((partner) => rightSet.has(partner)));
+    const [small, large] = left.length <= right.length ? [left, right] : [right, left];
+    const contradicts = small.some((account) => (cannotPartners.get(account) ?? []).some((partner) => groupOf.get(partner) === large));
     if (contradicts) {
       conflicts.push(verdict);
       continue;
     }
-    const merged = [...left, ...right];
-    for (const account of merged) groupOf.set(account, merged);
+    for (const account of small) {
+      large.push(account);
+      groupOf.set(account, large);
+    }
     mustLink.push(verdict);
   }
   const accounts = new Set<string>();
@@ -79,3 +83,24 @@ export function resolveVerdicts(verdicts: readonly Verdict[]): VerdictPlan {
   }
   return { mustLink, cannotLink, conflicts, accounts };
 }
+
+/**
+ * The other account of each verdict, per account: whom a same-actor verdict ties it to, given those verdicts.
+ *
+ * @example
+ * partnersOf([{ a: 'x#1', b: 'y#2' }]).get('y#2'); // ['x#1']
+ */
+export function partnersOf(verdicts: ReadonlyArray<Pick<Verdict, 'a' | 'b'>>): Map<string, string[]> {
+  const partners = new Map<string, string[]>();
+  const of = (account: string) => {
+    let list = partners.get(account);
+    if (!list) partners.set(account, (list = []));
+    return list;
+  };
+  for (const { a, b } of verdicts) {
+    of(a).push(b);
+    of(b).push(a);
+  }
+  return partners;
+}
+

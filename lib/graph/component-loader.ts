@@ -16,6 +16,7 @@ import { batchGetAll } from './batch-get.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 import { appendAll } from '../append-all.js';
+import { partnersOf } from '../detect/verdicts.js';
 
 export interface ClosureOptions {
   hubThreshold: number;
@@ -59,12 +60,7 @@ export class ComponentLoader {
 
   async closure(seed: ChangeSet, options: ClosureOptions): Promise<Closure> {
     const nowSeconds = Math.floor(options.nowMs / 1000);
-    const partners = new Map<string, string[]>();
-    for (const verdict of options.verdicts) {
-      if (verdict.kind !== 'same-actor') continue;
-      partners.set(verdict.a, [...(partners.get(verdict.a) ?? []), verdict.b]);
-      partners.set(verdict.b, [...(partners.get(verdict.b) ?? []), verdict.a]);
-    }
+    const partners = partnersOf(options.verdicts.filter((verdict) => verdict.kind === 'same-actor'));
     const seenAccounts = new Set<string>();
     const seenIdentifiers = new Set<string>();
     const accountQueue = [...seed.accounts];

@@ -40,3 +40,17 @@ describe('Function: resolveVerdicts, order', () => {
     expect(memberSets(one)).toEqual(memberSets(other));
   });
 });
+
+describe('Function: resolveVerdicts, at scale', () => {
+  it('resolves 20,000 same-actor verdicts on one account into one group, and refuses a must-link across a cannot-link between its ends (each merge rebuilt the group: 12 s before)', () => {
+    const at = NOW_MS - DAY_MS;
+    const star = Array.from({ length: 20_000 }, (_, n) => verdict('snap#hub', `wa#m${n}`, 'same-actor', at + n));
+    const chain = Array.from({ length: 5_000 }, (_, n) => verdict(`fb#c${n}`, `fb#c${n + 1}`, 'same-actor', at + n));
+    const cannot = verdict('wa#m7', 'fb#c4000', 'not-same-actor', at - DAY_MS);
+    const joining = verdict('wa#m19999', 'fb#c0', 'same-actor', at + 30_000);
+    const plan = resolveVerdicts([...star, ...chain, cannot, joining]);
+    expect(plan.mustLink).toHaveLength(star.length + chain.length);
+    expect(plan.conflicts).toEqual([joining]);
+  }, 3_000);
+});
+
