@@ -175,10 +175,12 @@ export class ComponentLoader {
         const unit = type === 'photo_pdq' ? await photoFamily(value) : [identifier];
         const holders = new Set<string>();
         const holdersBefore = new Set<string>();
-        // Whether the family was (at least) these photos then: each bridged then too, which a photo none of
-        // whose holders the previous run saw did not (it may be what joins two families now). Otherwise its
-        // holders then, however many, may have been in families that were no hub.
-        let familyThen = true;
+        // Whether the family was (at least) these photos then: none of its photos changed since (a photo
+        // that was a hub on its own then, or held by nobody, bridged nothing, and may bridge now: the holders
+        // it lost are gone from the table, so only the change says so), and each had a holder the previous
+        // run saw (a photo stored since may be what joins two families now). Otherwise its holders then,
+        // however many, may have been in families that were no hub.
+        let familyThen = unit.length === 1 || !unit.some((member) => seed.identifiers.has(member));
         for (const member of unit) {
           const found = await holdersOf(member);
           if (unit.length > 1 && found.all.length > options.hubThreshold) continue;

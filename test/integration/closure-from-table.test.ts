@@ -166,6 +166,36 @@ describe('an incremental run that reads its closure from the table gives a full 
     expect((await fullChangesNothing()).counts!.clusters).toBe(0);
   });
 
+  it('a photo that was a hub on its own loses holders and bridges two families the previous run saw into a hub: both clusters dissolve (review: every photo had a holder the previous run saw, so the family was taken for a hub then)', async () => {
+    const { stack, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
+    const platform = stack.credentials.platforms[0].id;
+    const A = BASE;
+    const B = flip(range(0, 5).concat(range(20, 5))); // 40 bits from A: not near
+    const M = flip(range(0, 5)); // 20 bits from A and from B: near both
+    const old = new Date(Date.now() - 10 * 60_000);
+    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
+    await storedThen.store(
+      JSON.stringify({
+        v: 1,
+        platform,
+        requestId: 'then',
+        receivedAt: old.toISOString(),
+        accounts: [],
+        signals: [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B), ...['m1', 'm2', 'm3', 'm4'].map((account) => sig(account, 'photo_pdq', M))],
+      }),
+    );
+    // M is a hub on its own (4 holders > 3) and bridges nothing: {A} a1, a2 and {B} b1, b2 are two clusters.
+    const first = await detect('auto');
+    expect(first.counts!.clusters).toBe(2);
+    await forceClosure(first.runId);
+    // Two of M's holders leave: M (2 holders) joins A and B into one family of 6 holders, a hub.
+    await stack.core.signals.withdrawAccount(platform, 'm1', new Date().toISOString());
+    await stack.core.signals.withdrawAccount(platform, 'm2', new Date().toISOString());
+    const run = await closureRun();
+    expect.soft(run.counts!.clustersRemoved).toBe(2);
+    expect((await fullChangesNothing()).counts!.clusters).toBe(0);
+  });
+
   it("a withdrawn account's signal received before the withdrawal and stored after it holds nothing: the email it would make a hub still links (review: the closure counted it)", async () => {
     const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
     const platform = stack.credentials.platforms[0].id;
