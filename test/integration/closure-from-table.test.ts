@@ -17,6 +17,16 @@ const flip = (positions: number[]) =>
   [...BASE].map((digit, at) => (positions.includes(at) ? (15 - parseInt(digit, 16)).toString(16) : digit)).join('');
 const range = (from: number, count: number) => Array.from({ length: count }, (_, n) => from + n);
 
+/** Ten minutes ago: before any run of a test began, less the change log's margin. */
+const tenMinutesAgo = () => new Date(Date.now() - 10 * 60_000);
+
+/** Stores signals through the consumer path with its clock at `at`: signals the next run sees, and the one after judges it saw. */
+async function storeAt(stack: Awaited<ReturnType<typeof stackWith>>['stack'], at: Date, signals: Array<Record<string, unknown>>): Promise<void> {
+  const platform = stack.credentials.platforms[0].id;
+  const store = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => at);
+  await store.store(JSON.stringify({ v: 1, platform, requestId: `then-${at.getTime()}`, receivedAt: at.toISOString(), accounts: [], signals }));
+}
+
 describe('an incremental run that reads its closure from the table gives a full run\'s answer', () => {
   it("a withdrawn account sent again alone: the cluster its old pointer names stays (a pointer stays when its account leaves)", async () => {
     const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith();
@@ -134,9 +144,8 @@ describe('an incremental run that reads its closure from the table gives a full 
     // (the other cases store theirs within the change log's margin, so every hub there counts as new).
     const { stack, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
     const platform = stack.credentials.platforms[0].id;
-    const old = new Date(Date.now() - 10 * 60_000);
-    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
-    await storedThen.store(JSON.stringify({ v: 1, platform, requestId: 'then', receivedAt: old.toISOString(), accounts: [], signals: ['s-a', 's-b', 's-c'].map((account) => sig(account, 'email', 's@example.com')) }));
+    const old = tenMinutesAgo();
+    await storeAt(stack, old, ['s-a', 's-b', 's-c'].map((account) => sig(account, 'email', 's@example.com')));
     const first = await detect('auto');
     expect(first.counts!.clusters).toBe(1);
     await forceClosure(first.runId);
@@ -148,13 +157,10 @@ describe('an incremental run that reads its closure from the table gives a full 
 
   it('two photo families the previous run saw, joined into a hub by a new photo near both: both clusters dissolve (review: their holders then, together over the threshold, were taken for a hub then)', async () => {
     const { stack, post, sig, detect, forceClosure, closureRun, fullChangesNothing } = await stackWith({ hubThreshold: 3 });
-    const platform = stack.credentials.platforms[0].id;
     const A = BASE;
     const B = flip(range(0, 5).concat(range(20, 5))); // 40 bits from A: not near
     const N = flip(range(0, 5)); // 20 bits from A and from B: near both
-    const old = new Date(Date.now() - 10 * 60_000);
-    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
-    await storedThen.store(JSON.stringify({ v: 1, platform, requestId: 'then', receivedAt: old.toISOString(), accounts: [], signals: [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B)] }));
+    await storeAt(stack, tenMinutesAgo(), [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B)]);
     // {A}: a1, a2 and {B}: b1, b2, two families of two holders: two clusters.
     const first = await detect('auto');
     expect(first.counts!.clusters).toBe(2);
@@ -172,18 +178,7 @@ describe('an incremental run that reads its closure from the table gives a full 
     const A = BASE;
     const B = flip(range(0, 5).concat(range(20, 5))); // 40 bits from A: not near
     const M = flip(range(0, 5)); // 20 bits from A and from B: near both
-    const old = new Date(Date.now() - 10 * 60_000);
-    const storedThen = new MessageStore(stack.core.signals, stack.core.changes, stack.core.config.retentionDays, () => old);
-    await storedThen.store(
-      JSON.stringify({
-        v: 1,
-        platform,
-        requestId: 'then',
-        receivedAt: old.toISOString(),
-        accounts: [],
-        signals: [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B), ...['m1', 'm2', 'm3', 'm4'].map((account) => sig(account, 'photo_pdq', M))],
-      }),
-    );
+    await storeAt(stack, tenMinutesAgo(), [sig('a1', 'photo_pdq', A), sig('a2', 'photo_pdq', A), sig('b1', 'photo_pdq', B), sig('b2', 'photo_pdq', B), ...['m1', 'm2', 'm3', 'm4'].map((account) => sig(account, 'photo_pdq', M))]);
     // M is a hub on its own (4 holders > 3) and bridges nothing: {A} a1, a2 and {B} b1, b2 are two clusters.
     const first = await detect('auto');
     expect(first.counts!.clusters).toBe(2);
