@@ -49,11 +49,11 @@ export function legacyContentFingerprint(cluster: DetectedCluster): string {
 
 /**
  * A report's body as stored (gzipped) and read back by investigators. With `linksShown` under the
- * cluster's link count, it holds only that many of the strongest links, and `linksTotal` says how many
- * the cluster has (see {@link reportWithin}).
+ * cluster's link count, it holds only that many links (a maximum spanning forest first, then the
+ * strongest), and `linksTotal` says how many the cluster has (see {@link reportWithin}).
  */
 export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string, linksShown = cluster.links.length) {
-  const links = linksShown < cluster.links.length ? strongestLinks(cluster.links, linksShown) : cluster.links;
+  const links = linksShown < cluster.links.length ? keptLinks(cluster.links, linksShown) : cluster.links;
   return {
     id: cluster.id,
     runId,
@@ -86,13 +86,31 @@ const ITEM_BYTES = 400 * 1024;
 /** Reports about this large (compressed body and member list) are measured whole against {@link ITEM_BYTES}. */
 const REPORT_BYTES_CHECKED = 300_000;
 
-/** The `count` strongest links, strongest first (in their order where weights tie). */
-function strongestLinks(links: DetectedCluster['links'], count: number): DetectedCluster['links'] {
-  return links
-    .map((link, at) => ({ link, at }))
-    .sort((x, y) => y.link.weight - x.link.weight || x.at - y.at)
-    .slice(0, count)
-    .map(({ link }) => link);
+/**
+ * The `count` links a trimmed report keeps: first a maximum spanning forest (strongest links first, each
+ * joining two parts not yet joined), so that every member keeps a chain of links to the others as long
+ * as the forest fits; then the strongest of the rest. In their order where weights tie.
+ */
+function keptLinks(links: DetectedCluster['links'], count: number): DetectedCluster['links'] {
+  const byWeight = links.map((link, at) => ({ link, at })).sort((x, y) => y.link.weight - x.link.weight || x.at - y.at);
+  const parts = new Map<string, string>();
+  const root = (account: string): string => {
+    let at = account;
+    while (parts.has(at) && parts.get(at) !== at) at = parts.get(at)!;
+    parts.set(account, at);
+    return at;
+  };
+  const forest: DetectedCluster['links'] = [];
+  const rest: DetectedCluster['links'] = [];
+  for (const { link } of byWeight) {
+    const [a, b] = [root(link.a), root(link.b)];
+    if (a === b) rest.push(link);
+    else {
+      parts.set(a, b);
+      forest.push(link);
+    }
+  }
+  return [...forest, ...rest].slice(0, count);
 }
 
 /** The item's size when it is over DynamoDB's limit, else undefined. */
@@ -105,13 +123,14 @@ function bytesOverLimit(report: { size: number; body: Uint8Array } & Record<stri
 }
 
 /**
- * The report item to store for a cluster, from `build` (the item with a body of the `linksShown`
- * strongest links): whole when it fits DynamoDB's item limit; else with the most of its strongest links
- * that fit (its body's `linksTotal` says how many it has), so that the run saves it with every member,
- * and its investigators see it; else, when even its member list is over the limit (about 11,000
- * accounts with 30-character ids: `cluster-pointers.test.ts`), refused, saying why and what to do
- * (DynamoDB's own refusal names no cluster). A cluster this large is accounts glued by shared
- * infrastructure below the hub threshold, not one actor.
+ * The report item to store for a cluster, from `build` (the item with a body of `linksShown` links):
+ * whole when it fits DynamoDB's item limit; else with the most links that fit (a maximum spanning forest
+ * first, so that members keep a chain to each other, then the strongest; its body's `linksTotal` says how
+ * many it has), so that the run saves it with every member, and its investigators see it; else, when
+ * even its member list is over the limit (about 11,800 accounts with 31-character ids:
+ * `cluster-pointers.test.ts`), refused, saying why and what to do (DynamoDB's own refusal names no
+ * cluster). A cluster this large is accounts glued by shared infrastructure below the hub threshold, not
+ * one actor.
  */
 export function reportWithin<R extends { id: string; size: number; body: Uint8Array } & Record<string, unknown>>(
   links: number,

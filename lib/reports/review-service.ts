@@ -288,6 +288,12 @@ export class ReviewService {
     try {
       path = evidencePath(report.links, from, to);
     } catch (error) {
+      const isMember = (ref: AccountRef) => report.members.some((member) => member.platform === ref.platform && member.account === ref.account);
+      if (error instanceof EvidencePathError && report.linksTotal !== undefined && isMember(from) && isMember(to)) {
+        throw new ValidationError(
+          `this cluster's report holds only ${report.links.length} of its ${report.linksTotal} links (it is too large to store whole), and none of them joins ${from.platform}/${from.account} and ${to.platform}/${to.account}: a cluster this large is usually shared infrastructure below the hub threshold, not one actor`,
+        );
+      }
       if (error instanceof EvidencePathError) throw new ValidationError(error.message);
       throw error;
     }

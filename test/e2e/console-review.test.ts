@@ -2,10 +2,10 @@
  * Console behaviour found wrong in review, each confirmed in headless Chromium against a real local stack:
  * queue paging (position and Previous), keyboard focus after a save, and errors of "Older entries".
  */
-import { createHash } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/local-stack.js';
+import { gluedCluster } from '../support/glued-cluster.js';
 import { call, postRows, seedScenario, detect, type Row, type TestStack } from '../support/scenario.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -284,26 +284,29 @@ describe('the name an investigator signs in with', () => {
 });
 
 describe('a cluster too large to store whole', () => {
-  it('says its report holds only its strongest links, and how many it has', async () => {
-    // As detection would save a cluster glued by shared infrastructure: 5,000 accounts, 8,000 links with evidence of their own.
-    const members = Array.from({ length: 5_000 }, (_, i) => `chatapp#glued-${String(i).padStart(6, '0')}`);
-    const template = (await call(stack, 'GET', `/v1/clusters/${topCluster}`)).body;
-    const pairs = [...members.slice(1).map((b, i) => [members[i], b]), ...members.slice(2, 3_003).map((b, i) => [members[i], b])];
-    const links = pairs.map(([a, b], n) => ({
-      a,
-      b,
-      weight: 0.2 + ((n * 7919) % pairs.length) / 10_000,
-      evidence: [0, 1].map((k) => ({ type: 'device', value: createHash('sha256').update(`${n}.${k}`).digest('hex'), weight: 0.1, observedAtMs: Date.parse('2026-11-01T00:00:00Z') })),
-    }));
-    const glued = { id: 'c-glued-console', members, links, platforms: ['chatapp'], risk: { score: template.risk, reasons: [] }, verdicts: [] };
-    expect(await stack.core.clusters.applyRun('run-glued', { upserts: [glued as never], removed: [] }, new Date().toISOString())).toMatchObject({ trimmed: 1 });
+  it('says its report holds only part of its links, and how many it has; a chain joins every member', async () => {
+    const members = Array.from({ length: 3_000 }, (_, i) => `chatapp#glued-${String(i).padStart(6, '0')}`);
+    const glued = gluedCluster('c-glued-console', members);
+    expect(await stack.core.clusters.applyRun('run-glued', { upserts: [glued], removed: [] }, new Date().toISOString())).toMatchObject({ trimmed: 1 });
     const report = (await call(stack, 'GET', '/v1/clusters/c-glued-console')).body;
-    expect(report.linksTotal).toBe(links.length);
+    expect(report.linksTotal).toBe(glued.links.length);
+    // An odd-numbered member (joined by weak links only) to the far end.
+    const path = await call(stack, 'GET', '/v1/clusters/c-glued-console/path?from=chatapp/glued-000001&to=chatapp/glued-002999');
+    expect(path.status, JSON.stringify(path.body)).toBe(200);
 
     await page.goto(`${stack.baseUrl}/#/cluster/c-glued-console`);
     await page.locator('.trimmed-note').waitFor();
-    expect(await page.locator('.trimmed-note').textContent()).toContain(`This cluster has ${links.length} links; its report holds the strongest ${report.links.length},`);
-    expect(await page.locator('details.links summary').textContent()).toBe(`The strongest ${report.links.length} of ${links.length} links as a table`);
+    expect(await page.locator('.trimmed-note').textContent()).toContain(`This cluster has ${glued.links.length} links; its report holds ${report.links.length},`);
+    expect(await page.locator('details.links summary').textContent()).toBe(`${report.links.length} of ${glued.links.length} links as a table (the strongest, and a chain to every member)`);
     expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('answers a path between two of its members that no link it holds joins with why, not "pick two members"', async () => {
+    const members = Array.from({ length: 7_000 }, (_, i) => `chatapp#wide-${String(i).padStart(6, '0')}`);
+    const glued = gluedCluster('c-glued-wide', members);
+    expect(await stack.core.clusters.applyRun('run-glued-wide', { upserts: [glued], removed: [] }, new Date().toISOString())).toMatchObject({ trimmed: 1 });
+    const { status, body } = await call(stack, 'GET', '/v1/clusters/c-glued-wide/path?from=chatapp/wide-000000&to=chatapp/wide-006999');
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/^this cluster's report holds only \d+ of its \d+ links \(it is too large to store whole\), and none of them joins chatapp\/wide-000000 and chatapp\/wide-006999/);
   }, 60_000);
 });

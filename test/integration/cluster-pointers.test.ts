@@ -3,7 +3,6 @@
  * cluster is written when it joins the cluster, not again every time the cluster changes; the ranking
  * is the index over current clusters' reports, so a save writes one item per cluster besides pointers.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectClusters } from '../../lib/detect/detect.js';
 import type { Membership } from '../../lib/detect/model.js';
@@ -12,6 +11,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { withPreviousClusters } from '../../lib/runs/detection-runner.js';
 import { accountPk, SK_CLUSTER } from '../../lib/graph/keys.js';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
+import { gluedCluster, joinsAll } from '../support/glued-cluster.js';
 
 const NOW_MS = Date.parse('2026-11-28T00:00:00Z');
 let local: LocalDynamo;
@@ -214,30 +214,31 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect((await repository.report(cluster.id))!.links[0]).toMatchObject({ weight: 0.813, evidence: [expect.objectContaining({ weight: 0.407 })] });
   });
 
-  it("stores a cluster whose report is over DynamoDB's item limit with every member and the most of its strongest links that fit, saying how many it has", async () => {
-    const members = Array.from({ length: 5_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
-    const [template] = detect(['snap#glue1', 'wa#glue2']);
-    const evidence = (n: number) => [0, 1].map((k) => ({ ...template.links[0].evidence[0], value: createHash('sha256').update(`${n}.${k}`).digest('hex') }));
-    // A chain, and links two apart: 8,000 links of distinct weights, each with evidence of its own.
-    const pairs = [...members.slice(1).map((b, i) => [members[i], b]), ...members.slice(2, 3_003).map((b, i) => [members[i], b])];
-    const links = pairs.map(([a, b], n) => ({ ...template.links[0], a, b, weight: 0.2 + ((n * 7919) % pairs.length) / 10_000, evidence: evidence(n) }));
-    const glued = { ...template, id: 'c-glued', members, links };
+  it("stores a cluster whose report is over DynamoDB's item limit with every member and the most links that fit, a chain to every member among them, saying how many it has", async () => {
+    const members = Array.from({ length: 3_000 }, (_, i) => `chatapp#account-number-${String(i).padStart(8, '0')}`);
+    const glued = gluedCluster('c-glued', members);
     pointerWrites = 0;
 
     const saved = await repository.applyRun('run-glued', { upserts: [glued], removed: [] }, '2026-11-28T14:00:00Z');
 
     expect(saved).toMatchObject({ written: 1, trimmed: 1 });
     expect(pointerWrites).toBe(members.length);
-    expect(await repository.clusterOfAccount({ platform: 'chatapp', account: 'account-number-00004999' })).toBe('c-glued');
+    expect(await repository.clusterOfAccount({ platform: 'chatapp', account: 'account-number-00002999' })).toBe('c-glued');
     const report = (await repository.report('c-glued'))!;
     expect(report.members).toHaveLength(members.length);
-    expect(report.linksTotal).toBe(links.length);
-    // Most of them, not a token few: the report is filled to near the limit (DynamoDB's, which the local server enforces).
-    expect(report.links.length).toBeGreaterThan(2_000);
-    expect(report.links.length).toBeLessThan(links.length);
-    const pairKey = (a: string, b: string) => `${a}|${b}`;
-    const strongest = [...links].sort((x, y) => y.weight - x.weight).slice(0, report.links.length);
-    expect(new Set(report.links.map((link) => pairKey(`${link.a.platform}#${link.a.account}`, `${link.b.platform}#${link.b.account}`)))).toEqual(new Set(strongest.map((link) => pairKey(link.a, link.b))));
+    expect(report.linksTotal).toBe(glued.links.length);
+    expect(report.links.length).toBeLessThan(glued.links.length);
+    const kept = report.links.map((link) => ({ a: `${link.a.platform}#${link.a.account}`, b: `${link.b.platform}#${link.b.account}` }));
+    // The strongest links alone join only the even-numbered members; the weak chain to the others is kept first.
+    expect(joinsAll(members, kept)).toBe(true);
+    expect(joinsAll(members, [...glued.links].sort((x, y) => y.weight - x.weight).slice(0, report.links.length))).toBe(false);
+    // The rest are the strongest: a chain to every member takes at most one link per member but the first,
+    // so at least that many fewer than were kept are the strongest of all.
+    const keptKeys = new Set(kept.map((link) => `${link.a}|${link.b}`));
+    const strongest = [...glued.links].sort((x, y) => y.weight - x.weight).slice(0, report.links.length - (members.length - 1));
+    expect(strongest.length).toBeGreaterThan(200);
+    expect(strongest.filter((link) => !keptKeys.has(`${link.a}|${link.b}`))).toEqual([]);
+    // Filled to near the limit (DynamoDB's, which the local server enforces): the most that fit.
     const item = (await db.send(new GetCommand({ TableName: 'crosslink', Key: { pk: 'CLUSTER#c-glued', sk: 'REPORT' } }))).Item!;
     expect((item.body as Uint8Array).byteLength + members.length * 32).toBeGreaterThan(390 * 1024);
   });

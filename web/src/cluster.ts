@@ -79,7 +79,7 @@ function linksTable(report: ClusterReport): HTMLElement {
   return h(
     'details',
     { class: 'links' },
-    h('summary', {}, report.linksTotal ? `The strongest ${links.length} of ${report.linksTotal} links as a table` : `All ${links.length} links as a table`),
+    h('summary', {}, report.linksTotal ? `${links.length} of ${report.linksTotal} links as a table (the strongest, and a chain to every member)` : `All ${links.length} links as a table`),
     h(
       'table',
       { class: 'compact' },
@@ -467,7 +467,7 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
     ? h(
         'p',
         { class: 'trimmed-note', role: 'note' },
-        `This cluster has ${report.linksTotal} links; its report holds the strongest ${report.links.length}, the most one stored report can. A cluster this large is usually accounts glued by shared infrastructure below the hub threshold, not one actor: an operator can lower the hub threshold.`,
+        `This cluster has ${report.linksTotal} links; its report holds ${report.links.length}, the most one stored report can: a chain to every member first, as far as it fits, then the strongest. A cluster this large is usually accounts glued by shared infrastructure below the hub threshold, not one actor: an operator can lower the hub threshold.`,
       )
     : null;
   const legend = h('p', { class: 'legend' }, ...report.platforms.map((platform) => h('span', { class: 'platform-chip', style: `--chip:${platformColor(platform)}` }, platform)), h('span', { class: 'help' }, ' Edges: signal types · weight (thicker is stronger). Click two nodes to see why they are linked.'));
