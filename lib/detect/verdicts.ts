@@ -103,4 +103,3 @@ export function partnersOf(verdicts: ReadonlyArray<Pick<Verdict, 'a' | 'b'>>): M
   }
   return partners;
 }
-

@@ -49,7 +49,7 @@ export interface ClusterReport extends ClusterSummary {
   riskReasons: DetectedCluster['risk']['reasons'];
   verdicts: DetectedCluster['verdicts'];
   /**
-   * Set when the report holds only the strongest links (`links`, strongest first), the most that fit
+   * Set when the report holds only part of the links (a maximum spanning forest first, then the strongest), the most that fit
    * DynamoDB's item limit: how many links the cluster has. A cluster that large is shared infrastructure
    * below the hub threshold rather than one actor.
    */
@@ -97,7 +97,7 @@ export interface AppliedRun {
   unchanged: number;
   /** Clusters marked removed now. */
   removed: number;
-  /** Written clusters whose report holds only its strongest links, the most that fit DynamoDB's item limit (`linksTotal` in the report). */
+  /** Written clusters whose report holds only part of its links, the most that fit DynamoDB's item limit (`linksTotal` in the report). */
   trimmed: number;
   /**
    * DynamoDB items put: per written cluster its report (which the ranking index lists) and a pointer per

@@ -83,7 +83,7 @@ export const TASK_COUNTS = [
   'clustersWritten',
   'clustersUnchanged',
   'clustersRemoved',
-  // Written clusters whose report holds only its strongest links (too large for one item whole).
+  // Written clusters whose report holds part of its links (too large for one item whole).
   'clustersTrimmed',
   // DynamoDB items the save put or deleted (ClusterRepository.applyRun).
   'itemsWritten',

@@ -462,7 +462,7 @@ export async function renderCluster(main: HTMLElement, clusterId: string, option
   let graphView: ClusterGraphView | null = null;
   const why = whyLinkedSection(report, clusterId, () => graphView, refresh);
   const graphBox = h('div', { class: 'graph', role: 'img', 'aria-label': `Graph of the ${report.size} accounts and ${report.links.length} links; the same links are listed in the table below it` });
-  // A report too large to store whole holds only its strongest links: the graph and the table show those.
+  // A report too large to store whole holds part of its links: the graph and the table show those.
   const trimmedNote = report.linksTotal
     ? h(
         'p',
