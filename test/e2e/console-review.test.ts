@@ -216,8 +216,10 @@ describe('resetting the queue filters', () => {
     await expect.poll(() => page.url()).toMatch(/cursor=/);
     await page.getByRole('link', { name: 'Reset', exact: true }).click();
     await expect.poll(() => page.url()).toBe(`${stack.baseUrl}/#/queue`);
-    expect(await page.locator('form.filters').evaluate((form) => Array.from((form as HTMLFormElement).elements as HTMLCollectionOf<HTMLInputElement>).filter((field) => field.name && field.value !== '' && field.value !== 'any').map((field) => field.name))).toEqual([]);
-    expect(await position()).toBe('Clusters 1–50');
+    // The page renders the queue again after the address changes: wait for that render, not only the address.
+    const filled = () => page.locator('form.filters').evaluate((form) => Array.from((form as HTMLFormElement).elements as HTMLCollectionOf<HTMLInputElement>).filter((field) => field.name && field.value !== '' && field.value !== 'any').map((field) => field.name));
+    await expect.poll(filled, { timeout: 5000 }).toEqual([]);
+    await expect.poll(position, { timeout: 5000 }).toBe('Clusters 1–50');
   });
 });
 
