@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { parseAccountKey } from '../contract/platforms.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { approximateBytes } from './batch-write.js';
+import { UnionFind } from '../detect/union-find.js';
 
 /**
  * A weight as a report stores it: to 3 decimals, as the console shows it. A link's weight moves a
@@ -48,12 +49,10 @@ export function legacyContentFingerprint(cluster: DetectedCluster): string {
 }
 
 /**
- * A report's body as stored (gzipped) and read back by investigators. With `linksShown` under the
- * cluster's link count, it holds only that many links (a maximum spanning forest first, then the
- * strongest), and `linksTotal` says how many the cluster has (see {@link reportWithin}).
+ * A report's body as stored (gzipped) and read back by investigators: the cluster with `links`, all of
+ * its links unless a part of them is given, when `linksTotal` says how many it has (see {@link reportWithin}).
  */
-export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string, linksShown = cluster.links.length) {
-  const links = linksShown < cluster.links.length ? keptLinks(cluster.links, linksShown) : cluster.links;
+export function reportBody(cluster: DetectedCluster, runId: string, detectedAt: string, links: DetectedCluster['links'] = cluster.links) {
   return {
     id: cluster.id,
     runId,
@@ -87,30 +86,19 @@ const ITEM_BYTES = 400 * 1024;
 const REPORT_BYTES_CHECKED = 300_000;
 
 /**
- * The `count` links a trimmed report keeps: first a maximum spanning forest (strongest links first, each
- * joining two parts not yet joined), so that every member keeps a chain of links to the others as long
- * as the forest fits; then the strongest of the rest. In their order where weights tie.
+ * The order in which a trimmed report keeps a cluster's links: first a maximum spanning forest
+ * (strongest links first, each joining two parts not yet joined), so that every member keeps a chain of
+ * links to the others as long as the forest fits; then the strongest of the rest. In their order where
+ * weights tie.
  */
-function keptLinks(links: DetectedCluster['links'], count: number): DetectedCluster['links'] {
-  const byWeight = links.map((link, at) => ({ link, at })).sort((x, y) => y.link.weight - x.link.weight || x.at - y.at);
-  const parts = new Map<string, string>();
-  const root = (account: string): string => {
-    let at = account;
-    while (parts.has(at) && parts.get(at) !== at) at = parts.get(at)!;
-    parts.set(account, at);
-    return at;
-  };
+function trimOrder(cluster: DetectedCluster): DetectedCluster['links'] {
+  const position = new Map(cluster.members.map((member, at) => [member, at]));
+  const parts = new UnionFind(cluster.members.length);
+  const byWeight = cluster.links.map((link, at) => ({ link, at })).sort((x, y) => y.link.weight - x.link.weight || x.at - y.at);
   const forest: DetectedCluster['links'] = [];
   const rest: DetectedCluster['links'] = [];
-  for (const { link } of byWeight) {
-    const [a, b] = [root(link.a), root(link.b)];
-    if (a === b) rest.push(link);
-    else {
-      parts.set(a, b);
-      forest.push(link);
-    }
-  }
-  return [...forest, ...rest].slice(0, count);
+  for (const { link } of byWeight) (parts.union(position.get(link.a)!, position.get(link.b)!) ? forest : rest).push(link);
+  return [...forest, ...rest];
 }
 
 /** The item's size when it is over DynamoDB's limit, else undefined. */
@@ -123,7 +111,7 @@ function bytesOverLimit(report: { size: number; body: Uint8Array } & Record<stri
 }
 
 /**
- * The report item to store for a cluster, from `build` (the item with a body of `linksShown` links):
+ * The report item to store for a cluster, from `build` (the item with a body of the links given):
  * whole when it fits DynamoDB's item limit; else with the most links that fit (a maximum spanning forest
  * first, so that members keep a chain to each other, then the strongest; its body's `linksTotal` says how
  * many it has), so that the run saves it with every member, and its investigators see it; else, when
@@ -133,12 +121,12 @@ function bytesOverLimit(report: { size: number; body: Uint8Array } & Record<stri
  * one actor.
  */
 export function reportWithin<R extends { id: string; size: number; body: Uint8Array } & Record<string, unknown>>(
-  links: number,
-  build: (linksShown: number) => R,
+  cluster: DetectedCluster,
+  build: (links: DetectedCluster['links']) => R,
 ): { report: R; trimmed: boolean } {
-  const whole = build(links);
+  const whole = build(cluster.links);
   if (bytesOverLimit(whole) === undefined) return { report: whole, trimmed: false };
-  const bare = build(0);
+  const bare = build([]);
   const bytes = bytesOverLimit(bare);
   if (bytes !== undefined) {
     throw new Error(
@@ -146,12 +134,13 @@ export function reportWithin<R extends { id: string; size: number; body: Uint8Ar
         'A cluster this large is accounts glued by shared infrastructure below the hub threshold, not one actor: lower the hub threshold (or that identifier type\'s reliability) and run again (docs/detection.md, "Tuning").',
     );
   }
-  // The most links that fit: `fits` fits, `over` does not.
-  let [fits, over] = [0, links];
+  // The most links that fit, in the order kept: `fits` fit, `over` do not.
+  const order = trimOrder(cluster);
+  let [fits, over] = [0, order.length];
   let report = bare;
   while (over - fits > 1) {
     const middle = Math.floor((fits + over) / 2);
-    const candidate = build(middle);
+    const candidate = build(order.slice(0, middle));
     if (bytesOverLimit(candidate) === undefined) [fits, report] = [middle, candidate];
     else over = middle;
   }

@@ -207,7 +207,7 @@ export class ClusterRepository {
     const restamped: Array<{ cluster: DetectedCluster; fingerprint: string; sk: string; previous: StoredHead }> = [];
     let trimmed = 0;
     const build = (cluster: DetectedCluster, fingerprint: string, sk: string, previous: StoredHead | undefined, changedAt: string) => {
-      const fitted = reportWithin(cluster.links.length, (linksShown) => ({
+      const fitted = reportWithin(cluster, (links) => ({
         pk: clusterPk(cluster.id),
         sk: SK_REPORT,
         kind: 'report',
@@ -223,7 +223,7 @@ export class ClusterRepository {
         members: cluster.members,
         fingerprint,
         detectedAt: changedAt,
-        body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt, linksShown)), { level: 1 }),
+        body: gzipSync(JSON.stringify(reportBody(cluster, runId, changedAt, links)), { level: 1 }),
       }));
       const report = fitted.report;
       if (fitted.trimmed) trimmed += 1;
