@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseAccountKey, type AccountRef } from '../contract/platforms.js';
+import type { AccountRef } from '../contract/platforms.js';
 import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
@@ -14,7 +14,7 @@ import { batchGetAll } from './batch-get.js';
 import { batchWriteAll, type WriteRequest } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
 import { pages } from './paginate.js';
-import { accountPk, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { accountPk, accountPkOf, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
 import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
 import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, reportBody, reportWithin } from './cluster-report.js';
 import { moveLegacyRanking } from './legacy-ranking.js';
@@ -231,10 +231,7 @@ export class ClusterRepository {
         { PutRequest: { Item: report } },
         ...cluster.members
           .filter((member) => previous?.removedAt || !storedMembers.get(cluster.id)?.has(member))
-          .map((member) => {
-            const ref = parseAccountKey(member);
-            return { PutRequest: { Item: { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } };
-          }),
+          .map((member) => ({ PutRequest: { Item: { pk: accountPkOf(member), sk: SK_CLUSTER, kind: 'account-cluster', clusterId: cluster.id } } })),
       );
     };
     for (const cluster of changes.upserts) {
@@ -335,10 +332,7 @@ export class ClusterRepository {
   async clustersOfAccounts(accounts: string[]): Promise<Array<StoredCluster & { head: StoredHead }>> {
     const asked = new Set(accounts);
     const pointers = await this.batchGet(
-      accounts.map((key) => {
-        const ref = parseAccountKey(key);
-        return { pk: accountPk(ref.platform, ref.account), sk: SK_CLUSTER };
-      }),
+      accounts.map((key) => ({ pk: accountPkOf(key), sk: SK_CLUSTER })),
       'clusterId',
     );
     const reports = await this.batchGet(

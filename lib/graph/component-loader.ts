@@ -11,7 +11,7 @@ import type { AccountFacts, ExcludedHub, Membership, Verdict } from '../detect/m
 import type { ChangeSet } from './change-log.js';
 import { inParallel } from './in-parallel.js';
 import { factsOfItem, isLiveRecord } from './account-records.js';
-import { accountPk, isAccountMeta, signalPk, SK_WITHDRAWN } from './keys.js';
+import { accountPkOf, isAccountMeta, signalPk, SK_WITHDRAWN } from './keys.js';
 import { batchGetAll } from './batch-get.js';
 import { pages } from './paginate.js';
 import { GSI1 } from './table-schema.js';
@@ -85,10 +85,7 @@ export class ComponentLoader {
     const readWithdrawals = async (accounts: string[]) => {
       const unread = [...new Set(accounts)].filter((account) => !withdrawals.has(account));
       if (unread.length === 0) return;
-      const keys = unread.map((account) => {
-        const cut = account.indexOf('#');
-        return { pk: accountPk(account.slice(0, cut), account.slice(cut + 1)), sk: SK_WITHDRAWN };
-      });
+      const keys = unread.map((account) => ({ pk: accountPkOf(account), sk: SK_WITHDRAWN }));
       queries += Math.ceil(keys.length / 100);
       const found = await batchGetAll(this.db, this.tableName, keys, { projection: 'platform, account, withdrawnAt' });
       for (const account of unread) withdrawals.set(account, undefined);
@@ -202,8 +199,7 @@ export class ComponentLoader {
       level.forEach((account) => seenAccounts.add(account));
       await inParallel(level, async (account) => {
         accountQueue.push(...(partners.get(account) ?? []));
-        const cut = account.indexOf('#');
-        const pk = accountPk(account.slice(0, cut), account.slice(cut + 1));
+        const pk = accountPkOf(account);
         let withdrawnAt: string | undefined;
         const own: Array<Membership & { receivedAt: string }> = [];
         for await (const page of pages(this.db, { query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } } })) {

@@ -3,9 +3,15 @@
  * concatenates key strings.
  */
 import type { SignalType } from '../contract/signals.js';
+import { parseAccountKey } from '../contract/platforms.js';
 
 export const signalPk = (type: SignalType, value: string) => `SIG#${type}#${value}`;
 export const accountPk = (platform: string, account: string) => `ACC#${platform}#${account}`;
+/** The partition key of an account given as `platform#account`. */
+export function accountPkOf(key: string): string {
+  const ref = parseAccountKey(key);
+  return accountPk(ref.platform, ref.account);
+}
 export const SK_META = 'META';
 
 /**

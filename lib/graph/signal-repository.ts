@@ -6,14 +6,13 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import { allItems, pages, SCAN_SEGMENTS, scanInSegments } from './paginate.js';
 import { appendAll } from '../append-all.js';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { parseAccountKey } from '../contract/platforms.js';
 import type { AccountMeta, Signal, SignalType } from '../contract/signals.js';
 import type { StoredFacts, StoredMembership } from '../runs/run-graph.js';
 import { batchGetAll } from './batch-get.js';
 import { inParallel } from './in-parallel.js';
 import { batchWriteAll } from './batch-write.js';
 import type { ChangeLog } from './change-log.js';
-import { accountPk, isAccountMeta, KIND_WITHDRAWN_META, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
+import { accountPk, accountPkOf, isAccountMeta, KIND_WITHDRAWN_META, parseAccountPk, retiredKeyPk, SK_COUNTERS, SK_META, SK_RETIRED, SK_WITHDRAWN, signalPk, STAT_PK } from './keys.js';
 import { GSI1 } from './table-schema.js';
 import { factsOfItem, isLiveRecord } from './account-records.js';
 import { chunk } from '../chunk.js';
@@ -56,12 +55,6 @@ export interface GraphSnapshot {
 export interface WithdrawnLeftover {
   key: { pk: string; sk: string };
   withdrawnAt: string;
-}
-
-/** The partition key of an account given as `platform#account`. */
-function accountPkOf(key: string): string {
-  const ref = parseAccountKey(key);
-  return accountPk(ref.platform, ref.account);
 }
 
 export class SignalRepository {
