@@ -48,6 +48,6 @@ for (const task of partition.tasks) {
 const detectMs = performance.now() - at;
 console.log(
   `${world.accounts.size} accounts, ${additions.length} new signals: apply ${Math.round(applyMs)} ms, partition ${Math.round(partitionMs)} ms from the held index patched (${Math.round(coldMs)} ms indexing afresh) ` +
-    `(core ${partition.coreAccounts} accounts, ${partition.tasks.length} task(s), ${partition.tasks.reduce((sum, task) => sum + task.memberships.length, 0)} memberships with the boundary), ` +
+    `(core ${partition.core.length} accounts, ${partition.tasks.length} task(s), ${partition.tasks.reduce((sum, task) => sum + task.memberships.length, 0)} memberships with the boundary), ` +
     `detect ${Math.round(detectMs)} ms (${clusters} clusters in the core)`,
 );

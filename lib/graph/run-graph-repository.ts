@@ -3,8 +3,9 @@
  * incremental run starts from it instead of reading the whole table. Stored gzipped in parts under the
  * run's partition; the head (written last) says how many parts make it, so a graph whose writing was
  * cut short is never read. A full run's graph is kept whole for {@link RUN_GRAPH_DAYS} days (TTL). An
- * incremental run's graph is kept as an overlay of the last whole one (the accounts rewritten since,
- * lib/runs/run-graph.ts `overlayOf`), which is a few percent of its size, and expires with it.
+ * incremental run's graph is kept as an overlay of the previous run's (the accounts it rewrote and the
+ * components it recomputed, lib/runs/run-graph.ts `overlayOf`), a few percent of its size, up to
+ * {@link MAX_OVERLAYS} overlays over one whole graph; each expires with that whole graph.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,20 +19,40 @@ const PART_BYTES = 350_000;
 /** How long a run's graph is kept: longer than the time between scheduled full runs. */
 export const RUN_GRAPH_DAYS = 3;
 /**
- * An overlay is kept while it holds at most this share of the graph's memberships; beyond it (many
- * incremental runs since the last full one, or a large change) the graph is kept whole again.
+ * An overlay is kept while it holds at most this share of the graph's memberships; beyond it (a large
+ * change) the graph is kept whole again.
  */
 export const MAX_OVERLAY_SHARE = 0.2;
-/** An overlay is laid over a whole graph only while that graph has at least this long to live; else the graph is kept whole. */
+/**
+ * Overlays at most between a kept graph and the whole one under it: a graph further up is kept whole.
+ * A run started afresh reads them all (one after another, each a few percent of the graph); each
+ * overlay spares a run from writing the whole graph.
+ */
+export const MAX_OVERLAYS = 10;
+/** An overlay is laid down only while the whole graph under it has at least this long to live; else the graph is kept whole. */
 const MIN_BASE_LIFE_S = 86_400;
 
 const partSk = (part: number) => `GRAPH#${String(part).padStart(5, '0')}`;
 const SK_GRAPH_HEAD = 'GRAPH#HEAD';
 
-/** A kept graph, and the whole graph it is an overlay of (itself when kept whole) with the accounts rewritten since. */
+/** Where a kept graph lies: the run it is the graph of, when the whole graph under it expires, and how many overlays lie between (0: it is whole). */
+export interface GraphPlace {
+  runId: string;
+  expiresAt: number;
+  overlays: number;
+}
+
+/** A kept graph and where it lies. */
 export interface KeptGraph {
   graph: RunGraph;
-  base: { runId: string; expiresAt: number; rewritten: string[] };
+  place: GraphPlace;
+}
+
+/** What a run's graph changed in a kept one: the accounts whose memberships or facts it rewrote, and those whose components it recomputed. */
+export interface ChangesSince {
+  place: GraphPlace;
+  rewritten: readonly string[];
+  regrouped: readonly string[];
 }
 
 /** What a graph's head item says. */
@@ -39,17 +60,15 @@ interface GraphHead {
   parts: number;
   bytes: number;
   expiresAt: number;
+  /** The run whose graph this one's overlay lies over. */
   base?: string;
 }
 
-/**
- * How a graph was kept: its size in bytes (gzipped), for an overlay the run whose whole graph it lies
- * over, and the `base` that {@link RunGraphRepository.get} will return with it.
- */
+/** How a graph was kept: its size in bytes (gzipped), for an overlay the run whose graph it lies over, and where it lies. */
 export interface GraphKept {
   bytes: number;
   laidOver?: string;
-  base: KeptGraph['base'];
+  place: GraphPlace;
 }
 
 export class RunGraphRepository {
@@ -60,44 +79,48 @@ export class RunGraphRepository {
   ) {}
 
   /**
-   * Stores a run's graph: as an overlay of `over` (the whole graph the previous run's graph lies over,
-   * and every account rewritten since it) when that is small and the whole graph lives long enough;
-   * else whole.
+   * Stores a run's graph: as an overlay of the kept graph it was derived from (`since`, with what it
+   * changed there) when that is small, the chain of overlays under it short enough, and the whole graph
+   * under them lives long enough; else whole.
    */
-  async put(runId: string, graph: RunGraph, over?: KeptGraph['base']): Promise<GraphKept> {
-    if (over && over.expiresAt - this.nowS() >= MIN_BASE_LIFE_S) {
-      const overlay = overlayOf(graph, over.rewritten);
+  async put(runId: string, graph: RunGraph, since?: ChangesSince): Promise<GraphKept> {
+    if (since && since.place.overlays < MAX_OVERLAYS && since.place.expiresAt - this.nowS() >= MIN_BASE_LIFE_S) {
+      const overlay = overlayOf(graph, since.rewritten, since.regrouped);
       if (overlay.graph.memberships.length <= MAX_OVERLAY_SHARE * graph.memberships.length) {
         const bytes = await encodeGraphOverlay(overlay);
-        await this.putBytes(runId, bytes, over.expiresAt, over.runId);
-        return { bytes: bytes.length, laidOver: over.runId, base: { runId: over.runId, expiresAt: over.expiresAt, rewritten: overlay.accounts } };
+        await this.putBytes(runId, bytes, since.place.expiresAt, since.place.runId);
+        return { bytes: bytes.length, laidOver: since.place.runId, place: { runId, expiresAt: since.place.expiresAt, overlays: since.place.overlays + 1 } };
       }
     }
     const bytes = await encodeRunGraph(graph);
     const expiresAt = this.nowS() + RUN_GRAPH_DAYS * 86_400;
     await this.putBytes(runId, bytes, expiresAt);
-    return { bytes: bytes.length, base: { runId, expiresAt, rewritten: [] } };
+    return { bytes: bytes.length, place: { runId, expiresAt, overlays: 0 } };
   }
 
-  /** A run's graph, or undefined when none is stored whole (not kept, expired, cut short, or of an older format), nor its base. */
+  /**
+   * A run's graph, or undefined when it or any graph under it is not stored whole (not kept, expired,
+   * cut short, or of an older format), or more than {@link MAX_OVERLAYS} overlays lie over the whole one.
+   */
   async get(runId: string): Promise<KeptGraph | undefined> {
-    const head = await this.getHead(runId);
-    if (!head) return undefined;
-    if (head.base === undefined) {
-      const stored = await this.getBytes(runId, head);
-      const graph = stored && decodeRunGraph(stored.bytes);
-      return graph ? { graph, base: { runId, expiresAt: head.expiresAt, rewritten: [] } } : undefined;
+    // The heads down to the whole graph, then every part side by side.
+    const chain: Array<{ runId: string; head: GraphHead }> = [];
+    for (let at: string | undefined = runId; at !== undefined; ) {
+      if (chain.length > MAX_OVERLAYS) return undefined;
+      const head = await this.getHead(at);
+      if (!head) return undefined;
+      chain.push({ runId: at, head });
+      at = head.base;
     }
-    // The overlay and the whole graph it lies over, read side by side.
-    const baseRunId = head.base;
-    const [stored, base] = await Promise.all([
-      this.getBytes(runId, head),
-      this.getHead(baseRunId).then((baseHead) => (baseHead && baseHead.base === undefined ? this.getBytes(baseRunId, baseHead) : undefined)),
-    ]);
-    if (!stored || !base) return undefined;
-    const [whole, overlay] = [decodeRunGraph(base.bytes), decodeGraphOverlay(stored.bytes)];
-    if (!whole || !overlay) return undefined;
-    return { graph: withOverlay(whole, overlay), base: { runId: baseRunId, expiresAt: base.expiresAt, rewritten: overlay.accounts } };
+    const stored = await Promise.all(chain.map(({ runId: id, head }) => this.getBytes(id, head)));
+    if (stored.some((bytes) => bytes === undefined)) return undefined;
+    const whole = chain[chain.length - 1];
+    let graph = decodeRunGraph(stored[chain.length - 1]!.bytes);
+    for (let n = chain.length - 2; n >= 0 && graph; n--) {
+      const overlay = decodeGraphOverlay(stored[n]!.bytes);
+      graph = overlay && withOverlay(graph, overlay);
+    }
+    return graph ? { graph, place: { runId, expiresAt: whole.head.expiresAt, overlays: chain.length - 1 } } : undefined;
   }
 
   private async putBytes(runId: string, bytes: Buffer, expiresAt: number, base?: string): Promise<void> {

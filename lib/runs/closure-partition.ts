@@ -55,7 +55,13 @@ export function partitionClosure(
   options: DetectionOptions,
   /** Core memberships one task takes (groups are never cut: a larger group is a task alone). */
   taskMemberships: number = CLOSURE_TASK_MEMBERSHIPS,
-): { tasks: ClosureTask[]; components: string[][]; hubs: HubRecord[]; coreAccounts: number } {
+): {
+  tasks: ClosureTask[];
+  components: string[][];
+  hubs: HubRecord[];
+  /** The accounts whose components were recomputed (the tasks' cores together): every component holding one lies among them. */
+  core: string[];
+} {
   const { graph } = input;
   const previous = { components: graph.components.map((members) => ({ members })), hubs: graph.hubs };
   const source = input.source ?? inMemoryGraphSource(graph.memberships, graph.facts, options);
@@ -101,7 +107,7 @@ export function partitionClosure(
   if (coreMemberships <= taskMemberships) {
     // Held in memory only (not stored), so its memberships are the closure's own, not copies to store.
     const task: ClosureTask = { core: closure.accounts, memberships: closure.memberships, facts: [...closure.facts], holderTotals: [...closure.holderTotals], graph: closureGraph };
-    return { tasks: core.size === 0 ? [] : [task], components, hubs, coreAccounts: core.size };
+    return { tasks: core.size === 0 ? [] : [task], components, hubs, core: closure.accounts };
   }
 
   // Groups of the core no component crosses, previous or new: each can be recomputed alone.
@@ -135,7 +141,7 @@ export function partitionClosure(
   for (const pack of packs) {
     tasks.push(taskOf(collectClosure(previous, pack, source, { ...context, changedIdentifiers: [] })));
   }
-  return { tasks, components, hubs, coreAccounts: core.size };
+  return { tasks, components, hubs, core: closure.accounts };
 }
 
 /**

@@ -19,7 +19,7 @@ import { GraphIndex } from '../detect/graph-index.js';
 import type { AccountFacts, ClusterLineage, Membership, Verdict } from '../detect/model.js';
 import { optionsFingerprint, resolveDetectionOptions, type DetectionOptions } from '../detect/options.js';
 import { changeLogSeen, type ChangeLog, type ChangeLogSeen } from '../graph/change-log.js';
-import type { GraphKept, KeptGraph, RunGraphRepository } from '../graph/run-graph-repository.js';
+import type { ChangesSince, GraphKept, RunGraphRepository } from '../graph/run-graph-repository.js';
 import { rankingAfter, type AppliedRun, type ClusterRepository, type CurrentCluster, type StoredCluster } from '../graph/cluster-repository.js';
 import type { ComponentLoader } from '../graph/component-loader.js';
 import { TASK_COUNTS, type DetectionTask, type RunRecord, type RunRepository } from '../graph/run-repository.js';
@@ -281,8 +281,8 @@ export class DetectionRunner {
           ? await Promise.all([warm?.kept ?? time('graphRead', () => this.deps.graphs.get(previousId!)), changesRead, rereadRead])
           : [undefined, undefined, undefined];
       const base = kept?.graph;
-      /** The whole graph the next run's graph may lie over, with every account rewritten since it. */
-      let over: KeptGraph['base'] | undefined;
+      /** The kept graph this run's graph may lie over, with what this run changed in it. */
+      let over: ChangesSince | undefined;
       if (kept && base && changeDetail && rereadNow && rankingRead) {
         // The previous run's graph, the changes since applied, and only their closure recomputed.
         const detail = changeDetail;
@@ -303,7 +303,7 @@ export class DetectionRunner {
         Object.assign(counts, {
           changedAccounts: applied.touched.length,
           changedIdentifiers: applied.changedIdentifiers.length,
-          closureAccounts: partition.coreAccounts,
+          closureAccounts: partition.core.length,
           graphWarm: warm ? 1 : 0,
           indexWarm: warm?.index ? 1 : 0,
           rankingWarm: heldClusters ? 1 : 0,
@@ -321,7 +321,7 @@ export class DetectionRunner {
         );
         listHubs(partition.hubs);
         seen = { ...applied.graph, components: partition.components, hubs: partition.hubs };
-        over = { ...kept.base, rewritten: [...kept.base.rewritten, ...applied.rewritten] };
+        over = { place: kept.place, rewritten: applied.rewritten, regrouped: partition.core };
       } else {
         // An incremental run with few changes loads only their closure; with many, it reads the graph once
         // and re-detects only the components the changes touch. Both give a full run's answer.
@@ -369,14 +369,15 @@ export class DetectionRunner {
       const graphWritten = graph
         ? time('graphWrite', async () => {
             const stored = await this.deps.graphs.put(runId, graph, over);
-            this.warm.hold(runId, { kept: { graph, base: stored.base }, index });
+            this.warm.hold(runId, { kept: { graph, place: stored.place }, index });
             return stored;
           })
         : Promise.resolve(undefined);
       // Awaited below (or before the inline task completes); this keeps an early failure from going unhandled meanwhile.
       graphWritten.catch(() => undefined);
       const recordGraph = (kept: GraphKept | undefined) => {
-        if (kept) Object.assign(counts, { graphBytes: kept.bytes, graphOverlay: kept.laidOver ? 1 : 0 });
+        // graphOverlay: how many overlays lie between the graph kept and the whole one under it (0: kept whole).
+        if (kept) Object.assign(counts, { graphBytes: kept.bytes, graphOverlay: kept.place.overlays });
       };
       if (!inline) recordGraph((await Promise.all([graphWritten, time('taskWrite', () => this.deps.runs.putTasks(runId, tasks))]))[0]);
       await this.deps.runs.finish(runId, {

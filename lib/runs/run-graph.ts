@@ -13,6 +13,7 @@ import { SIGNAL_TYPES, type SignalType } from '../contract/signals.js';
 import type { HubRecord } from '../detect/account-graph.js';
 import { identKey } from '../detect/incremental.js';
 import type { AccountFacts, Membership } from '../detect/model.js';
+import { appendAll } from '../append-all.js';
 
 /** A membership with the moment its signal expires (DynamoDB's TTL, seconds since the epoch). */
 export interface StoredMembership extends Membership {
@@ -315,50 +316,71 @@ export function applyChanges(
 
 /**
  * A graph told as the accounts it rewrote since another graph it was derived from (an incremental
- * run's graph over the last full one): what those accounts hold now and their facts, with the parts
- * that are small and replaced whole (withdrawals, components, hubs). Much smaller than the graph when
- * few accounts changed; {@link withOverlay} gives the graph back from the other one.
+ * run's graph over the last full one): what those accounts hold now and their facts; the components of
+ * the accounts regrouped since (the cores of the runs between, which recompute whole components and
+ * form new ones only inside themselves); and the parts that are small and replaced whole (withdrawals,
+ * hubs). Much smaller than the graph when few accounts changed; {@link withOverlay} gives the graph
+ * back from the other one.
  */
 export interface GraphOverlay {
   /** Accounts whose memberships or facts the graph holds afresh (possibly none: an account emptied). */
   accounts: string[];
-  /** The graph, restricted to those accounts' memberships and facts. */
+  /**
+   * Accounts whose components were recomputed since: the graph's components are those of the other
+   * graph that hold none of them, then the overlay's. Absent (an overlay an earlier version wrote): the
+   * overlay's components are all of them.
+   */
+  regrouped?: string[];
+  /** The graph, restricted to those accounts' memberships and facts, and to the components of the regrouped accounts. */
   graph: RunGraph;
 }
 
 /**
  * An overlay's bytes: the length of its graph's encoding ({@link encodeRunGraph}) as four bytes, that
- * encoding, then its accounts as gzipped JSON.
+ * encoding, then its accounts (rewritten and regrouped) as gzipped JSON.
  */
 export async function encodeGraphOverlay(overlay: GraphOverlay): Promise<Buffer> {
   const graph = await encodeRunGraph(overlay.graph);
-  const accounts = await gzipAsync(JSON.stringify(overlay.accounts), { level: 1 });
+  const accounts = await gzipAsync(JSON.stringify(overlay.regrouped ? { accounts: overlay.accounts, regrouped: overlay.regrouped } : overlay.accounts), { level: 1 });
   const length = Buffer.alloc(4);
   length.writeUInt32LE(graph.length, 0);
   return Buffer.concat([length, graph, accounts]);
 }
 
-/** Reads what {@link encodeGraphOverlay} wrote; undefined when its graph is of another format. */
+/** Reads what {@link encodeGraphOverlay} wrote (or an earlier version, whose accounts were a bare list); undefined when its graph is of another format. */
 export function decodeGraphOverlay(bytes: Uint8Array): GraphOverlay | undefined {
   const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (all.length < 4) return undefined;
   const length = all.readUInt32LE(0);
   const graph = decodeRunGraph(all.subarray(4, 4 + length));
   if (!graph) return undefined;
-  return { accounts: JSON.parse(gunzipSync(all.subarray(4 + length)).toString('utf8')), graph };
+  const accounts: string[] | { accounts: string[]; regrouped: string[] } = JSON.parse(gunzipSync(all.subarray(4 + length)).toString('utf8'));
+  return Array.isArray(accounts) ? { accounts, graph } : { accounts: accounts.accounts, regrouped: accounts.regrouped, graph };
 }
 
-/** `graph` as an overlay of the accounts `rewritten` since the graph it will be laid over. */
-export function overlayOf(graph: RunGraph, rewritten: Iterable<string>): GraphOverlay {
+/**
+ * `graph` as an overlay of the accounts `rewritten` since the graph it will be laid over, and of those
+ * `regrouped` since (every component is carried when that is not known).
+ */
+export function overlayOf(graph: RunGraph, rewritten: Iterable<string>, regrouped?: Iterable<string>): GraphOverlay {
   const accounts = new Set(rewritten);
   const facts = new Map<string, StoredFacts>();
   for (const account of accounts) {
     const fact = graph.facts.get(account);
     if (fact) facts.set(account, fact);
   }
+  const moved = regrouped && new Set(regrouped);
   return {
     accounts: [...accounts],
-    graph: { memberships: graph.memberships.filter((m) => accounts.has(m.account)), facts, withdrawnAt: graph.withdrawnAt, components: graph.components, hubs: graph.hubs },
+    ...(moved ? { regrouped: [...moved] } : {}),
+    graph: {
+      memberships: graph.memberships.filter((m) => accounts.has(m.account)),
+      facts,
+      withdrawnAt: graph.withdrawnAt,
+      // A component lies wholly inside the regrouped accounts or wholly outside them.
+      components: moved ? graph.components.filter((members) => members.some((member) => moved.has(member))) : graph.components,
+      hubs: graph.hubs,
+    },
   };
 }
 
@@ -370,5 +392,8 @@ export function withOverlay(base: RunGraph, overlay: GraphOverlay): RunGraph {
   const facts = new Map(base.facts);
   for (const account of accounts) facts.delete(account);
   for (const [account, fact] of overlay.graph.facts) facts.set(account, fact);
-  return { memberships, facts, withdrawnAt: overlay.graph.withdrawnAt, components: overlay.graph.components, hubs: overlay.graph.hubs };
+  const regrouped = overlay.regrouped && new Set(overlay.regrouped);
+  const components = regrouped ? base.components.filter((members) => !members.some((member) => regrouped.has(member))) : [];
+  appendAll(components, overlay.graph.components);
+  return { memberships, facts, withdrawnAt: overlay.graph.withdrawnAt, components, hubs: overlay.graph.hubs };
 }

@@ -99,21 +99,22 @@ describe('incremental detection', () => {
     expect(full.counts).toMatchObject({ clustersWritten: 0, clustersRemoved: 0 });
   });
 
-  it("keeps consecutive incremental runs' graphs as overlays of the last full run's, with the same answer", async () => {
+  it("keeps consecutive incremental runs' graphs as overlays, each over the graph of the run before, with the same answer", async () => {
     const whole = await detect('full');
     expect(whole.counts!.graphOverlay).toBe(0);
     for (let round = 0; round < 3; round++) {
       await send(population.signals.slice(400 + round * 60, 460 + round * 60).map((signal) => ({ ...signal, account: `${signal.account}-round${round}` })));
       // The first round reads the whole graph back, as a container started since would; the next two
-      // start from the graph and index the run before them held, and the last reads the overlay back.
+      // start from the graph and index the run before them held, and the last reads the chain back (the whole graph, two overlays).
       if (round === 0 || round === 2) stack.core.runner.forgetKeptGraph();
       const incremental = await detect('auto');
       expect(incremental.mode).toBe('incremental');
-      // It started from the kept graph (whole, then the previous overlay laid over it), not from the table's signals.
+      // It started from the kept graph (whole, then the previous overlays laid over it), not from the table's signals.
       if (round === 1) expect(incremental.counts).toMatchObject({ graphWarm: 1, indexWarm: 1, rankingWarm: 1 });
       else expect(incremental.timingsMs).toHaveProperty('graphRead');
       expect(incremental.timingsMs).not.toHaveProperty('load');
-      expect(incremental.counts!.graphOverlay).toBe(1);
+      // Each kept as an overlay of the one before: one more overlay deep.
+      expect(incremental.counts!.graphOverlay).toBe(round + 1);
       expect(incremental.counts!.graphBytes).toBeLessThan(whole.counts!.graphBytes / 2);
     }
     const full = await detect('full');

@@ -4,7 +4,7 @@ import { WarmGraph } from '../../../lib/runs/warm-graph.js';
 
 const keptBy = (runId: string): KeptGraph => ({
   graph: { memberships: [], facts: new Map(), withdrawnAt: new Map(), components: [[`${runId}#a`, `${runId}#b`]], hubs: [] },
-  base: { runId, expiresAt: 1, rewritten: [] },
+  place: { runId, expiresAt: 1, overlays: 0 },
 });
 
 describe('Class: WarmGraph', () => {
