@@ -68,11 +68,15 @@ async function store(messages: IngestMessage[]): Promise<number> {
 
 async function run(mode: 'full' | 'auto') {
   const started = performance.now();
+  // What the run cost the machine besides its time: this process's CPU (every thread) and the DynamoDB server thread's share of it.
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = stack.servers.dynamoBusyMs();
   const { runId } = await stack.core.runner.start('on-demand', mode);
   await stack.core.runner.execute(runId);
   const record = await stack.waitForRun(runId, 3_600_000);
   if (record.status !== 'succeeded') throw new Error(`run ${runId} ${record.status}: ${record.error}`);
-  return { ms: performance.now() - started, record };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ms: performance.now() - started, record, cpuMs: (cpu.user + cpu.system) / 1000, serverMs: stack.servers.dynamoBusyMs() - serverBefore };
 }
 
 try {
@@ -120,10 +124,12 @@ try {
       `${name.padEnd(32)} ${String(record.mode).padEnd(12)} ${(ms / 1000).toFixed(2).padStart(9)} ${String(record.counts?.accounts ?? 0).padStart(10)} ${String(record.counts?.clustersWritten ?? 0).padStart(18)} ${String(record.counts?.clustersRemoved ?? 0).padStart(9)} ${String(record.counts?.itemsWritten ?? 0).padStart(15)}`,
     );
   }
-  for (const [name, { record }] of rows) {
+  for (const [name, { record, cpuMs, serverMs }] of rows) {
     const c = record.counts ?? {};
     if (record.fullBecause) console.log(`  ${name}: ran in full because ${record.fullBecause}`);
     console.log(`  ${name}: coordinator ${JSON.stringify(record.timingsMs)}; tasks ${record.tasksTotal}, load ${c.taskLoadMs} ms, detect ${c.taskDetectMs} ms, save ${c.taskSaveMs} ms (summed over tasks), closure queries ${c.closureQueries}`);
+    const graphKept = c.graphBytes === undefined ? 'no graph kept' : `graph kept ${c.graphOverlay ? `as overlay ${c.graphOverlay} over a whole one` : 'whole'}, ${(c.graphBytes / 1e6).toFixed(2)} MB`;
+    console.log(`    ${graphKept}; CPU ${(cpuMs / 1000).toFixed(2)} s over every thread (DynamoDB server thread busy ${(serverMs / 1000).toFixed(2)} s)`);
   }
   console.log(`\nfull / incremental (median of ${rounds}), each taking in 1% new signals: ${(fullAfterNew.ms / incremental.ms).toFixed(1)}x (goal: 10x)`);
   console.log(`full / incremental in a process that did not run the previous run (the graph read back from the table): ${(fullAfterNew.ms / cold.ms).toFixed(1)}x`);

@@ -19,6 +19,8 @@ export interface LocalServers {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
   stopDynamo(): Promise<void>;
+  /** Milliseconds the DynamoDB server's thread has spent working since it started (for benchmarks: how busy the server was). */
+  dynamoBusyMs(): number;
   /** Listens again on the same port, over the same data (for fault tests). */
   restartDynamo(): Promise<void>;
   stop(): Promise<void>;
@@ -35,7 +37,7 @@ function close(server: Server): Promise<void> {
  * The DynamoDB API server on its own thread (lib/runtime/local/dynamo-server-thread.mjs), driven by
  * commands: the server's work runs beside the handlers', as a remote service's does.
  */
-function startDynamoThread(options: Record<string, unknown>): { command(name: 'listen' | 'stop' | 'close'): Promise<number>; terminate(): Promise<number> } {
+function startDynamoThread(options: Record<string, unknown>): { command(name: 'listen' | 'stop' | 'close'): Promise<number>; terminate(): Promise<number>; busyMs(): number } {
   const thread = new Worker(new URL('./dynamo-server-thread.mjs', import.meta.url), { workerData: { options } });
   const waiting = new Map<number, { resolve(port: number): void; reject(error: Error): void }>();
   let next = 0;
@@ -60,6 +62,7 @@ function startDynamoThread(options: Record<string, unknown>): { command(name: 'l
       });
     },
     terminate: () => thread.terminate(),
+    busyMs: () => thread.performance.eventLoopUtilization().active,
   };
 }
 
@@ -76,6 +79,7 @@ export async function startLocalServers(stateDir: string): Promise<LocalServers>
     // An outage as clients see it: the port refuses connections and open ones are cut. LevelDB stays open:
     // closing it under requests in flight makes dynalite throw from its callbacks. Requests already
     // inside finish their writes, like a server whose answers were lost.
+    dynamoBusyMs: () => dynamo.busyMs(),
     stopDynamo: async () => {
       await dynamo.command('stop');
     },
