@@ -58,7 +58,17 @@ export const CSV_COLUMNS = [
   'observed_at',
   'signal_value',
   'photo_distance',
+  'cluster_links_total',
 ] as const;
+
+/** How many links the cluster has: more than its report holds when the report was trimmed to fit one stored item (`linksTotal`). */
+const linksTotalOf = (report: ClusterDossier['report']) => report.linksTotal ?? report.links.length;
+
+/** What a trimmed report holds, said in the exports that cannot carry `linksTotal` as JSON does; undefined for a whole one. */
+export function partialReportNote(report: ClusterDossier['report']): string | undefined {
+  if (report.linksTotal === undefined) return undefined;
+  return `partial report: it holds ${report.links.length} of the cluster's ${report.linksTotal} links (a chain to every member first, then the strongest), the most one stored report can`;
+}
 
 /**
  * RFC 4180 quoting, and a leading apostrophe on cells a spreadsheet would run as a formula (account ids
@@ -71,14 +81,18 @@ export function csvCell(value: string | number | null | undefined): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per piece of evidence behind each link, CRLF line ends. */
+/**
+ * One row per piece of evidence behind each link, CRLF line ends. The last column, the same on every
+ * row, is how many links the cluster has: more than the file's links when the report is partial.
+ */
 export function toCsv(dossier: ClusterDossier): string {
   const { report } = dossier;
+  const linksTotal = linksTotalOf(report);
   const rows: string[] = [CSV_COLUMNS.join(',')];
   for (const link of report.links) {
     for (const evidence of link.evidence) {
       rows.push(
-        [report.id, link.a.platform, link.a.account, link.b.platform, link.b.account, link.weight, evidence.type, evidence.weight, evidence.observedAt, evidence.value, evidence.distance]
+        [report.id, link.a.platform, link.a.account, link.b.platform, link.b.account, link.weight, evidence.type, evidence.weight, evidence.observedAt, evidence.value, evidence.distance, linksTotal]
           .map(csvCell)
           .join(','),
       );
@@ -99,10 +113,17 @@ export function xmlSafe(text: string): string {
   return text.replace(XML_UNSAFE, (char) => (char === '\\' ? '\\\\' : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
-/** The cluster's graph: accounts as nodes (with platform and creation date), links as weighted edges labelled by signal types. */
+/**
+ * The cluster's graph: accounts as nodes (with platform and creation date), links as weighted edges
+ * labelled by signal types; the file's description (GEXF `meta`) says what it holds, and when the
+ * report is partial.
+ */
 export function toGexf(dossier: ClusterDossier): string {
   const graph = new UndirectedGraph();
-  graph.setAttribute('cluster', dossier.report.id);
+  const { report } = dossier;
+  graph.setAttribute('cluster', report.id);
+  graph.setAttribute('linksTotal', linksTotalOf(report));
+  graph.setAttribute('description', xmlSafe(`Crosslink cluster ${report.id}: ${report.members.length} accounts, ${report.links.length} links${report.linksTotal === undefined ? '' : `; ${partialReportNote(report)}`}`));
   const facts = new Map(dossier.members.map((member) => [`${member.platform}#${member.account}`, member]));
   for (const member of dossier.report.members) {
     const fact = facts.get(`${member.platform}#${member.account}`);

@@ -211,7 +211,7 @@ describe('exports', () => {
     const csv = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=csv`, undefined, { 'accept-encoding': 'identity' });
     expect(csv.headers.get('content-encoding')).toBeNull();
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(String(csv.body).split('\r\n')[0]).toBe('cluster_id,a_platform,a_account,b_platform,b_account,link_weight,signal_type,signal_weight,observed_at,signal_value,photo_distance');
+    expect(String(csv.body).split('\r\n')[0]).toBe('cluster_id,a_platform,a_account,b_platform,b_account,link_weight,signal_type,signal_weight,observed_at,signal_value,photo_distance,cluster_links_total');
     const gexf = await call(stack, 'GET', `/v1/clusters/${actorCluster}/export?format=gexf`);
     expect(String(gexf.body)).toContain('<node id="chatapp#a-1" label="chatapp/a-1">');
     expect(String(gexf.body)).toMatch(/<edge id="link-0" source="[^"]+" target="[^"]+" weight="[0-9.]+" label="[a-z_+]+">/);

@@ -57,11 +57,11 @@ function aDossier(report = aReport()): ClusterDossier {
 describe('Function: toCsv', () => {
   it('writes one row per piece of evidence under a fixed header, CRLF line ends', () => {
     const lines = toCsv(aDossier()).split('\r\n');
-    expect(lines[0]).toBe('cluster_id,a_platform,a_account,b_platform,b_account,link_weight,signal_type,signal_weight,observed_at,signal_value,photo_distance');
+    expect(lines[0]).toBe('cluster_id,a_platform,a_account,b_platform,b_account,link_weight,signal_type,signal_weight,observed_at,signal_value,photo_distance,cluster_links_total');
     expect(lines.slice(1, -1)).toEqual([
-      `c0001,chatapp,a-1,chatapp,a-2,0.9,device,0.4,2026-10-01T00:00:00.000Z,${'d'.repeat(64)},`,
-      `c0001,chatapp,a-1,chatapp,a-2,0.9,phone,0.5,2026-10-02T00:00:00.000Z,${'e'.repeat(64)},`,
-      `c0001,chatapp,a-2,gamehub,g-3,0.3,photo_pdq,0.3,2026-10-03T00:00:00.000Z,${'f'.repeat(64)},12`,
+      `c0001,chatapp,a-1,chatapp,a-2,0.9,device,0.4,2026-10-01T00:00:00.000Z,${'d'.repeat(64)},,2`,
+      `c0001,chatapp,a-1,chatapp,a-2,0.9,phone,0.5,2026-10-02T00:00:00.000Z,${'e'.repeat(64)},,2`,
+      `c0001,chatapp,a-2,gamehub,g-3,0.3,photo_pdq,0.3,2026-10-03T00:00:00.000Z,${'f'.repeat(64)},12,2`,
     ]);
     expect(lines[lines.length - 1]).toBe('');
   });
@@ -74,6 +74,12 @@ describe('Function: toCsv', () => {
     expect(csvCell('+1')).toBe("'+1");
     expect(csvCell(-0.5)).toBe('-0.5');
     expect(csvCell(undefined)).toBe('');
+  });
+
+  it("says on every row how many links the cluster has, more than the file's when the report was trimmed", () => {
+    const rows = toCsv(aDossier(aReport({ linksTotal: 4_100 }))).split('\r\n').slice(1, -1);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.endsWith(',4100')).toBe(true);
   });
 
   it('keeps an account id with a comma in one cell', () => {
@@ -91,6 +97,15 @@ describe('Function: toGexf', () => {
     expect(graph.getNodeAttributes('chatapp#a-1')).toMatchObject({ label: 'chatapp/a-1', platform: 'chatapp', createdAt: '2026-09-01T00:00:00Z' });
     const edge = graph.edge('chatapp#a-1', 'chatapp#a-2')!;
     expect(graph.getEdgeAttributes(edge)).toMatchObject({ weight: 0.9, label: 'device+phone' });
+    expect(graph.getAttribute('description')).toBe('Crosslink cluster c0001: 3 accounts, 2 links');
+  });
+
+  it('says in its description when the report holds only part of the links', () => {
+    const graph = parse(UndirectedGraph, toGexf(aDossier(aReport({ linksTotal: 4_100 }))));
+    expect(graph.size).toBe(2);
+    expect(graph.getAttribute('description')).toBe(
+      "Crosslink cluster c0001: 3 accounts, 2 links; partial report: it holds 2 of the cluster's 4100 links (a chain to every member first, then the strongest), the most one stored report can",
+    );
   });
 });
 
