@@ -82,7 +82,9 @@ export class ChangeLog {
    * Records what one stored message touched, and the signals it stored (gzipped) when it stored some;
    * a change without them (a deletion) names accounts to read afresh. `factsOf` names the accounts
    * whose facts the change may have changed (a message's account records; a deletion's accounts), so
-   * that a run reads only those facts afresh. Idempotent per message id.
+   * that a run reads only those facts afresh. A change with signals does not list its accounts and
+   * identifiers besides: they are the signals' and `factsOf`'s (`accounts` must hold no others), and
+   * listing them again doubled what each run reads of the log. Idempotent per message id.
    */
   async record(entry: {
     messageId: string;
@@ -101,10 +103,10 @@ export class ChangeLog {
             pk: changePk(shardOf(entry.messageId)),
             sk: `${entry.storedAt}#${entry.messageId}`,
             kind: 'change',
-            accounts: [...new Set(entry.accounts)],
-            identifiers: [...new Set(entry.identifiers.map((identifier) => `${identifier.type}#${identifier.value}`))],
+            ...(entry.stored
+              ? { stored: gzipSync(JSON.stringify(entry.stored)) }
+              : { accounts: [...new Set(entry.accounts)], identifiers: [...new Set(entry.identifiers.map((identifier) => `${identifier.type}#${identifier.value}`))] }),
             factsOf: [...new Set(entry.factsOf)],
-            ...(entry.stored ? { stored: gzipSync(JSON.stringify(entry.stored)) } : {}),
             expiresAt: entry.expiresAtSeconds,
           },
         },
@@ -178,11 +180,20 @@ function detailOf(shards: ReadonlyArray<ReadonlyArray<Record<string, any>>>, ski
     for (const item of items) {
       changes.seen.push(String(item.sk));
       changes.itemsRead++;
+      const stored: StoredSignals | undefined = item.stored && JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8'));
+      // An item with signals lists its accounts and identifiers only when an earlier version wrote it; else they are its signals' and its account records' (`factsOf`).
       for (const account of item.accounts ?? []) changes.accounts.add(account);
       for (const identifier of item.identifiers ?? []) changes.identifiers.add(identifier);
+      if (stored && item.accounts === undefined) {
+        for (const signal of stored.signals) {
+          changes.accounts.add(`${stored.platform}#${signal.account}`);
+          changes.identifiers.add(`${signal.type}#${signal.value}`);
+        }
+        for (const account of item.factsOf ?? []) changes.accounts.add(account);
+      }
       // An item written before items listed `factsOf` counts all its accounts (conservative: it may hold account records).
       for (const account of item.factsOf ?? item.accounts ?? []) changes.factsOf.add(account);
-      if (item.stored) entries.push({ sk: String(item.sk), stored: JSON.parse(gunzipSync(item.stored as Uint8Array).toString('utf8')) });
+      if (stored) entries.push({ sk: String(item.sk), stored });
       else for (const account of item.accounts ?? []) changes.reread.add(account);
     }
   }

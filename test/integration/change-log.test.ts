@@ -2,7 +2,7 @@
  * The change log on a real DynamoDB API (dynalite): which accounts' facts a change may have changed,
  * and which items a run skips because the run before it saw and applied them.
  */
-import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_SHARDS, ChangeLog, changeLogSeen } from '../../lib/graph/change-log.js';
 import { MessageStore } from '../../lib/ingest/store-message.js';
@@ -75,6 +75,28 @@ describe('ChangeLog: accounts whose facts may have changed', () => {
 
     const detail = await changes.detailSince('2030-03-01T00:00:00.000Z');
     expect([...detail.factsOf].sort()).toEqual(['snap#a', 'snap#b']);
+  });
+});
+
+describe('ChangeLog: what an item holds', () => {
+  it("keeps a message's signals once: its accounts and identifiers are read from them, as an earlier version's lists gave them", async () => {
+    const { table, changes, messages } = await setUp();
+    await messages.store(message('lists-1', { signals: ['s-1', 's-2'], accounts: ['s-2', 'meta-only'] }));
+    const shards = Array.from({ length: CHANGE_SHARDS }, (_, shard) => db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CHANGED#${shard}` } })));
+    const written = (await Promise.all(shards)).flatMap((page) => page.Items ?? []);
+    expect(written).toHaveLength(1);
+    expect(written[0]).not.toHaveProperty('accounts');
+    expect(written[0]).not.toHaveProperty('identifiers');
+    const detail = await changes.detailSince('2030-01-01T00:00:00.000Z');
+    expect([...detail.accounts].sort()).toEqual(['snap#meta-only', 'snap#s-1', 'snap#s-2']);
+    expect([...detail.identifiers].sort()).toEqual(['s-1', 's-2'].map((account) => `email#${hashed(`${account}@example.com`)}`).sort());
+    expect([...detail.factsOf].sort()).toEqual(['snap#meta-only', 'snap#s-2']);
+
+    // The same change as an earlier version wrote it, lists beside the signals: read the same.
+    const { table: earlierTable, changes: earlierChanges } = await setUp();
+    await db.send(new PutCommand({ TableName: earlierTable, Item: { ...written[0], accounts: ['snap#meta-only', 'snap#s-1', 'snap#s-2'], identifiers: [...detail.identifiers] } }));
+    const earlier = await earlierChanges.detailSince('2030-01-01T00:00:00.000Z');
+    expect({ ...earlier, seen: [] }).toEqual({ ...detail, seen: [] });
   });
 });
 
