@@ -65,7 +65,7 @@ export const CSV_COLUMNS = [
 const linksTotalOf = (report: ClusterDossier['report']) => report.linksTotal ?? report.links.length;
 
 /** What a trimmed report holds, said in the exports that cannot carry `linksTotal` as JSON does; undefined for a whole one. */
-export function partialReportNote(report: ClusterDossier['report']): string | undefined {
+function partialReportNote(report: ClusterDossier['report']): string | undefined {
   if (report.linksTotal === undefined) return undefined;
   return `partial report: it holds ${report.links.length} of the cluster's ${report.linksTotal} links (a chain to every member first, then the strongest), the most one stored report can`;
 }
