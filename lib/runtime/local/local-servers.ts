@@ -66,10 +66,14 @@ function startDynamoThread(options: Record<string, unknown>): { command(name: 'l
   };
 }
 
-export async function startLocalServers(stateDir: string): Promise<LocalServers> {
+export async function startLocalServers(
+  stateDir: string,
+  /** How long the DynamoDB server keeps a new table CREATING (tests set it, as DynamoDB takes seconds). */
+  options: { createTableMs?: number } = {},
+): Promise<LocalServers> {
   const dynamoDir = join(stateDir, 'dynamodb');
   mkdirSync(dynamoDir, { recursive: true });
-  const dynamo = startDynamoThread({ path: dynamoDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const dynamo = startDynamoThread({ path: dynamoDir, createTableMs: options.createTableMs ?? 0, deleteTableMs: 0, updateTableMs: 0 });
   const dynamoPort = await dynamo.command('listen');
   const sqsServer = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
   const sqsPort = (sqsServer.address() as AddressInfo).port;
@@ -92,6 +96,9 @@ export async function startLocalServers(stateDir: string): Promise<LocalServers>
     },
   };
 }
+
+/** How long {@link ensureTable} waits for a table it created to become ACTIVE. */
+const TABLE_ACTIVE_WAIT_MS = 10_000;
 
 /**
  * Creates the Crosslink table (keys, indexes, TTL) unless it exists. A table kept from a version
@@ -148,6 +155,13 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
       ],
     }),
   );
+  // dynalite answers CreateTable while the table is still CREATING and makes it ACTIVE a timer tick
+  // later; a request in between is refused as if the table did not exist (seen under load in CI).
+  const activeBy = Date.now() + TABLE_ACTIVE_WAIT_MS;
+  while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') {
+    if (Date.now() > activeBy) throw new Error(`the local table ${tableName} was not ACTIVE ${TABLE_ACTIVE_WAIT_MS} ms after it was created`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   try {
     await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
   } catch {
