@@ -3,7 +3,7 @@
  * console shows around a report (member facts, timeline, hubs, lineage, recorded verdicts), status,
  * assignee, notes, verdicts and exports, each change written to the cluster's audit log.
  */
-import type { AccountRef } from '../contract/platforms.js';
+import { accountKey, type AccountRef } from '../contract/platforms.js';
 import type { ClusterLineage, Verdict } from '../detect/model.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { AuditAction, AuditEntry, AuditRepository } from '../graph/audit-repository.js';
@@ -53,7 +53,6 @@ export interface ReviewServiceDeps {
   now?: () => Date;
 }
 
-const refKey = (ref: AccountRef) => `${ref.platform}#${ref.account}`;
 
 /** How far a review had got, for a merge: the merged cluster takes the furthest of its parts. */
 const STATUS_REACHED: Record<ReviewStatus, number> = { dismissed: -1, new: 0, 'in-review': 1, escalated: 2 };
@@ -222,15 +221,15 @@ export class ReviewService {
 
   /** Records a verdict on two accounts; with a cluster id, both must be members and the cluster's log says so. */
   async recordVerdict(input: { a: AccountRef; b: AccountRef; kind: Verdict['kind']; clusterId?: string }, actor: string): Promise<Verdict> {
-    if (refKey(input.a) === refKey(input.b)) throw new ValidationError('a and b are the same account: a verdict needs two different accounts');
+    if (accountKey(input.a) === accountKey(input.b)) throw new ValidationError('a and b are the same account: a verdict needs two different accounts');
     if (input.clusterId) {
       const report = await this.report(input.clusterId);
-      const members = new Set(report.members.map(refKey));
+      const members = new Set(report.members.map(accountKey));
       for (const ref of [input.a, input.b]) {
-        if (!members.has(refKey(ref))) throw new ValidationError(`${ref.platform}/${ref.account} is not a member of cluster ${input.clusterId}`);
+        if (!members.has(accountKey(ref))) throw new ValidationError(`${ref.platform}/${ref.account} is not a member of cluster ${input.clusterId}`);
       }
     }
-    const verdict: Verdict = { a: refKey(input.a), b: refKey(input.b), kind: input.kind, by: actor, atMs: this.now().getTime() };
+    const verdict: Verdict = { a: accountKey(input.a), b: accountKey(input.b), kind: input.kind, by: actor, atMs: this.now().getTime() };
     await this.deps.verdicts.put(verdict);
     if (input.clusterId) {
       const words = input.kind === 'same-actor' ? 'same actor' : 'not the same actor';
@@ -255,7 +254,7 @@ export class ReviewService {
       hubValues.get(`${observation.type}#${observation.value}`)?.members.push({ platform: observation.platform, account: observation.account });
     }
     const lineage = run?.lineage;
-    const memberKeys = new Set(report.members.map(refKey));
+    const memberKeys = new Set(report.members.map(accountKey));
     await this.viewed(clusterId, actor, 'opened the cluster context (member facts, timeline and hubs)');
     return {
       clusterId,
@@ -288,8 +287,8 @@ export class ReviewService {
     try {
       path = evidencePath(report.links, from, to);
     } catch (error) {
-      const isMember = (ref: AccountRef) => report.members.some((member) => member.platform === ref.platform && member.account === ref.account);
-      if (error instanceof EvidencePathError && report.linksTotal !== undefined && isMember(from) && isMember(to)) {
+      const members = new Set(report.members.map(accountKey));
+      if (error instanceof EvidencePathError && report.linksTotal !== undefined && members.has(accountKey(from)) && members.has(accountKey(to))) {
         throw new ValidationError(
           `this cluster's report holds only ${report.links.length} of its ${report.linksTotal} links (it is too large to store whole), and none of them joins ${from.platform}/${from.account} and ${to.platform}/${to.account}: a cluster this large is usually shared infrastructure below the hub threshold, not one actor`,
         );
