@@ -123,7 +123,8 @@ export function toGexf(dossier: ClusterDossier): string {
   const { report } = dossier;
   graph.setAttribute('cluster', report.id);
   graph.setAttribute('linksTotal', linksTotalOf(report));
-  graph.setAttribute('description', xmlSafe(`Crosslink cluster ${report.id}: ${report.members.length} accounts, ${report.links.length} links${report.linksTotal === undefined ? '' : `; ${partialReportNote(report)}`}`));
+  const partial = partialReportNote(report);
+  graph.setAttribute('description', xmlSafe(`Crosslink cluster ${report.id}: ${report.members.length} accounts, ${report.links.length} links${partial ? `; ${partial}` : ''}`));
   const facts = new Map(dossier.members.map((member) => [`${member.platform}#${member.account}`, member]));
   for (const member of dossier.report.members) {
     const fact = facts.get(`${member.platform}#${member.account}`);
