@@ -10,6 +10,9 @@
 import { Server as HttpServer } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { mendLevel } from './level-fixes.mjs';
+
+mendLevel();
 
 const server = dynalite(workerData.options);
 let port = 0;
