@@ -6,6 +6,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from './batch-write.js';
 import { allItems } from './paginate.js';
+import { appendAll } from '../append-all.js';
 import type { ClusterLineage } from '../detect/model.js';
 import type { ChangeLogSeen } from './change-log.js';
 import { RUNS_INDEX_PK, runPk, SK_LAST_SUCCESSFUL_RUN, SK_LATEST_RUN, SK_RUN, STAT_PK } from './keys.js';
@@ -40,9 +41,12 @@ export interface RunRecord {
   hubs?: Array<{ type: string; value: string; accounts: number }>;
   hubsExcluded?: number;
   /**
-   * How this run's clusters relate to the previous ones: its splits and merges. The lists of kept, born
-   * and dissolved ids stay empty on the record (at scale they would outgrow a DynamoDB item; a dissolved
-   * cluster's report says which run removed it), so a cluster page cannot tell born from kept yet.
+   * How this run's clusters relate to the previous ones: its splits and merges. On the record only for a
+   * run without tasks, or one an earlier version finished: a fanned-out run keeps each task's splits and
+   * merges in items beside the record ({@link RunRepository.lineage}), which would outgrow a DynamoDB
+   * item at scale (`counts.clusterMerges` and `counts.clusterSplits` say how many). The lists of kept,
+   * born and dissolved ids stay empty (a dissolved cluster's report says which run removed it), so a
+   * cluster page cannot tell born from kept yet.
    */
   lineage?: ClusterLineage;
   error?: string;
@@ -92,9 +96,35 @@ export const TASK_COUNTS = [
   'taskLoadMs',
   'taskDetectMs',
   'taskSaveMs',
+  // How many merges and splits of clusters the tasks recorded (the lists: RunRepository.lineage).
+  'clusterMerges',
+  'clusterSplits',
 ] as const;
 
+const EMPTY_LINEAGE: ClusterLineage = { kept: [], born: [], dissolved: [], merges: [], splits: [] };
+/** Finished runs whose lineage a repository keeps in memory (it never changes once the run ended). */
+const LINEAGES_KEPT = 8;
+
+/** Items holding `bytes` in parts of at most {@link TASK_PART_BYTES}, keyed `<prefix><part>` under the run. */
+function partItems(runId: string, prefix: string, kind: string, bytes: Buffer, extra: Record<string, unknown> = {}) {
+  const parts = Math.max(1, Math.ceil(bytes.length / TASK_PART_BYTES));
+  return Array.from({ length: parts }, (_, part) => ({
+    PutRequest: { Item: { pk: runPk(runId), sk: `${prefix}${String(part).padStart(4, '0')}`, kind, parts, body: bytes.subarray(part * TASK_PART_BYTES, (part + 1) * TASK_PART_BYTES), ...extra } },
+  }));
+}
+
+/** The JSON that parts written by {@link partItems} hold, read back in key order; `what` names it when a part is missing. */
+function joinParts(items: Array<Record<string, unknown>>, what: string): unknown {
+  if (items.length !== items[0].parts) throw new Error(`${what} has ${items.length} of its ${items[0].parts} parts stored`);
+  return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.body as Uint8Array))).toString('utf8'));
+}
+
+const lineageSk = (taskNo: number) => `LINEAGE#${String(taskNo).padStart(6, '0')}#`;
+
 export class RunRepository {
+  /** The lineage of runs that ended, newest last ({@link lineage}). */
+  private readonly lineages = new Map<string, ClusterLineage>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -165,15 +195,7 @@ export class RunRepository {
    */
   async putTasks(runId: string, tasks: Array<DetectionTask & { memberships?: unknown[] }>): Promise<void> {
     const expiresAt = Math.floor(Date.now() / 1000) + 7 * 86_400;
-    const items = tasks.flatMap((task, n) => {
-      const bytes = gzipSync(JSON.stringify(task), { level: 1 });
-      const parts = Math.max(1, Math.ceil(bytes.length / TASK_PART_BYTES));
-      return Array.from({ length: parts }, (_, part) => ({
-        PutRequest: {
-          Item: { pk: runPk(runId), sk: `TASK#${n}#${String(part).padStart(4, '0')}`, kind: 'task', parts, body: bytes.subarray(part * TASK_PART_BYTES, (part + 1) * TASK_PART_BYTES), expiresAt },
-        },
-      }));
-    });
+    const items = tasks.flatMap((task, n) => partItems(runId, `TASK#${n}#`, 'task', gzipSync(JSON.stringify(task), { level: 1 }), { expiresAt }));
     await batchWriteAll(this.db, this.tableName, items);
   }
 
@@ -182,8 +204,40 @@ export class RunRepository {
       query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :task)', ExpressionAttributeValues: { ':pk': runPk(runId), ':task': `TASK#${taskNo}#` } },
     });
     if (items.length === 0) return undefined;
-    if (items.length !== items[0].parts) throw new Error(`task ${taskNo} of run ${runId} has ${items.length} of its ${items[0].parts} parts stored`);
-    return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.body as Uint8Array))).toString('utf8'));
+    return joinParts(items, `task ${taskNo} of run ${runId}`) as DetectionTask & { memberships?: unknown[] };
+  }
+
+  /**
+   * A run's splits and merges, in task order: from the items its tasks stored beside it, or from the
+   * record (a run without tasks, or one an earlier version finished). A finished run's is kept in memory.
+   */
+  async lineage(run: RunRecord): Promise<ClusterLineage> {
+    const known = this.lineages.get(run.runId);
+    if (known) return known;
+    const items = await allItems(this.db, {
+      query: { TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :lineage)', ExpressionAttributeValues: { ':pk': runPk(run.runId), ':lineage': 'LINEAGE#' } },
+    });
+    let lineage = run.lineage ?? EMPTY_LINEAGE;
+    if (items.length > 0) {
+      const merges: ClusterLineage['merges'] = [];
+      const splits: ClusterLineage['splits'] = [];
+      const byTask = new Map<string, Array<Record<string, unknown>>>();
+      for (const item of items) {
+        const task = String(item.sk).slice(0, lineageSk(0).length);
+        byTask.set(task, [...(byTask.get(task) ?? []), item]);
+      }
+      for (const [task, parts] of byTask) {
+        const stored = joinParts(parts, `the lineage of ${task} in run ${run.runId}`) as Pick<ClusterLineage, 'merges' | 'splits'>;
+        appendAll(merges, stored.merges);
+        appendAll(splits, stored.splits);
+      }
+      lineage = { ...lineage, merges: [...lineage.merges, ...merges], splits: [...lineage.splits, ...splits] };
+    }
+    if (run.status !== 'running') {
+      if (this.lineages.size >= LINEAGES_KEPT) this.lineages.delete(this.lineages.keys().next().value!);
+      this.lineages.set(run.runId, lineage);
+    }
+    return lineage;
   }
 
   /**
@@ -192,13 +246,21 @@ export class RunRepository {
    * failed). Returns the run as that task left it.
    */
   async completeTask(runId: string, taskNo: number, outcome: TaskOutcome, finishedAt: string): Promise<RunRecord> {
-    const names: Record<string, string> = { '#counts': 'counts', '#done': outcome.failed ? 'tasksFailed' : 'tasksDone', '#merges': 'taskMerges', '#splits': 'taskSplits', '#completed': 'tasksCompleted' };
-    const values: Record<string, unknown> = { ':one': 1, ':merges': outcome.merges, ':splits': outcome.splits, ':empty': [], ':taskNo': taskNo, ':taskSet': new Set([taskNo]) };
-    const sets = ['#merges = list_append(if_not_exists(#merges, :empty), :merges)', '#splits = list_append(if_not_exists(#splits, :empty), :splits)'];
+    // Beside the record, before the task counts as done: the run's last task finds every task's there.
+    // A task delivered again writes the same items again.
+    if (outcome.merges.length > 0 || outcome.splits.length > 0) {
+      const bytes = gzipSync(JSON.stringify({ merges: outcome.merges, splits: outcome.splits }), { level: 1 });
+      await batchWriteAll(this.db, this.tableName, partItems(runId, lineageSk(taskNo), 'lineage', bytes));
+    }
+    const counts: Record<string, number> = { ...outcome.counts, clusterMerges: outcome.merges.length, clusterSplits: outcome.splits.length };
+    const names: Record<string, string> = { '#counts': 'counts', '#done': outcome.failed ? 'tasksFailed' : 'tasksDone', '#completed': 'tasksCompleted' };
+    const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':taskNo': taskNo, ':taskSet': new Set([taskNo]) };
+    const sets: string[] = [];
     for (const name of TASK_COUNTS) {
       names[`#c_${name}`] = name;
-      values[`:c_${name}`] = outcome.counts[name] ?? 0;
-      sets.push(`#counts.#c_${name} = #counts.#c_${name} + :c_${name}`);
+      values[`:c_${name}`] = counts[name] ?? 0;
+      // A run an earlier version created may lack a count added since.
+      sets.push(`#counts.#c_${name} = if_not_exists(#counts.#c_${name}, :zero) + :c_${name}`);
     }
     if (outcome.error) {
       names['#error'] = 'error';
@@ -222,15 +284,10 @@ export class RunRepository {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return (await this.get(runId))!;
     }
-    const run = updated.Attributes as RunRecord & { taskMerges?: ClusterLineage['merges']; taskSplits?: ClusterLineage['splits'] };
+    const run = updated.Attributes as RunRecord;
     const finished = (run.tasksDone ?? 0) + (run.tasksFailed ?? 0);
     if (run.status === 'running' && finished === run.tasksTotal) {
-      await this.finish(runId, {
-        status: run.tasksFailed ? 'failed' : 'succeeded',
-        finishedAt,
-        durationMs: Date.parse(finishedAt) - Date.parse(run.startedAt),
-        lineage: { kept: [], born: [], dissolved: [], merges: run.taskMerges ?? [], splits: run.taskSplits ?? [] },
-      });
+      await this.finish(runId, { status: run.tasksFailed ? 'failed' : 'succeeded', finishedAt, durationMs: Date.parse(finishedAt) - Date.parse(run.startedAt) });
     }
     return (await this.get(runId))!;
   }

@@ -25,7 +25,7 @@ export class InvestigatorService {
     private readonly deps: {
       signals: Pick<SignalRepository, 'acceptedCount' | 'storedCount'>;
       clusters: Pick<ClusterRepository, 'list' | 'report' | 'clusterOfAccount'>;
-      runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId'>;
+      runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId' | 'lineage'>;
       queue: Pick<SignalQueue, 'depth'>;
     },
   ) {}
@@ -51,7 +51,8 @@ export class InvestigatorService {
   async run(runId: string): Promise<RunRecord> {
     const run = await this.deps.runs.get(runId);
     if (!run) throw new NotFoundError(`no detection run ${runId}: POST /v1/detect starts one and answers its runId`);
-    return run;
+    // Its splits and merges so far, from beside the record.
+    return { ...run, lineage: await this.deps.runs.lineage(run) };
   }
 
   /** The current clusters, highest risk first, with the run that last succeeded. */

@@ -49,7 +49,7 @@ export interface ReviewServiceDeps {
   members: MemberFactsReader;
   verdicts: Pick<VerdictRepository, 'put' | 'all'>;
   clusters: Pick<ClusterRepository, 'report' | 'list'>;
-  runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId'>;
+  runs: Pick<RunRepository, 'get' | 'latest' | 'lastSuccessfulRunId' | 'lineage'>;
   now?: () => Date;
 }
 
@@ -249,11 +249,12 @@ export class ReviewService {
       this.deps.verdicts.all(),
       report.removedInRun ? this.deps.runs.get(report.removedInRun) : undefined,
     ]);
+    // The merges and splits of the run that wrote the report and of the one that dissolved it (stored beside each run).
+    const [lineage, removedLineage] = await Promise.all([run && this.deps.runs.lineage(run), removedBy && this.deps.runs.lineage(removedBy)]);
     const hubValues = new Map((run?.hubs ?? []).map((hub) => [`${hub.type}#${hub.value}`, { ...hub, members: [] as AccountRef[] }]));
     for (const observation of observations) {
       hubValues.get(`${observation.type}#${observation.value}`)?.members.push({ platform: observation.platform, account: observation.account });
     }
-    const lineage = run?.lineage;
     const memberKeys = new Set(report.members.map(accountKey));
     await this.viewed(clusterId, actor, 'opened the cluster context (member facts, timeline and hubs)');
     return {
@@ -271,8 +272,8 @@ export class ReviewService {
         mergedFrom: (lineage?.merges ?? []).find((merge) => merge.into === clusterId)?.from.filter((id) => id !== clusterId) ?? [],
         dissolvedInto: [
           ...new Set([
-            ...(removedBy?.lineage?.merges ?? []).filter((merge) => merge.from.includes(clusterId)).map((merge) => merge.into),
-            ...(removedBy?.lineage?.splits ?? []).filter((split) => split.from === clusterId).flatMap((split) => split.into),
+            ...(removedLineage?.merges ?? []).filter((merge) => merge.from.includes(clusterId)).map((merge) => merge.into),
+            ...(removedLineage?.splits ?? []).filter((split) => split.from === clusterId).flatMap((split) => split.into),
           ]),
         ].sort(),
       },

@@ -134,7 +134,10 @@ describe('detection again', () => {
     const members = report.members.map((m: { account: string }) => m.account);
     expect(members).toEqual(expect.arrayContaining(['a-1', 'a-2', 'p-7', 'g-3', 'g-4', 'b-9']));
     expect(before).toContain(clusters[0].id);
-    expect(run.lineage?.merges).toEqual([{ into: clusters[0].id, from: [...before].sort() }]);
+    // The run as the API tells it: its merges are kept beside its record.
+    const recorded = await getJson(`/v1/runs/${run.runId}`);
+    expect(recorded.lineage.merges).toEqual([{ into: clusters[0].id, from: [...before].sort() }]);
+    expect(recorded.counts).toMatchObject({ clusterMerges: 1 });
     const gone = before.find((id: string) => id !== clusters[0].id);
     // The dissolved cluster's report is kept whole for the record, marked removed, out of the ranking.
     const dissolved = await getJson(`/v1/clusters/${gone}`);
