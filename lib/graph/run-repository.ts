@@ -293,7 +293,9 @@ export class RunRepository {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: SK_RUN } }));
+    // Strongly consistent, as the pointers are: a run just finished is never read as still running
+    // (a start would join it instead of beginning a new one).
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: SK_RUN }, ConsistentRead: true }));
     if (!result.Item) return undefined;
     const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, kind: _kind, taskMerges: _m, taskSplits: _s, tasksCompleted: _c, ...run } = result.Item;
     return run as RunRecord;
@@ -311,7 +313,7 @@ export class RunRepository {
   }
 
   private async pointer(sk: string): Promise<string | undefined> {
-    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: STAT_PK, sk } }));
+    const result = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: STAT_PK, sk }, ConsistentRead: true }));
     return result.Item?.runId as string | undefined;
   }
 
