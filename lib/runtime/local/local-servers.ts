@@ -97,6 +97,17 @@ export async function startLocalServers(
   };
 }
 
+/** Asks `probe` every `everyMs` until it answers something, for up to `timeoutMs`; then fails naming `what` it waited for. */
+export async function pollUntil<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 /** How long {@link ensureTable} waits for a table it created to become ACTIVE. */
 const TABLE_ACTIVE_WAIT_MS = 10_000;
 
@@ -157,11 +168,9 @@ export async function ensureTable(endpoint: string, tableName: string): Promise<
   );
   // dynalite answers CreateTable while the table is still CREATING and makes it ACTIVE a timer tick
   // later; a request in between is refused as if the table did not exist (seen under load in CI).
-  const activeBy = Date.now() + TABLE_ACTIVE_WAIT_MS;
-  while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') {
-    if (Date.now() > activeBy) throw new Error(`the local table ${tableName} was not ACTIVE ${TABLE_ACTIVE_WAIT_MS} ms after it was created`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await pollUntil(`the local table ${tableName} to be ACTIVE after it was created`, TABLE_ACTIVE_WAIT_MS, 5, async () =>
+    (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus === 'ACTIVE' ? true : undefined,
+  );
   try {
     await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
   } catch {

@@ -22,7 +22,7 @@ import { buildCore, type Core } from '../core.js';
 import { CredentialsFile } from './credentials-file.js';
 import { PlatformAdmin } from '../../auth/platform-admin.js';
 import { apiDeps } from '../api-wiring.js';
-import { ensureQueues, ensureTable, ensureTaskQueue, startLocalServers, type LocalServers } from './local-servers.js';
+import { ensureQueues, ensureTable, ensureTaskQueue, pollUntil, startLocalServers, type LocalServers } from './local-servers.js';
 import { QueueWorker } from './queue-worker.js';
 import { serveConsole } from '../../../web/serve.js';
 import type { RunRecord } from '../../graph/run-repository.js';
@@ -98,16 +98,6 @@ export function readLocalEndpoints(home: string): LocalEndpoints {
   }
 }
 // --- end endpoints.json ---
-
-async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const logger = new Logger({ serviceName: 'crosslink-local', logLevel: options.logLevel ?? 'WARN' });
@@ -218,12 +208,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     sqs,
     worker,
     waitForDrain: (timeoutMs = 30_000) =>
-      pollUntil('the signal queue to drain', timeoutMs, async () => {
+      pollUntil('the signal queue to drain', timeoutMs, POLL_MS, async () => {
         const depth = await core.queue.depth();
         return depth.waiting === 0 && depth.inFlight === 0 ? true : undefined;
       }).then(() => undefined),
     waitForRun: (runId, timeoutMs = 60_000) =>
-      pollUntil(`detection run ${runId}`, timeoutMs, async () => {
+      pollUntil(`detection run ${runId}`, timeoutMs, POLL_MS, async () => {
         const run = await core.runs.get(runId);
         return run && run.status !== 'running' ? run : undefined;
       }),
