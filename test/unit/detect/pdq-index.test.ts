@@ -47,6 +47,20 @@ describe('Class: PdqIndex', () => {
     );
   });
 
+  it('finds every pair when one photo has so many near copies that their pairs overflow the kernel\'s output area', () => {
+    // 300 copies within 6 bits of each other: 44,850 pairs under one chunk position, more than the
+    // output area holds at once (as many triples as hashes, 4,096 at least), so the scan resumes.
+    const photo = hashed('photo');
+    const hashes = [...new Set(Array.from({ length: 300 }, (_, i) => pdqVariant(photo, i % 4, (i * 13) % 256)))];
+    const others = Array.from({ length: 50 }, (_, i) => hashed(`other-${i}`));
+    const all = [...hashes, ...others, ...hashes.map((hash) => pdqVariant(hash, 1, 200))];
+
+    const pairs = PdqIndex.build(all, { maxDistance: 31, chunkBits: 16 }).nearPairs();
+
+    expect(pairs.length).toBeGreaterThan(4096);
+    expect(pairs).toEqual(bruteForce(all, 31));
+  });
+
   it('answers a query with the indexed hashes within the distance, nearest first', () => {
     const photo = hashed('photo');
     const index = PdqIndex.build([pdqVariant(photo, 20), hashed('unrelated'), pdqVariant(photo, 5)], { maxDistance: 31, chunkBits: 16 });
