@@ -10,13 +10,13 @@
  * The matching decomposes: two candidates compete only if they share a cluster, so clusters of a part
  * of the graph that did not change match themselves whatever happens elsewhere (incremental runs rely on it).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { byString } from './by-string.js';
 import type { ClusterLineage, PreviousCluster } from './model.js';
 
 /** A fresh cluster id: `c` and 16 hex characters of SHA-256 over the seed, the lowest member and an attempt counter. */
 export function freshClusterId(seed: string, lowestMember: string, attempt = 0): string {
-  return `c${createHash('sha256').update(`${seed}\n${lowestMember}\n${attempt}`).digest('hex').slice(0, 16)}`;
+  return `c${hash('sha256', `${seed}\n${lowestMember}\n${attempt}`, 'hex').slice(0, 16)}`;
 }
 
 /**
