@@ -35,8 +35,8 @@ function popcount32(value: number): number {
 interface PdqKernel {
   memory: WebAssembly.Memory;
   gather(hashes: number, ids: number, count: number, ordered: number): void;
-  scan(ordered: number, starts: number, buckets: number, mask: number, max: number, out: number, cap: number, bucket: number, row: number): number;
-  resumeBucket: WebAssembly.Global;
+  scan(ordered: number, starts: number, nonEmpty: number, nonEmptyCount: number, mask: number, max: number, out: number, cap: number, at: number, row: number): number;
+  resumeAt: WebAssembly.Global;
   resumeRow: WebAssembly.Global;
 }
 
@@ -190,22 +190,25 @@ export class PdqIndex {
    * million-account world) runs in WebAssembly (lib/detect/pdq-kernel.wat) for its native 64-bit bit
    * count. Chunk position by chunk position, the hashes are copied in bucket order, and every bucket is
    * compared with itself, then with the bucket one flip mask away (`b ^ mask`, each mask within the
-   * probe radius), walking the buckets in order so that both reads run through contiguous memory.
+   * probe radius), walking the non-empty buckets in order so that both reads run through contiguous memory.
    */
   nearPairs(): PdqNearPair[] {
     const { words, chunks, chunkBits, probeRadius, maxDistance, size } = this;
     const buckets = 1 << chunkBits;
     const cap = Math.max(size, 4096);
-    // Memory: hashes by id, one position's ids in bucket order, the hashes in that order, bucket starts, output.
+    // Memory: hashes by id, one position's ids in bucket order, the hashes in that order, bucket starts,
+    // the non-empty buckets in order, output.
     const idsAt = size * 32;
     const orderedAt = idsAt + size * 4;
     const startsAt = orderedAt + size * 32;
-    const outAt = startsAt + (buckets + 1) * 4;
+    const nonEmptyAt = startsAt + (buckets + 1) * 4;
+    const outAt = nonEmptyAt + size * 4;
     const kernel = pdqKernel(outAt + cap * 12);
     new Uint32Array(kernel.memory.buffer, 0, size * 8).set(words);
     const ids = new Int32Array(kernel.memory.buffer, idsAt, size);
     const inBucketOrder = new Uint32Array(kernel.memory.buffer, orderedAt, size * 8);
     const startsView = new Int32Array(kernel.memory.buffer, startsAt, buckets + 1);
+    const nonEmpty = new Int32Array(kernel.memory.buffer, nonEmptyAt, size);
     const out = new Int32Array(kernel.memory.buffer, outAt, cap * 3);
     const masks: number[] = [];
     probesWithin(0, chunkBits, probeRadius, masks);
@@ -214,12 +217,20 @@ export class PdqIndex {
     const found: number[] = [];
     for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
       const entries = this.bucketEntries[chunkNo];
+      const starts = this.bucketStarts[chunkNo];
       ids.set(entries);
-      startsView.set(this.bucketStarts[chunkNo]);
+      startsView.set(starts);
       kernel.gather(0, idsAt, size, orderedAt);
+      // Only the non-empty buckets are walked (entries are in bucket order), so a small index stays cheap.
+      let nonEmptyCount = 0;
+      for (let first = 0; first < size; ) {
+        const bucket = chunkValue(words, entries[first] * 8, chunkNo, chunkBits);
+        nonEmpty[nonEmptyCount++] = bucket;
+        first = starts[bucket + 1];
+      }
       for (const mask of masks) {
-        for (let bucket = 0, row = -1; bucket < buckets; bucket = kernel.resumeBucket.value, row = kernel.resumeRow.value) {
-          const count = kernel.scan(orderedAt, startsAt, buckets, mask, maxDistance, outAt, cap, bucket, row);
+        for (let at = 0, row = -1; at < nonEmptyCount; at = kernel.resumeAt.value, row = kernel.resumeRow.value) {
+          const count = kernel.scan(orderedAt, startsAt, nonEmptyAt, nonEmptyCount, mask, maxDistance, outAt, cap, at, row);
           for (let n = 0; n < count * 3; n += 3) {
             // Each pair is reported under the first chunk position within the probe radius.
             if (nearUnderEarlierChunk(inBucketOrder, out[n] * 8, out[n + 1] * 8, chunkNo, chunkBits, perWord, chunkMask, probeRadius)) continue;
