@@ -221,13 +221,12 @@ export class RunRepository {
     if (items.length > 0) {
       const merges: ClusterLineage['merges'] = [];
       const splits: ClusterLineage['splits'] = [];
-      const byTask = new Map<string, Array<Record<string, unknown>>>();
-      for (const item of items) {
-        const task = String(item.sk).slice(0, lineageSk(0).length);
-        byTask.set(task, [...(byTask.get(task) ?? []), item]);
-      }
-      for (const [task, parts] of byTask) {
-        const stored = joinParts(parts, `the lineage of ${task} in run ${run.runId}`) as Pick<ClusterLineage, 'merges' | 'splits'>;
+      const taskOf = (item: Record<string, unknown>) => String(item.sk).slice(0, lineageSk(0).length);
+      // The query answers in key order: each task's parts lie together, tasks in order.
+      for (let first = 0, end = 0; first < items.length; first = end) {
+        const task = taskOf(items[first]);
+        while (end < items.length && taskOf(items[end]) === task) end++;
+        const stored = joinParts(items.slice(first, end), `the lineage of ${task} in run ${run.runId}`) as Pick<ClusterLineage, 'merges' | 'splits'>;
         appendAll(merges, stored.merges);
         appendAll(splits, stored.splits);
       }

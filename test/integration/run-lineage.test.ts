@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterLineage } from '../../lib/detect/model.js';
 import { runPk, SK_RUN } from '../../lib/graph/keys.js';
@@ -69,6 +70,26 @@ describe('Class: RunRepository (lineage)', () => {
     // The record itself stays small.
     const record = (await db.send(new GetCommand({ TableName: TABLE, Key: { pk: runPk('run-many-merges'), sk: SK_RUN } }))).Item!;
     expect(JSON.stringify(record).length).toBeLessThan(5_000);
+  });
+
+  it('reads back a task whose lineage is stored in several parts, between tasks of one part each', async () => {
+    const runs = new RunRepository(db, TABLE);
+    await dispatchedRun(runs, 'run-parts', 3);
+    // Ids that do not compress (hashes, not counters): 20,000 merges gzip to well over one part.
+    const hashedId = (n: number) => `c${createHash('sha256').update(String(n)).digest('hex').slice(0, 16)}`;
+    const large: TaskOutcome = {
+      failed: false,
+      counts: {},
+      merges: Array.from({ length: 20_000 }, (_, n) => ({ into: hashedId(3 * n), from: [hashedId(3 * n + 1), hashedId(3 * n + 2)] })),
+      splits: [],
+    };
+    await runs.completeTask('run-parts', 0, outcome(0, 2), new Date().toISOString());
+    await runs.completeTask('run-parts', 1, large, new Date().toISOString());
+    const done = await runs.completeTask('run-parts', 2, outcome(2, 1), new Date().toISOString());
+
+    const stored = await db.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)', ExpressionAttributeValues: { ':pk': runPk('run-parts'), ':l': 'LINEAGE#000001#' } }));
+    expect(stored.Items!.length).toBeGreaterThan(1);
+    expect((await runs.lineage(done)).merges).toEqual([...outcome(0, 2).merges, ...large.merges, ...outcome(2, 1).merges]);
   });
 
   it('reads the lineage a run record holds itself (a run without tasks, or one an earlier version finished)', async () => {
