@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const KERNEL_SOURCE = fileURLToPath(new URL('../lib/detect/pdq-kernel.wat', import.meta.url));
+const KERNEL_SOURCE = fileURLToPath(new URL('../lib/detect/pdq-kernel.wat', import.meta.url));
 const KERNEL_MODULE = fileURLToPath(new URL('../lib/detect/pdq-kernel-wasm.ts', import.meta.url));
 
 /** The kernel's WebAssembly bytes, compiled from its source. */
