@@ -1,6 +1,7 @@
 /**
  * Detection runs: one item per run, and pointers to the newest run and the newest successful one.
  */
+import { hash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -105,18 +106,34 @@ const EMPTY_LINEAGE: ClusterLineage = { kept: [], born: [], dissolved: [], merge
 /** Finished runs whose lineage a repository keeps in memory (it never changes once the run ended). */
 const LINEAGES_KEPT = 8;
 
-/** Items holding `bytes` in parts of at most {@link TASK_PART_BYTES}, keyed `<prefix><part>` under the run. */
+/**
+ * Items holding `bytes` in parts of at most {@link TASK_PART_BYTES}, keyed `<prefix><part>` under the run.
+ * Each part carries the digest of the whole, so that a reader tells the parts of one write from those an
+ * earlier write of the same key left (a task delivered again may store a lineage of fewer parts).
+ */
 function partItems(runId: string, prefix: string, kind: string, bytes: Buffer, extra: Record<string, unknown> = {}) {
   const parts = Math.max(1, Math.ceil(bytes.length / TASK_PART_BYTES));
+  const digest = hash('sha256', bytes, 'base64');
   return Array.from({ length: parts }, (_, part) => ({
-    PutRequest: { Item: { pk: runPk(runId), sk: `${prefix}${String(part).padStart(4, '0')}`, kind, parts, body: bytes.subarray(part * TASK_PART_BYTES, (part + 1) * TASK_PART_BYTES), ...extra } },
+    PutRequest: { Item: { pk: runPk(runId), sk: `${prefix}${String(part).padStart(4, '0')}`, kind, parts, digest, body: bytes.subarray(part * TASK_PART_BYTES, (part + 1) * TASK_PART_BYTES), ...extra } },
   }));
 }
 
-/** The JSON that parts written by {@link partItems} hold, read back in key order; `what` names it when a part is missing. */
+/**
+ * The JSON that parts written by {@link partItems} hold, read back in key order; `what` names it when no
+ * write's parts are all there. Parts left by an earlier write under the same keys are passed over: the
+ * write whose parts are all stored is read (parts an earlier version wrote have no digest: one write).
+ */
 function joinParts(items: Array<Record<string, unknown>>, what: string): unknown {
-  if (items.length !== items[0].parts) throw new Error(`${what} has ${items.length} of its ${items[0].parts} parts stored`);
-  return JSON.parse(gunzipSync(Buffer.concat(items.map((item) => item.body as Uint8Array))).toString('utf8'));
+  const byWrite = new Map<unknown, Array<Record<string, unknown>>>();
+  for (const item of items) {
+    const write = byWrite.get(item.digest);
+    if (write) write.push(item);
+    else byWrite.set(item.digest, [item]);
+  }
+  const whole = [...byWrite.values()].find((write) => write.length === write[0].parts);
+  if (!whole) throw new Error(`${what} has ${items.length} of its ${items[0].parts} parts stored`);
+  return JSON.parse(gunzipSync(Buffer.concat(whole.map((item) => item.body as Uint8Array))).toString('utf8'));
 }
 
 const lineageSk = (taskNo: number) => `LINEAGE#${String(taskNo).padStart(6, '0')}#`;
@@ -246,7 +263,8 @@ export class RunRepository {
    */
   async completeTask(runId: string, taskNo: number, outcome: TaskOutcome, finishedAt: string): Promise<RunRecord> {
     // Beside the record, before the task counts as done: the run's last task finds every task's there.
-    // A task delivered again writes the same items again.
+    // A task delivered again writes its lineage again: the same, or another when it found its clusters
+    // as its first delivery saved them (a reader takes the write whose parts are all stored).
     if (outcome.merges.length > 0 || outcome.splits.length > 0) {
       const bytes = gzipSync(JSON.stringify({ merges: outcome.merges, splits: outcome.splits }), { level: 1 });
       await batchWriteAll(this.db, this.tableName, partItems(runId, lineageSk(taskNo), 'lineage', bytes));

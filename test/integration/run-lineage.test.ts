@@ -44,6 +44,12 @@ function outcome(task: number, count: number): TaskOutcome {
   };
 }
 
+/** `count` merges with ids that do not compress (hashes, not counters): 20,000 gzip to well over one part. */
+function manyMerges(count: number): TaskOutcome {
+  const hashedId = (n: number) => `c${createHash('sha256').update(String(n)).digest('hex').slice(0, 16)}`;
+  return { failed: false, counts: {}, merges: Array.from({ length: count }, (_, n) => ({ into: hashedId(3 * n), from: [hashedId(3 * n + 1), hashedId(3 * n + 2)] })), splits: [] };
+}
+
 /** A run as the coordinator leaves it: `tasks` tasks dispatched, none done. */
 async function dispatchedRun(runs: RunRepository, runId: string, tasks: number): Promise<void> {
   expect(await runs.create({ runId, status: 'running', trigger: 'on-demand', startedAt: new Date().toISOString() }, (await runs.latest())?.runId)).toBe(true);
@@ -75,14 +81,7 @@ describe('Class: RunRepository (lineage)', () => {
   it('reads back a task whose lineage is stored in several parts, between tasks of one part each', async () => {
     const runs = new RunRepository(db, TABLE);
     await dispatchedRun(runs, 'run-parts', 3);
-    // Ids that do not compress (hashes, not counters): 20,000 merges gzip to well over one part.
-    const hashedId = (n: number) => `c${createHash('sha256').update(String(n)).digest('hex').slice(0, 16)}`;
-    const large: TaskOutcome = {
-      failed: false,
-      counts: {},
-      merges: Array.from({ length: 20_000 }, (_, n) => ({ into: hashedId(3 * n), from: [hashedId(3 * n + 1), hashedId(3 * n + 2)] })),
-      splits: [],
-    };
+    const large = manyMerges(20_000);
     await runs.completeTask('run-parts', 0, outcome(0, 2), new Date().toISOString());
     await runs.completeTask('run-parts', 1, large, new Date().toISOString());
     const done = await runs.completeTask('run-parts', 2, outcome(2, 1), new Date().toISOString());
@@ -90,6 +89,25 @@ describe('Class: RunRepository (lineage)', () => {
     const stored = await db.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)', ExpressionAttributeValues: { ':pk': runPk('run-parts'), ':l': 'LINEAGE#000001#' } }));
     expect(stored.Items!.length).toBeGreaterThan(1);
     expect((await runs.lineage(done)).merges).toEqual([...outcome(0, 2).merges, ...large.merges, ...outcome(2, 1).merges]);
+  });
+
+  it('reads a task delivered again whose lineage took fewer parts than its first delivery left', async () => {
+    const runs = new RunRepository(db, TABLE);
+    await dispatchedRun(runs, 'run-shrunk', 2);
+    const first = manyMerges(20_000);
+    await runs.completeTask('run-shrunk', 0, first, new Date().toISOString());
+    // Delivered again, it found its clusters as the first delivery saved them: one part, over part 0 of the first.
+    await runs.completeTask('run-shrunk', 0, outcome(0, 2), new Date().toISOString());
+    const stored = await db.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)', ExpressionAttributeValues: { ':pk': runPk('run-shrunk'), ':l': 'LINEAGE#000000#' } }));
+    expect(stored.Items!.length).toBeGreaterThan(1);
+    const done = await runs.completeTask('run-shrunk', 1, outcome(1, 1), new Date().toISOString());
+    expect(done.tasksDone).toBe(2);
+    expect((await runs.lineage(done)).merges).toEqual([...outcome(0, 2).merges, ...outcome(1, 1).merges]);
+    // Grown again (all of the first delivery's parts overwritten): the larger lineage whole.
+    await dispatchedRun(runs, 'run-regrown', 1);
+    await runs.completeTask('run-regrown', 0, outcome(0, 2), new Date().toISOString());
+    const regrown = await runs.completeTask('run-regrown', 0, first, new Date().toISOString());
+    expect((await runs.lineage(regrown)).merges).toEqual(first.merges);
   });
 
   it('reads the lineage a run record holds itself (a run without tasks, or one an earlier version finished)', async () => {
