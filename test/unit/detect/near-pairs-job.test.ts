@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { packedNearPairs, startNearPairs } from '../../../lib/detect/near-pairs-job.js';
-import { PdqIndex } from '../../../lib/detect/pdq-index.js';
+import { PdqIndex, pdqDistance } from '../../../lib/detect/pdq-index.js';
 import { hashed, pdqVariant } from './fixtures.js';
 
 const options = { maxDistance: 31, chunkBits: 16 } as const;
@@ -16,9 +16,13 @@ describe('Function: startNearPairs', () => {
     expect(job.answeredBy).toBe('worker');
   });
 
-  it('leaves a small list to the calling thread', () => {
+  it('leaves a small list to the calling thread (on 8-bit chunks: the pairs of a 16-bit index and of comparing all pairs)', () => {
     const job = startNearPairs(hashes, options);
-    expect([...job.pairs()]).toEqual([...packedNearPairs(PdqIndex.build(hashes, options))]);
+    const pairs = [...job.pairs()];
+    expect(pairs).toEqual([...packedNearPairs(PdqIndex.build(hashes, options))]);
+    const allPairs: number[] = [];
+    for (let a = 0; a < hashes.length; a++) for (let b = a + 1; b < hashes.length; b++) if (pdqDistance(hashes[a], hashes[b]) <= options.maxDistance) allPairs.push(a, b);
+    expect(pairs).toEqual(allPairs);
     expect(job.answeredBy).toBe('caller');
   });
 
