@@ -5,17 +5,15 @@
  * report items (RANKING_INDEX), not items of its own: a save writes one item per changed cluster.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AccountRef } from '../contract/platforms.js';
 import { byString } from '../detect/by-string.js';
 import type { DetectedCluster } from '../detect/model.js';
 import { ValidationError } from '../errors.js';
 import { batchGetAll } from './batch-get.js';
 import { batchWriteAll, type WriteRequest } from './batch-write.js';
-import { inParallel } from './in-parallel.js';
-import { pages } from './paginate.js';
-import { accountPk, accountPkOf, clusterIdOfPk, clusterPk, RANK_PK, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
-import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
+import { accountPk, accountPkOf, clusterIdOfPk, clusterPk, rankPkOf, rankSk, SK_CLUSTER, SK_REPORT, SK_REVIEW } from './keys.js';
+import { isRanked, RANK_SK_SHAPE, rankingFrom, wholeRanking } from './ranking-index.js';
 import { contentFingerprint, FINGERPRINT_FORM, legacyContentFingerprint, reportBody, reportWithin } from './cluster-report.js';
 import { moveLegacyRanking } from './legacy-ranking.js';
 import { appendAll } from '../append-all.js';
@@ -63,12 +61,12 @@ function encodeCursor(rankSk: string): string {
   return Buffer.from(JSON.stringify({ rankSk })).toString('base64url');
 }
 
-/** The ranking index's key a cursor resumes after. */
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+/** The ranking key a cursor resumes after. */
+function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && typeof key.rankSk === 'string' && RANK_SK_SHAPE.test(key.rankSk)) return rankingKey(key.rankSk);
+    if (key && typeof key === 'object' && typeof key.rankSk === 'string' && RANK_SK_SHAPE.test(key.rankSk)) return key.rankSk;
   } catch {
     // fall through to the error below
   }
@@ -149,10 +147,6 @@ function currentClusterOf(item: Record<string, any>): CurrentCluster {
 /** Puts built before they are sent while the rest are built (see {@link ClusterRepository.applyRun}). */
 const PUTS_PER_PART = 1_000;
 
-/** Ranking sort keys start with the inverted risk in 7 digits (keys.ts): the first three name one risk point, "000" to "100". */
-const RISK_PREFIX = 3;
-const RISK_PREFIXES = 101;
-
 export class ClusterRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -213,7 +207,7 @@ export class ClusterRepository {
         kind: 'report',
         runId,
         // The ranking entry (RANKING_INDEX's keys and attributes).
-        rankPk: RANK_PK,
+        rankPk: rankPkOf(cluster.id),
         rankSk: sk,
         id: cluster.id,
         size: cluster.members.length,
@@ -280,39 +274,14 @@ export class ClusterRepository {
 
   /**
    * Every current cluster with its members and head, from the ranking (for stable ids and for a full
-   * run's changes), highest risk first. One page answers a small ranking; a larger one is read on from
-   * where that page ended in ranges of one risk point (the first three characters of its sort key) side
-   * by side, so that its pages do not wait for each other.
+   * run's changes), highest risk first; the ranking's partitions are read side by side.
    *
    * The ranking is a global secondary index, which DynamoDB updates shortly after each write (within a
    * second in normal operation): the runner lets that much time pass after a save before a run reads
    * it (`rankingSettleMs`). dynalite updates it with the write.
    */
   async currentClusters(): Promise<CurrentCluster[]> {
-    return (await this.rankingEntries()).map(currentClusterOf);
-  }
-
-  /** Every ranking entry, highest risk first (see {@link currentClusters}). */
-  private async rankingEntries(): Promise<Array<Record<string, any>>> {
-    const query = { ProjectionExpression: 'rankSk, id, members, fingerprint', Limit: this.rankingPageLimit };
-    const first = await this.db.send(new QueryCommand(rankingQuery(this.tableName, query)));
-    const items = [...(first.Items ?? [])];
-    const resumeAt = first.LastEvaluatedKey;
-    if (resumeAt) {
-      const from = Number(String(resumeAt.rankSk).slice(0, RISK_PREFIX));
-      const ranges = Array.from({ length: RISK_PREFIXES - from }, (_, n) => String(from + n).padStart(RISK_PREFIX, '0'));
-      const found: Array<Array<Record<string, any>>> = ranges.map(() => []);
-      await inParallel(
-        ranges.map((prefix, n) => ({ prefix, n })),
-        async ({ prefix, n }) => {
-          const range = rankingQuery(this.tableName, { ...query, range: { low: prefix, high: `${prefix}~` } });
-          // The first range starts where the first page ended.
-          for await (const page of pages(this.db, { query: range }, n === 0 ? resumeAt : undefined)) appendAll(found[n], page.items);
-        },
-      );
-      for (const rangeItems of found) appendAll(items, rangeItems);
-    }
-    return items;
+    return (await wholeRanking(this.db, this.tableName, { ProjectionExpression: 'rankSk, id, members, fingerprint', Limit: this.rankingPageLimit })).map(currentClusterOf);
   }
 
   /** Moves a ranking an earlier version kept as items of its own onto the reports (lib/graph/legacy-ranking.ts). */
@@ -355,30 +324,16 @@ export class ClusterRepository {
 
   /** A page of the current clusters, highest risk first. */
   async list(options: { limit: number; cursor?: string; minPlatforms?: number }): Promise<{ clusters: ClusterSummary[]; next: string | null }> {
-    const filter = options.minPlatforms ? { FilterExpression: 'platformCount >= :min', values: { ':min': options.minPlatforms } } : undefined;
-    let startKey = decodeCursor(options.cursor);
+    const filter = options.minPlatforms ? { FilterExpression: 'platformCount >= :min', ExpressionAttributeValues: { ':min': options.minPlatforms } } : {};
+    const query = { ...filter, ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt', ExpressionAttributeNames: { '#size': 'size' } };
+    // One more than asked, so that the answer knows whether a next page exists.
     const found: Array<Record<string, any>> = [];
-    let exhausted = false;
-    while (found.length < options.limit && !exhausted) {
-      const page = await this.db.send(
-        new QueryCommand(
-          rankingQuery(this.tableName, {
-            ExpressionAttributeValues: filter?.values,
-            FilterExpression: filter?.FilterExpression,
-            ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt',
-            ExpressionAttributeNames: { '#size': 'size' },
-            ExclusiveStartKey: startKey,
-            // One more than asked, so that the answer knows whether a next page exists.
-            Limit: options.limit - found.length + 1,
-          }),
-        ),
-      );
-      found.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-      exhausted = !startKey;
+    for await (const item of rankingFrom(this.db, this.tableName, query, decodeCursor(options.cursor), this.rankingPageLimit ?? options.limit + 1)) {
+      found.push(item);
+      if (found.length > options.limit) break;
     }
     const pageItems = found.slice(0, options.limit);
-    const more = found.length > options.limit || !exhausted;
+    const more = found.length > options.limit;
     const last = pageItems[pageItems.length - 1];
     const statuses = await this.statuses(pageItems.map((item) => String(item.id)));
     return {

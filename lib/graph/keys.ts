@@ -37,8 +37,24 @@ export const clusterPk = (clusterId: string) => `CLUSTER#${clusterId}`;
 export const clusterIdOfPk = (pk: unknown) => String(pk).slice('CLUSTER#'.length);
 export const SK_REPORT = 'REPORT';
 export const SK_REVIEW = 'REVIEW';
-/** The ranking index's one partition (`rankPk` of a current cluster's report: see RANKING_INDEX). */
+/**
+ * The ranking index's one partition before it was spread over shards (`rankPk` of the reports an earlier
+ * version wrote), and the partition of the ranking items kept before the index (lib/graph/legacy-ranking.ts).
+ */
 export const RANK_PK = 'RANK';
+/** Partitions of the ranking a current cluster's report is spread over (16 x DynamoDB's per-partition write rate). */
+export const RANK_SHARDS = 16;
+
+/** The ranking partition of a cluster's report: `RANK#<shard>`, by an FNV-1a hash of its id. */
+export function rankPkOf(clusterId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < clusterId.length; i++) hash = Math.imul(hash ^ clusterId.charCodeAt(i), 0x01000193);
+  return `${RANK_PK}#${(hash >>> 0) % RANK_SHARDS}`;
+}
+
+/** Every partition of the ranking: the shards, and the one partition of reports an earlier version wrote. */
+export const RANKING_PARTITIONS: readonly string[] = [RANK_PK, ...Array.from({ length: RANK_SHARDS }, (_, shard) => `${RANK_PK}#${shard}`)];
+
 export const VERDICT_PK = 'VERDICT';
 /** A retired hashing key id: signals stamped with it are refused and not stored. */
 export const retiredKeyPk = (keyId: string) => `KEYID#${keyId}`;

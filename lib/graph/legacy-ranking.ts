@@ -7,7 +7,7 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { appendAll } from '../append-all.js';
 import { batchWriteAll } from './batch-write.js';
 import { inParallel } from './in-parallel.js';
-import { clusterPk, RANK_PK, SK_REPORT } from './keys.js';
+import { clusterPk, RANK_PK, rankPkOf, SK_REPORT } from './keys.js';
 import { pages } from './paginate.js';
 
 /**
@@ -38,7 +38,7 @@ export async function moveLegacyRanking(db: DynamoDBDocumentClient, tableName: s
           ConditionExpression: `${exact ? 'rankSk = :rankSk' : 'attribute_exists(pk)'} AND attribute_not_exists(removedAt) AND attribute_not_exists(rankPk)`,
           ExpressionAttributeNames: { '#size': 'size' },
           ExpressionAttributeValues: {
-            ':rankPk': RANK_PK,
+            ':rankPk': rankPkOf(String(entry.id)),
             ':rankSk': entry.sk,
             ':id': entry.id,
             ':size': entry.size,

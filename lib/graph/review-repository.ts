@@ -7,13 +7,13 @@
  * few next to the ranking, so a status filter reads that small set instead of the whole ranking.
  */
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from './batch-get.js';
 import { ValidationError } from '../errors.js';
 import { REVIEW_STATUSES, type ClusterSummary, type ReviewStatus } from './cluster-repository.js';
 import { clusterIdOfPk, clusterPk, SK_REPORT, SK_REVIEW } from './keys.js';
-import { isRanked, RANK_SK_SHAPE, rankingKey, rankingQuery } from './ranking-index.js';
-import { allItems, pages } from './paginate.js';
+import { isRanked, RANK_SK_SHAPE, rankingCount, rankingFrom } from './ranking-index.js';
+import { allItems } from './paginate.js';
 import { GSI1 } from './table-schema.js';
 
 /** The gsi1 partition of review items. */
@@ -234,24 +234,16 @@ export class ReviewRepository {
       }
     }
     const rows: RankItem[] = [];
-    let startKey: Record<string, unknown> | undefined = after ? rankingKey(after) : undefined;
-    let exhausted = false;
-    while (rows.length <= page.limit && !exhausted) {
-      const result = await this.db.send(
-        new QueryCommand(
-          rankingQuery(this.tableName, {
-            FilterExpression: filter.expression,
-            ExpressionAttributeValues: filter.values,
-            ExpressionAttributeNames: { ...filter.names, '#size': 'size' },
-            ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt',
-            ExclusiveStartKey: startKey,
-            Limit: Math.max(page.limit + 1 - rows.length, 25),
-          }),
-        ),
-      );
-      for (const item of result.Items ?? []) if (!excluded.has(String(item.id))) rows.push(item);
-      startKey = result.LastEvaluatedKey;
-      exhausted = !startKey;
+    const query = {
+      FilterExpression: filter.expression,
+      ExpressionAttributeValues: filter.values,
+      ExpressionAttributeNames: { ...filter.names, '#size': 'size' },
+      ProjectionExpression: 'rankSk, id, #size, platforms, risk, detectedAt',
+    };
+    // One more than asked, so that the page knows whether a next one exists.
+    for await (const item of rankingFrom(this.db, this.tableName, query, after, Math.max(page.limit + 1, 25))) {
+      if (!excluded.has(String(item.id))) rows.push(item);
+      if (rows.length > page.limit) break;
     }
     return this.toPage(rows, page.limit);
   }
@@ -289,14 +281,8 @@ export class ReviewRepository {
 
   /** How many current clusters there are and how many span platforms: two counting reads of the whole ranking. */
   async rankCounts(): Promise<{ total: number; crossPlatform: number }> {
-    const countRank = async (filterExpression?: string) => {
-      let total = 0;
-      for await (const page of pages(this.db, {
-        query: rankingQuery(this.tableName, { FilterExpression: filterExpression, ExpressionAttributeValues: filterExpression ? { ':two': 2 } : undefined, Select: 'COUNT' }),
-      }))
-        total += page.count;
-      return total;
-    };
+    const countRank = (filterExpression?: string) =>
+      rankingCount(this.db, this.tableName, filterExpression ? { FilterExpression: filterExpression, ExpressionAttributeValues: { ':two': 2 } } : {});
     const [total, crossPlatform] = await Promise.all([countRank(), countRank('platformCount >= :two')]);
     return { total, crossPlatform };
   }

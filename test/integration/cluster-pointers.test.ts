@@ -150,7 +150,7 @@ describe('Class: ClusterRepository, account pointers', () => {
     expect((await repository.report(cluster.id))?.removedInRun).toBe('run-5');
   });
 
-  it('reads a ranking of many pages in risk ranges side by side, in the order one read gives', async () => {
+  it('reads a ranking of many pages, its partitions side by side, in the order one read gives', async () => {
     const [template] = detect(['snap#r1', 'wa#r2']);
     // Risks spread over the whole scale, several per risk point, some on the boundaries (0 and 100).
     const spread = Array.from({ length: 150 }, (_, i) => ({ ...template, id: `ranked-${i}`, members: [`snap#r${i}`, `wa#r${i}`], risk: { ...template.risk, score: i < 2 ? i * 100 : (i * 37.123) % 100 } }));
