@@ -11,7 +11,7 @@ import { itemKeyString } from './keys.js';
 import { packBySize } from '../chunk.js';
 
 const BATCH_LIMIT = 25;
-/** Calls per batch before giving up: about 20-40 s of waiting between them at most (under a consumer's 60 s, a task's 5 minutes). */
+/** Calls per batch before giving up: 11-22 s of waiting between them in all (under a consumer's 60 s, a task's 5 minutes). */
 const MAX_ROUNDS = 12;
 /** The wait before retry `round` (1, 2, ...): doubling from 50 ms up to 4 s, each between half and all of it (jitter, so that throttled calls do not come back together). */
 export function retryWaitMs(round: number): number {
