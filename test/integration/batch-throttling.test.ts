@@ -1,18 +1,20 @@
 /**
- * `batchWriteAll` on a real DynamoDB API (dynalite) with throttling injected in front of it: DynamoDB
+ * `batchWriteAll` and `batchGetAll` on a real DynamoDB API (dynalite) with throttling injected in front of it: DynamoDB
  * answers a call over a partition's or a new on-demand table's write rate by throttling it whole (after
  * the SDK's own retries), which a save must wait out rather than fail on; anything else still fails at once.
  */
 import { ProvisionedThroughputExceededException, ResourceNotFoundException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchWriteAll, retryWaitMs } from '../../lib/graph/batch-write.js';
+import { batchGetAll } from '../../lib/graph/batch-get.js';
+import { batchWriteAll } from '../../lib/graph/batch-write.js';
+import { retryWaitMs } from '../../lib/graph/unprocessed.js';
 import { UnavailableError } from '../../lib/errors.js';
 import { startLocalDynamo, type LocalDynamo } from '../support/local-dynamo.js';
 
 const TABLE = 'crosslink';
 let local: LocalDynamo;
-/** What the next BatchWriteItem calls meet: each entry an error thrown instead of the call; empty: the call goes through. */
+/** What the next BatchWriteItem and BatchGetItem calls meet: each entry an error thrown instead of the call; empty: the call goes through. */
 let refusals: Error[] = [];
 let calls = 0;
 
@@ -21,7 +23,7 @@ beforeAll(async () => {
   await local.ensureTable();
   local.db.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === 'BatchWriteItemCommand') {
+      if (context.commandName === 'BatchWriteItemCommand' || context.commandName === 'BatchGetItemCommand') {
         calls += 1;
         const refusal = refusals.shift();
         if (refusal) throw refusal;
@@ -38,7 +40,7 @@ const stored = async (pk: string) =>
   (await local.db.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
 const throttled = () => new ProvisionedThroughputExceededException({ message: 'injected: the partition is over its write rate', $metadata: {} });
 
-describe('Function: batchWriteAll under throttling', () => {
+describe('Functions: batchWriteAll and batchGetAll under throttling', () => {
   it('writes every item once when calls are throttled whole, waiting them out', async () => {
     calls = 0;
     // 300 items go in 12 calls; 7 refusals in a row (two kinds DynamoDB sends) land on the first calls.
@@ -56,10 +58,22 @@ describe('Function: batchWriteAll under throttling', () => {
     refusals = Array.from({ length: 100 }, throttled);
     const failure = batchWriteAll(local.db, TABLE, items('NEVER', 10), () => 1);
     await expect(failure).rejects.toThrow(UnavailableError);
-    await expect(failure).rejects.toThrow(/left 10 writes unprocessed after 12 calls \(12 of them throttled whole\): the table or an index is over its write rate/);
+    await expect(failure).rejects.toThrow(/left 10 writes unprocessed after 12 calls \(12 of them throttled whole\): the table or an index is over its rate/);
     expect(calls).toBe(12);
     expect(await stored('NEVER')).toHaveLength(0);
     refusals = [];
+  });
+
+  it('reads every item once when calls are throttled whole', async () => {
+    await batchWriteAll(local.db, TABLE, items('READ', 150), () => 1);
+    calls = 0;
+    // 150 keys go in 2 calls; 3 refusals land on them.
+    refusals = [throttled(), throttled(), throttled()];
+    const keys = items('READ', 150).map(({ PutRequest: { Item } }) => ({ pk: Item.pk, sk: Item.sk }));
+    const found = await batchGetAll(local.db, TABLE, keys, { waitMs: () => 1 });
+    expect(refusals).toHaveLength(0);
+    expect(calls).toBe(2 + 3);
+    expect(found.map((row) => row.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 150 }, (_, n) => n));
   });
 
   it('fails at once on an error that is not throttling', async () => {
