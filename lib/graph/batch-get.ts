@@ -7,7 +7,7 @@ import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynam
 import { chunk } from '../chunk.js';
 import { inParallel } from './in-parallel.js';
 import { itemKeyString } from './keys.js';
-import { untilProcessed } from './unprocessed.js';
+import { untilProcessed, type RetryPolicy } from './unprocessed.js';
 
 const BATCH_LIMIT = 100;
 
@@ -16,8 +16,8 @@ export async function batchGetAll(
   db: DynamoDBDocumentClient,
   tableName: string,
   keys: Array<Record<string, unknown>>,
-  /** `waitMs`: the wait before each retry (tests shorten it). */
-  options: { projection?: string; names?: Record<string, string>; consistentRead?: boolean; waitMs?: (round: number) => number } = {},
+  /** `retry`: how calls are retried (tests shorten the waits). */
+  options: { projection?: string; names?: Record<string, string>; consistentRead?: boolean; retry?: RetryPolicy } = {},
 ): Promise<Array<Record<string, any>>> {
   const unique = [...new Map(keys.map((key) => [itemKeyString(key), key])).values()];
   const found: Array<Record<string, any>> = [];
@@ -41,7 +41,7 @@ export async function batchGetAll(
         return (result.UnprocessedKeys?.[tableName]?.Keys as typeof pending | undefined) ?? [];
       },
       'reads',
-      options.waitMs,
+      options.retry,
     ),
   );
   return found;

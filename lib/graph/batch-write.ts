@@ -7,7 +7,7 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { inParallel } from './in-parallel.js';
 import { itemKeyString } from './keys.js';
 import { packBySize } from '../chunk.js';
-import { retryWaitMs, untilProcessed } from './unprocessed.js';
+import { DEFAULT_RETRY, untilProcessed, type RetryPolicy } from './unprocessed.js';
 
 const BATCH_LIMIT = 25;
 /**
@@ -45,8 +45,8 @@ export async function batchWriteAll(
   db: DynamoDBDocumentClient,
   tableName: string,
   requests: WriteRequest[],
-  /** The wait before each retry (tests shorten it). */
-  waitMs: (round: number) => number = retryWaitMs,
+  /** How calls are retried (tests shorten the waits). */
+  retry: RetryPolicy = DEFAULT_RETRY,
 ): Promise<number> {
   const byKey = new Map<string, WriteRequest>();
   for (const request of requests) byKey.set(keyOf(request), request);
@@ -60,7 +60,7 @@ export async function batchWriteAll(
         return (result.UnprocessedItems?.[tableName] as WriteRequest[] | undefined) ?? [];
       },
       'writes',
-      waitMs,
+      retry,
     ),
   );
   return unique.length;

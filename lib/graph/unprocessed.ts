@@ -6,13 +6,25 @@
  */
 import { UnavailableError } from '../errors.js';
 
-/** Calls per batch before giving up: 11-22 s of waiting between them in all (under a consumer's 60 s, a task's 5 minutes). */
-export const MAX_CALLS = 12;
-
-/** The wait before retry `round` (1, 2, ...): doubling from 50 ms up to 4 s, each between half and all of it (jitter, so that throttled calls do not come back together). */
-export function retryWaitMs(round: number): number {
-  return Math.min(4_000, 25 * 2 ** round) * (0.5 + Math.random() / 2);
+/** How a batch call is retried: the wait before retry `round` (1, 2, ...), and when to give up. */
+export interface RetryPolicy {
+  waitMs(round: number): number;
+  /** Calls at most. */
+  maxCalls: number;
+  /** No retry starts once this long has passed since the first call (the SDK's own retries of a call included). */
+  budgetMs: number;
 }
+
+/**
+ * Waits doubling from 50 ms up to 4 s, each between half and all of it (jitter, so that throttled calls
+ * do not come back together); 12 calls at most, none begun past 10 s, so that a request served by a
+ * Lambda of 15 s (the platform API's) still answers with an error rather than time out.
+ */
+export const DEFAULT_RETRY: RetryPolicy = {
+  waitMs: (round) => Math.min(4_000, 25 * 2 ** round) * (0.5 + Math.random() / 2),
+  maxCalls: 12,
+  budgetMs: 10_000,
+};
 
 /** DynamoDB's answers that a call was throttled (the SDK marks them too), as opposed to refused. */
 const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
@@ -23,17 +35,25 @@ function isThrottled(error: unknown): boolean {
 
 /**
  * Calls `call` with `requests`, then with what it answers it left unprocessed, until nothing is left.
- * A throttled call leaves everything it was given. `what` names the requests in the error after
- * {@link MAX_CALLS} calls (`writes`, `reads`).
+ * A throttled call leaves everything it was given. `what` names the requests in the error given when
+ * the policy's calls or time run out (`writes`, `reads`).
  */
-export async function untilProcessed<T>(requests: T[], call: (pending: T[]) => Promise<T[]>, what: string, waitMs: (round: number) => number = retryWaitMs): Promise<void> {
+export async function untilProcessed<T>(requests: T[], call: (pending: T[]) => Promise<T[]>, what: string, retry: RetryPolicy = DEFAULT_RETRY): Promise<void> {
+  const started = Date.now();
   let pending = requests;
+  let calls = 0;
   let throttled = 0;
   for (let round = 0; pending.length > 0; round++) {
-    if (round >= MAX_CALLS) {
-      throw new UnavailableError(`DynamoDB left ${pending.length} ${what} unprocessed after ${MAX_CALLS} calls (${throttled} of them throttled whole): the table or an index is over its rate; the work is retried later`);
+    if (round > 0) {
+      const wait = retry.waitMs(round);
+      if (calls >= retry.maxCalls || Date.now() - started + wait > retry.budgetMs) {
+        throw new UnavailableError(
+          `DynamoDB left ${pending.length} ${what} unprocessed after ${calls} calls in ${Math.round((Date.now() - started) / 1000)} s (${throttled} of them throttled whole): the table or an index is over its rate; try again later`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    if (round > 0) await new Promise((resolve) => setTimeout(resolve, waitMs(round)));
+    calls += 1;
     try {
       pending = await call(pending);
     } catch (error) {
