@@ -2,7 +2,7 @@
  * The risk ranking: the sparse index over current clusters' report items (RANKING_INDEX in
  * table-schema.ts), highest risk first.
  *
- * A report goes under one of {@link RANK_SHARDS} partitions of the index, by a hash of its cluster's id,
+ * A report goes under one of `RANK_SHARDS` partitions of the index (`rankPkOf` in keys.ts, by a hash of its cluster's id),
  * and readers merge them in ranking-key order. DynamoDB serves one partition of an index at about
  * 1,000 write units a second, and a write to the table waits for its index entries: a single partition
  * key held every report of a run (28,000 at 100k accounts, 278,000 at a million), so that a full run's
