@@ -41,19 +41,18 @@ function isThrottled(error: unknown): boolean {
 export async function untilProcessed<T>(requests: T[], call: (pending: T[]) => Promise<T[]>, what: string, retry: RetryPolicy = DEFAULT_RETRY): Promise<void> {
   const started = Date.now();
   let pending = requests;
-  let calls = 0;
   let throttled = 0;
+  // Round n begins with n calls made.
   for (let round = 0; pending.length > 0; round++) {
     if (round > 0) {
       const wait = retry.waitMs(round);
-      if (calls >= retry.maxCalls || Date.now() - started + wait > retry.budgetMs) {
+      if (round >= retry.maxCalls || Date.now() - started + wait > retry.budgetMs) {
         throw new UnavailableError(
-          `DynamoDB left ${pending.length} ${what} unprocessed after ${calls} calls in ${Math.round((Date.now() - started) / 1000)} s (${throttled} of them throttled whole): the table or an index is over its rate; try again later`,
+          `DynamoDB left ${pending.length} ${what} unprocessed after ${round} calls in ${Math.round((Date.now() - started) / 1000)} s (${throttled} of them throttled whole): the table or an index is over its rate; try again later`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    calls += 1;
     try {
       pending = await call(pending);
     } catch (error) {
